@@ -1,0 +1,43 @@
+# Set-up and entry points. Only Python 3.11 is needed on the machine: everything else is pinned
+# in requirements.txt and installed into .venv on first use.
+PYTHON ?= python3
+VENV := .venv
+STAMP := $(VENV)/.installed
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+export PYTHONPATH := $(CURDIR)/src
+CORES ?= all
+CONFIG ?= config.yaml
+
+.PHONY: venv test lint run report bench clean
+
+venv: $(STAMP)
+
+$(STAMP): requirements.txt pyproject.toml
+	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(VENV)/bin/python -m pip install --quiet -r requirements.txt
+	$(VENV)/bin/python -m pip install --quiet --no-deps -e .
+	touch $(STAMP)
+
+lint: $(STAMP)
+	ruff check .
+	ruff format --check .
+	snakefmt --check Snakefile rules/
+	snakemake --lint --cores 1
+
+test: lint
+	pytest -ra
+
+run: $(STAMP)
+	snakemake --cores $(CORES) --configfile $(CONFIG)
+	snakemake --cores $(CORES) --configfile $(CONFIG) --report results/report.html
+
+report: $(STAMP)
+	snakemake --cores $(CORES) --configfile $(CONFIG) --report results/report.html
+
+bench: $(STAMP)
+	python benchmarks/harness_overhead.py
+	python benchmarks/numba_vs_torch.py
+
+clean:
+	rm -rf results .snakemake

@@ -1,0 +1,41 @@
+"""tradeoffs: dataset download -> train -> evaluate -> benchmark -> metrics -> tables, figures."""
+
+import os
+import sys
+
+SRC = os.path.join(workflow.basedir, "src")
+sys.path.insert(0, SRC)
+# Every job's scripts import the library from this checkout, in any env and on any node.
+shell.prefix(f"export PYTHONPATH={SRC}; ")
+
+from tradeoffs.config import ConfigError, check_config
+
+# A preset given with --configfile replaces the default config instead of being merged into it,
+# so the default's scaled-down studies never leak into a preset's grid.
+if not workflow.config_settings.configfiles:
+
+    configfile: "config.yaml"
+
+
+try:
+    checked = check_config(
+        config, os.path.join(workflow.basedir, "schemas/config.schema.yaml")
+    )
+except ConfigError as error:
+    sys.exit(f"Config error:\n{error}")
+config.clear()
+config.update(checked)
+
+
+include: "rules/common.smk"
+include: "rules/data.smk"
+include: "rules/train.smk"
+include: "rules/evaluate.smk"
+include: "rules/benchmark.smk"
+include: "rules/metrics.smk"
+
+
+rule all:
+    default_target: True
+    input:
+        all_targets(),

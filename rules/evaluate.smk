@@ -1,0 +1,22 @@
+rule evaluate:
+    input:
+        model=model_file,
+        record=f"{RUN}/train.json",
+        data=lambda w: prepared(w.eval_dataset),
+    output:
+        record=f"{RUN}/eval/{{eval_dataset}}.json",
+        confusion=f"{RUN}/eval/{{eval_dataset}}_confusion.csv",
+        report=f"{RUN}/eval/{{eval_dataset}}_report.csv",
+    log:
+        f"{RUN}/logs/evaluate_{{eval_dataset}}.log",
+    conda:
+        env_for
+    threads: config["threads"]
+    resources:
+        gpu=gpus,
+    params:
+        run=run_args,
+        study=study_json,
+    shell:
+        "python scripts/evaluate.py {params.run} --threads {threads} "
+        "--study-json {params.study:q} --eval-dataset {wildcards.eval_dataset} > {log} 2>&1"

@@ -1,0 +1,44 @@
+rule train_torch:
+    input:
+        data=lambda w: prepared(w.dataset),
+    output:
+        model=f"{RUN}/model.pt",
+        history=f"{RUN}/history.csv",
+        record=f"{RUN}/train.json",
+    log:
+        f"{RUN}/logs/train.log",
+    wildcard_constraints:
+        backend=r"torch-[a-z]+",
+    conda:
+        "../envs/torch.yaml"
+    threads: config["threads"]
+    resources:
+        gpu=gpus,
+    params:
+        run=run_args,
+        study=study_json,
+    shell:
+        "python scripts/train.py {params.run} --threads {threads} "
+        "--study-json {params.study:q} > {log} 2>&1"
+
+
+use rule train_torch as train_numba with:
+    output:
+        model=f"{RUN}/model.npz",
+        history=f"{RUN}/history.csv",
+        record=f"{RUN}/train.json",
+    wildcard_constraints:
+        backend=r"numba-[a-z]+",
+    conda:
+        "../envs/numba.yaml"
+
+
+use rule train_torch as train_keras with:
+    output:
+        model=f"{RUN}/model.keras",
+        history=f"{RUN}/history.csv",
+        record=f"{RUN}/train.json",
+    wildcard_constraints:
+        backend=r"keras-[a-z]+",
+    conda:
+        "../envs/tensorflow.yaml"

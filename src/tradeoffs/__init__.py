@@ -1,0 +1,1 @@
+"""tradeoffs: accuracy against cost for image classifiers, as one reproducible pipeline."""

@@ -1,0 +1,1 @@
+"""Datasets: download with checksums, then one prepared on-disk form every framework reads."""

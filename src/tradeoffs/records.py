@@ -1,0 +1,202 @@
+"""The files a run leaves behind: train.json, eval/*.json, bench.json and metrics.json.
+
+Each stage writes its own JSON record; `merge_metrics` joins them into the flat `metrics.json`
+that DESIGN.md and `schemas/metrics.schema.json` define. A run that could not happen (backend
+absent) or broke in a way the study should show (diverged, out of memory) still leaves every
+file, with `status` and `reason`, so tables list it instead of dropping it.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import importlib.metadata
+import json
+import platform
+import socket
+import subprocess
+from collections.abc import Mapping
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+
+from tradeoffs import io
+from tradeoffs.runspec import RunSpec
+
+SCHEMA_PATH = Path(__file__).resolve().parents[2] / "schemas" / "metrics.schema.json"
+STATUSES = ("ok", "skipped", "failed")
+HISTORY_COLUMNS = (
+    "epoch",
+    "train_loss",
+    "train_acc",
+    "test_loss",
+    "test_acc",
+    "epoch_time_s",
+    "train_throughput_sps",
+    "peak_rss_mb",
+    "peak_vram_mb",
+    "cpu_util_pct",
+)
+PACKAGES = (
+    "torch",
+    "torchvision",
+    "tensorflow",
+    "tf-keras",
+    "larq",
+    "numba",
+    "numpy",
+    "ml-dtypes",
+    "scikit-learn",
+    "snakemake",
+)
+
+
+def now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+@cache
+def _git_commit() -> str | None:
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"],
+            cwd=Path(__file__).parent,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        return out.stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return None
+
+
+def _versions() -> dict[str, str]:
+    versions = {"python": platform.python_version()}
+    for name in PACKAGES:
+        try:
+            versions[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            continue
+    return versions
+
+
+def _cpu_name() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def provenance(spec: RunSpec, started: str, device_name: str | None = None) -> dict[str, Any]:
+    """Who, where and with what a record was made."""
+    return {
+        "versions": _versions(),
+        "git_commit": _git_commit(),
+        "host": socket.gethostname(),
+        "platform": platform.platform(),
+        "cpu": _cpu_name(),
+        "gpu": device_name if spec.device != "cpu" else None,
+        "threads": spec.threads,
+        "config_hash": spec.config_hash,
+        "started": started,
+        "finished": now(),
+    }
+
+
+def write_history(path: Path, rows: list[Mapping[str, Any]]) -> None:
+    """history.csv: one row per epoch (header only for a run that never trained)."""
+    with io.atomic_path(path) as tmp, tmp.open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=HISTORY_COLUMNS, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def write_not_run(spec: RunSpec, status: str, reason: str, started: str) -> None:
+    """Every train output for a run that did not produce a model: an empty model file, a header-
+    only history and a train.json saying why."""
+    assert status in ("skipped", "failed")
+    io.write_text(spec.model_path, "")
+    write_history(spec.run_dir / "history.csv", [])
+    io.write_json(
+        spec.run_dir / "train.json",
+        {
+            **spec.identity(),
+            "status": status,
+            "reason": reason,
+            "provenance": provenance(spec, started),
+        },
+    )
+
+
+def upstream_status(spec: RunSpec) -> tuple[str, str | None]:
+    """The status and reason train.json recorded; later stages pass a non-ok one on."""
+    record = io.read_json(spec.run_dir / "train.json")
+    return record["status"], record.get("reason")
+
+
+def merge_metrics(
+    spec: RunSpec,
+    train: Mapping[str, Any],
+    evals: Mapping[str, Mapping[str, Any]],
+    bench: Mapping[str, Any],
+) -> dict[str, Any]:
+    """Flatten the stage records into metrics.json's keys.
+
+    `evals` maps each evaluated dataset to its record; the run's own dataset gives `test_*`,
+    the first `eval_on` dataset gives `ood_*`, and every one is kept under `eval`.
+    """
+    own = evals.get(spec.dataset, {})
+    others = [name for name in evals if name != spec.dataset]
+    metrics: dict[str, Any] = {
+        **spec.identity(),
+        "framework": spec.framework,
+        "status": train["status"],
+        "reason": train.get("reason"),
+    }
+    metrics.update({k: v for k, v in train.items() if k not in ("provenance", "history")})
+    metrics.update({k: v for k, v in bench.items() if k not in ("provenance",)})
+    for key in ("acc", "top5", "loss", "ece", "mean_confidence"):
+        metrics[f"test_{key}"] = own.get(key)
+    if others:
+        first = evals[others[0]]
+        metrics["ood_dataset"] = others[0]
+        metrics["ood_acc"] = first.get("acc")
+        metrics["ood_loss"] = first.get("loss")
+        if own.get("acc") is not None and first.get("acc") is not None:
+            metrics["generalization_gap"] = own["acc"] - first["acc"]
+    metrics["eval"] = {
+        name: {k: v for k, v in record.items() if k in ("acc", "top5", "loss", "ece", "n")}
+        for name, record in evals.items()
+    }
+    metrics["provenance"] = {**train.get("provenance", {}), "finished": now()}
+    for key in _schema()["required"]:
+        metrics.setdefault(key, None)
+    metrics["status"] = _worst(train, bench, *evals.values())
+    if metrics["status"] != "ok" and not metrics.get("reason"):
+        metrics["reason"] = next(
+            (r.get("reason") for r in (bench, *evals.values()) if r.get("reason")), None
+        )
+    return metrics
+
+
+def _worst(*records: Mapping[str, Any]) -> str:
+    statuses = {record.get("status", "ok") for record in records}
+    for status in ("failed", "skipped"):
+        if status in statuses:
+            return status
+    return "ok"
+
+
+@cache
+def _schema() -> dict:
+    return json.loads(SCHEMA_PATH.read_text())
+
+
+def validate_metrics(metrics: Mapping[str, Any]) -> None:
+    """Raise jsonschema.ValidationError when `metrics` breaks the metrics.json contract."""
+    jsonschema.validate(metrics, _schema())

@@ -1,0 +1,127 @@
+"""What the benchmark knows: datasets, backends, precisions, activations and models.
+
+Pure data, no framework imports: the Snakefile reads it to check a config and plan the DAG in
+seconds. A model name may have one implementation per framework (`cnn` is seed 002's torch CNN
+on a torch backend and seed 000's Keras baseline on a Keras backend); the backend picks which.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+ACTIVATIONS = ("relu", "sigmoid", "tanh", "gelu", "leaky_relu", "prelu", "swish", "softplus")
+
+LEARNABLE_PRECISIONS = ("fp8", "fp6", "fp4", "fp3", "fp2")
+OCP_PRECISIONS = ("e4m3", "e5m2", "e3m2", "e2m3", "e2m1")
+PRECISIONS = ("fp32", *LEARNABLE_PRECISIONS, *OCP_PRECISIONS)
+
+# Bits per stored value at each precision (used for footprints and the energy proxy).
+PRECISION_BITS = {
+    "fp32": 32,
+    "fp8": 8,
+    "fp6": 6,
+    "fp4": 4,
+    "fp3": 3,
+    "fp2": 2,
+    "e4m3": 8,
+    "e5m2": 8,
+    "e3m2": 6,
+    "e2m3": 6,
+    "e2m1": 4,
+}
+
+
+@dataclass(frozen=True)
+class Backend:
+    name: str
+    framework: str  # torch | numba | keras
+    device: str  # cpu | cuda | mps
+    model_file: str  # what the train rule writes
+
+
+BACKENDS = {
+    b.name: b
+    for b in (
+        Backend("torch-cpu", "torch", "cpu", "model.pt"),
+        Backend("torch-cuda", "torch", "cuda", "model.pt"),
+        Backend("torch-mps", "torch", "mps", "model.pt"),
+        Backend("numba-cpu", "numba", "cpu", "model.npz"),
+        Backend("numba-cuda", "numba", "cuda", "model.npz"),
+        Backend("keras-cpu", "keras", "cpu", "model.keras"),
+        Backend("keras-gpu", "keras", "cuda", "model.keras"),
+    )
+}
+FRAMEWORKS = ("torch", "numba", "keras")
+
+# What each framework's engine can run, whatever the model.
+FRAMEWORK_PRECISIONS = {"torch": PRECISIONS, "numba": ("fp32",), "keras": ("fp32",)}
+FRAMEWORK_ACTIVATIONS = {"torch": ACTIVATIONS, "numba": ("relu",), "keras": ("relu",)}
+
+
+@dataclass(frozen=True)
+class ModelImpl:
+    """One framework's implementation of a named model."""
+
+    framework: str
+    input_shape: tuple[int, int, int] | None  # HWC the model expects; None: from the config
+    seed: str  # which source study defines it
+
+
+MODELS: dict[str, dict[str, ModelImpl]] = {
+    "mnist_cnn": {
+        "torch": ModelImpl("torch", (28, 28, 1), "004"),
+        "numba": ModelImpl("numba", (28, 28, 1), "004"),
+    },
+    "custom_cnn": {"torch": ModelImpl("torch", (32, 32, 3), "001")},
+    "resnet18": {"torch": ModelImpl("torch", (32, 32, 3), "001/002")},
+    "cnn": {
+        "torch": ModelImpl("torch", (32, 32, 3), "002"),
+        "keras": ModelImpl("keras", (32, 32, 3), "000"),
+    },
+    "gcn": {"torch": ModelImpl("torch", (32, 32, 3), "002")},
+    "mlpmixer": {"torch": ModelImpl("torch", (32, 32, 3), "002")},
+    "mobilenetv2": {
+        "torch": ModelImpl("torch", (32, 32, 3), "002"),
+        "keras": ModelImpl("keras", None, "003"),
+    },
+    "vit": {"torch": ModelImpl("torch", (32, 32, 3), "002")},
+    "bnn": {"keras": ModelImpl("keras", (32, 32, 3), "000")},
+    "hybrid": {"keras": ModelImpl("keras", (32, 32, 3), "000")},
+    "resnet50v2": {"keras": ModelImpl("keras", None, "003")},
+    "efficientnetb0": {"keras": ModelImpl("keras", None, "003")},
+    "densenet121": {"keras": ModelImpl("keras", None, "003")},
+    "base": {"keras": ModelImpl("keras", (32, 32, 3), "003")},
+}
+
+# Built-in datasets: name -> format. Users add their own under `datasets:` in the config.
+BUILTIN_DATASETS = {
+    "mnist": "mnist",
+    "cifar10": "cifar10",
+    "cifar100": "cifar100",
+    "cinic10": "cinic10",
+    "digits": "digits",
+    "synthetic": "synthetic",
+}
+DATASET_FORMATS = ("mnist", "cifar10", "cifar100", "cinic10", "digits", "synthetic", "imagefolder")
+DOWNLOADED_FORMATS = ("mnist", "cifar10", "cifar100", "cinic10")
+
+
+def model_impl(model: str, backend: str) -> ModelImpl:
+    """The implementation of `model` that runs on `backend` (KeyError if there is none)."""
+    return MODELS[model][BACKENDS[backend].framework]
+
+
+def unsupported(model: str, act: str, precision: str, backend: str) -> str | None:
+    """Why this combination cannot run, or None when it can."""
+    framework = BACKENDS[backend].framework
+    impls = MODELS[model]
+    if framework not in impls:
+        frameworks = ", ".join(sorted(impls))
+        return f"model {model!r} has no {framework} implementation (it runs on: {frameworks})"
+    if precision not in FRAMEWORK_PRECISIONS[framework]:
+        allowed = ", ".join(FRAMEWORK_PRECISIONS[framework])
+        return f"precision {precision!r} is not available on {backend} (choose from: {allowed})"
+    if act not in FRAMEWORK_ACTIVATIONS[framework]:
+        allowed = ", ".join(FRAMEWORK_ACTIVATIONS[framework])
+        return f"activation {act!r} is not available on {backend} (choose from: {allowed})"
+    return None

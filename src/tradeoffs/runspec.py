@@ -1,0 +1,106 @@
+"""Everything one run's jobs need to know, parsed from the command line the rules write.
+
+Every per-run script (train, evaluate, benchmark, metrics) takes the same identity arguments,
+so a job can be re-run by hand from the command in its log.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tradeoffs import registry
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    study: str
+    dataset: str
+    model: str
+    act: str
+    precision: str
+    backend: str
+    seed: int
+    run_dir: Path
+    data_dir: Path
+    threads: int = 1
+    skip_unavailable: bool = True
+    study_config: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def framework(self) -> str:
+        return registry.BACKENDS[self.backend].framework
+
+    @property
+    def device(self) -> str:
+        return registry.BACKENDS[self.backend].device
+
+    @property
+    def model_path(self) -> Path:
+        return self.run_dir / registry.BACKENDS[self.backend].model_file
+
+    @property
+    def train_cfg(self) -> dict[str, Any]:
+        return self.study_config.get("train", {})
+
+    @property
+    def bench_cfg(self) -> dict[str, Any]:
+        return self.study_config.get("benchmark", {})
+
+    @property
+    def quant_cfg(self) -> dict[str, Any]:
+        return self.study_config.get("quantization", {})
+
+    @property
+    def transfer_cfg(self) -> dict[str, Any]:
+        return self.study_config.get("transfer", {})
+
+    @property
+    def config_hash(self) -> str:
+        """Hash of the study's settings: equal hashes, comparable runs."""
+        canonical = json.dumps(self.study_config, sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
+    def prepared_dir(self, dataset: str | None = None) -> Path:
+        return self.data_dir / "prepared" / (dataset or self.dataset)
+
+    def identity(self) -> dict[str, Any]:
+        """The run's keys as they appear in every record."""
+        keys = ("study", "dataset", "model", "act", "precision", "backend", "seed")
+        return {key: asdict(self)[key] for key in keys}
+
+
+def add_run_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--study", required=True)
+    parser.add_argument("--dataset", required=True)
+    parser.add_argument("--model", required=True)
+    parser.add_argument("--act", required=True)
+    parser.add_argument("--precision", required=True)
+    parser.add_argument("--backend", required=True, choices=sorted(registry.BACKENDS))
+    parser.add_argument("--seed", required=True, type=int)
+    parser.add_argument("--run-dir", required=True, type=Path)
+    parser.add_argument("--data-dir", required=True, type=Path)
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--skip-unavailable", action=argparse.BooleanOptionalAction, default=True)
+    parser.add_argument("--study-json", default="{}", help="the study's config, as JSON")
+
+
+def spec_from_args(args: argparse.Namespace) -> RunSpec:
+    return RunSpec(
+        study=args.study,
+        dataset=args.dataset,
+        model=args.model,
+        act=args.act,
+        precision=args.precision,
+        backend=args.backend,
+        seed=args.seed,
+        run_dir=args.run_dir,
+        data_dir=args.data_dir,
+        threads=args.threads,
+        skip_unavailable=args.skip_unavailable,
+        study_config=json.loads(args.study_json),
+    )
