@@ -32,9 +32,7 @@ def write_text(target: str | Path, text: str) -> None:
 
 
 def _jsonable(value: Any) -> Any:
-    if hasattr(value, "item") and callable(value.item):  # numpy / torch scalars
-        return value.item()
-    if hasattr(value, "tolist"):
+    if hasattr(value, "tolist"):  # numpy / torch arrays and scalars
         return value.tolist()
     if isinstance(value, Path):
         return str(value)

@@ -1,0 +1,161 @@
+"""Atomic writes, the measurement method, evaluation metrics and the record contract."""
+
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tradeoffs import io, records
+from tradeoffs.evaluation import Predictions, classification_metrics, expected_calibration_error
+from tradeoffs.measure.inference import benchmark_inference
+from tradeoffs.measure.memory import ResourceMonitor
+from tradeoffs.measure.timing import summarize, time_calls
+from tradeoffs.runspec import RunSpec
+
+
+def test_atomic_write_leaves_nothing_when_the_writer_fails(tmp_path):
+    target = tmp_path / "out" / "file.json"
+    with pytest.raises(RuntimeError), io.atomic_path(target) as tmp:
+        tmp.write_text("half")
+        raise RuntimeError("killed")
+    assert not target.exists()
+    assert list(target.parent.iterdir()) == []
+
+
+def test_atomic_write_replaces_the_target(tmp_path):
+    target = tmp_path / "a.json"
+    io.write_json(target, {"x": np.float32(1.5), "y": np.arange(2)})
+    assert io.read_json(target) == {"x": 1.5, "y": [0, 1]}
+
+
+def test_summarize_percentiles():
+    timing = summarize(list(range(1, 101)), warmup=3)
+    assert timing.p50_ms == pytest.approx(50.5)
+    assert timing.p95_ms == pytest.approx(95.05)
+    assert timing.min_ms == 1 and timing.repeats == 100 and timing.warmup == 3
+
+
+def test_time_calls_warms_up_and_syncs_every_call():
+    calls, syncs = [], []
+    timing = time_calls(lambda: calls.append(1), warmup=4, repeats=6, sync=lambda: syncs.append(1))
+    assert len(calls) == 10
+    assert len(syncs) == 7  # once after warm-up, once per timed call
+    assert timing.repeats == 6
+
+
+def test_time_calls_measures_the_work():
+    timing = time_calls(lambda: time.sleep(0.01), warmup=1, repeats=5)
+    assert 9 < timing.p50_ms < 100
+
+
+def test_resource_monitor_sees_an_allocation():
+    with ResourceMonitor() as monitor:
+        block = np.ones(64 * 2**20 // 8)  # 64 MiB
+        time.sleep(0.1)
+        del block
+    start = ResourceMonitor()._rss_mb()
+    assert monitor.peak_rss_mb > start + 32
+    assert monitor.wall_s > 0.09
+
+
+def test_benchmark_inference_reports_latency_and_throughput():
+    def predict(batch):
+        time.sleep(0.001 * len(batch))
+
+    result = benchmark_inference(predict, [0], [0] * 8, 8, warmup=1, repeats=5)
+    assert result["latency_ms_p50"] >= 1
+    assert result["infer_throughput_sps"] == pytest.approx(
+        8 / (result["batch_latency_ms_p50"] / 1e3)
+    )
+    assert result["latency_ms_p50"] <= result["latency_ms_p95"] <= result["latency_ms_p99"]
+
+
+def test_classification_metrics_on_a_known_case():
+    probs = np.array(
+        [[0.7, 0.2, 0.1], [0.1, 0.6, 0.3], [0.5, 0.4, 0.1], [0.2, 0.2, 0.6]], dtype=np.float64
+    )
+    labels = np.array([0, 1, 1, 2])
+    summary, confusion, report = classification_metrics(
+        Predictions(probs, labels, 0.5), ["a", "b", "c"]
+    )
+    assert summary["acc"] == 0.75
+    assert summary["n"] == 4 and summary["loss"] == 0.5
+    assert summary["mean_confidence"] == pytest.approx((0.7 + 0.6 + 0.5 + 0.6) / 4)
+    assert confusion.loc["b", "a"] == 1 and confusion.loc["b", "b"] == 1
+    assert report.set_index("class").loc["a", "precision"] == 0.5
+    assert report.set_index("class").loc["c", "recall"] == 1.0
+
+
+def test_ece_is_zero_when_confidence_matches_accuracy():
+    probs = np.tile([0.75, 0.25], (4, 1))
+    labels = np.array([0, 0, 0, 1])
+    assert expected_calibration_error(probs, labels) == pytest.approx(0.0)
+    assert expected_calibration_error(probs, np.array([1, 1, 1, 1])) == pytest.approx(0.75)
+
+
+def spec(tmp_path: Path, backend: str = "torch-cpu") -> RunSpec:
+    return RunSpec(
+        study="s",
+        dataset="digits",
+        model="mnist_cnn",
+        act="relu",
+        precision="fp32",
+        backend=backend,
+        seed=0,
+        run_dir=tmp_path / "run",
+        data_dir=tmp_path / "data",
+        study_config={"train": {"epochs": 1}},
+    )
+
+
+def test_a_skipped_run_leaves_every_train_output(tmp_path):
+    run = spec(tmp_path, "torch-cuda")
+    records.write_not_run(run, "skipped", "no CUDA", records.now())
+    assert run.model_path.exists() and run.model_path.stat().st_size == 0
+    assert (run.run_dir / "history.csv").read_text().startswith("epoch,")
+    assert records.upstream_status(run) == ("skipped", "no CUDA")
+
+
+def test_skipped_run_merges_into_valid_metrics(tmp_path):
+    run = spec(tmp_path, "torch-cuda")
+    records.write_not_run(run, "skipped", "no CUDA", records.now())
+    train = io.read_json(run.run_dir / "train.json")
+    skipped = {"status": "skipped", "reason": "no CUDA"}
+    metrics = records.merge_metrics(run, train, {"digits": skipped}, skipped)
+    records.validate_metrics(metrics)
+    assert metrics["status"] == "skipped" and metrics["reason"] == "no CUDA"
+    assert metrics["test_acc"] is None and metrics["latency_ms_p50"] is None
+    assert metrics["provenance"]["config_hash"] == run.config_hash
+
+
+def test_ok_run_merges_test_and_out_of_distribution_results(tmp_path):
+    run = spec(tmp_path)
+    train = {"status": "ok", "train_time_s": 3.0, "provenance": records.provenance(run, "t0")}
+    evals = {
+        "digits": {"status": "ok", "acc": 0.9, "top5": 1.0, "loss": 0.3, "ece": 0.05, "n": 10},
+        "other": {"status": "ok", "acc": 0.6, "top5": 0.9, "loss": 1.1, "ece": 0.2, "n": 10},
+    }
+    bench = {"status": "ok", "params": 10, "latency_ms_p50": 1.0, "infer_throughput_sps": 5.0}
+    metrics = records.merge_metrics(run, train, evals, bench)
+    records.validate_metrics(metrics)
+    assert metrics["test_acc"] == 0.9 and metrics["ood_acc"] == 0.6
+    assert metrics["ood_dataset"] == "other"
+    assert metrics["generalization_gap"] == pytest.approx(0.3)
+    assert metrics["train_time_s"] == 3.0 and metrics["params"] == 10
+    assert set(metrics["eval"]) == {"digits", "other"}
+
+
+def test_a_failed_stage_fails_the_run(tmp_path):
+    run = spec(tmp_path)
+    train = {"status": "ok", "provenance": records.provenance(run, "t0")}
+    bench = {"status": "failed", "reason": "out of memory"}
+    metrics = records.merge_metrics(run, train, {"digits": {"status": "ok", "acc": 0.5}}, bench)
+    assert metrics["status"] == "failed" and metrics["reason"] == "out of memory"
+
+
+def test_provenance_names_versions_host_and_commit(tmp_path):
+    prov = records.provenance(spec(tmp_path), "t0")
+    assert prov["versions"]["python"]
+    assert "numpy" in prov["versions"]
+    assert prov["host"] and prov["cpu"] and prov["started"] == "t0"
