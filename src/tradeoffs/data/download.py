@@ -139,12 +139,14 @@ def _fetch(url: str, part: Path, timeout_s: float, log: Log) -> None:
     except urllib.error.HTTPError as error:
         if error.code == 416 and start:  # the partial file does not fit this server's copy
             part.unlink()
-            raise _RetryableError(f"HTTP 416 when resuming at byte {start}; starting over") from error
+            why = f"HTTP 416 when resuming at byte {start}; starting over"
+            raise _RetryableError(why) from error
         if error.code >= 500 or error.code in (408, 429):
             raise _RetryableError(f"HTTP {error.code} {error.reason}") from error
         raise
     except (urllib.error.URLError, OSError) as error:
-        raise _RetryableError(f"{type(error).__name__}: {getattr(error, 'reason', error)}") from error
+        why = f"{type(error).__name__}: {getattr(error, 'reason', error)}"
+        raise _RetryableError(why) from error
     with response:
         resumed = start and response.status == 206
         if start and not resumed:
