@@ -130,3 +130,27 @@ def test_cli_offline_message_without_traceback(tmp_path):
     assert result.returncode != 0
     assert output.name in result.stderr and str(output.parent.resolve()) in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_snakemake_offline_names_the_missing_archive(tmp_path):
+    config = tmp_path / "config.yaml"
+    config.write_text(
+        f"data_dir: {tmp_path / 'res'}\noffline: true\n"
+        "studies:\n  s: {datasets: [cifar10], models: [cnn], backends: [torch-cpu]}\n"
+    )
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
+    target = tmp_path / "res" / "prepared" / "cifar10" / "meta.json"
+    result = subprocess.run(
+        [sys.executable, "-m", "snakemake", "--cores", "1", "--configfile", str(config)]
+        + ["--nolock", str(target)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode != 0
+    folder = tmp_path / "res" / "downloads" / "cifar10"
+    assert "cifar-10-python.tar.gz is missing. Place" in output and f"{folder}/" in output
+    assert not folder.exists() or list(folder.iterdir()) == []

@@ -14,6 +14,7 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+from typing import BinaryIO
 
 from tradeoffs.data import DataError, Log
 from tradeoffs.data.sources import RemoteFile
@@ -47,8 +48,8 @@ def offline_message(remote: RemoteFile, target: Path) -> str:
     folder = target.parent.resolve()
     return (
         f"offline: true, and {target.name} is missing. Place the official archive "
-        f"{remote.name} (md5 {remote.md5}) in {folder}/ "
-        f"(it is published at {remote.urls[-1]}), or set offline: false."
+        f"{remote.name} (md5 {remote.md5}) in {folder}/ (it is published at "
+        f"{' or '.join(remote.urls)}), or set offline: false."
     )
 
 
@@ -149,6 +150,9 @@ def _fetch(url: str, part: Path, timeout_s: float, log: Log) -> None:
         raise _RetryableError(why) from error
     with response:
         resumed = start and response.status == 206
+        if resumed and not response.headers.get("Content-Range", "").startswith(f"bytes {start}-"):
+            part.unlink()
+            raise _RetryableError(f"asked to resume at byte {start}, got another range")
         if start and not resumed:
             log(f"{url}: the server ignored the Range request; starting over")
             start = 0
@@ -163,7 +167,14 @@ def _fetch(url: str, part: Path, timeout_s: float, log: Log) -> None:
         raise _RetryableError(f"transfer cut short at {size} of {total} bytes")
 
 
-def _copy(response, out, done: int, total: int | None, url: str, log: Log) -> None:
+def _copy(
+    response: http.client.HTTPResponse,
+    out: BinaryIO,
+    done: int,
+    total: int | None,
+    url: str,
+    log: Log,
+) -> None:
     """Copy the response body, logging progress every few percent or seconds."""
     last_pct, last_time = -PROGRESS_EVERY_PCT, time.monotonic()
     while True:
