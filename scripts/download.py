@@ -14,7 +14,9 @@ def main() -> None:
     parser.add_argument("--source", required=True, help="dataset format, e.g. cifar10")
     parser.add_argument("--filename", required=True, help="official archive name")
     parser.add_argument("--output", required=True)
-    parser.add_argument("--offline", action=argparse.BooleanOptionalAction, default=False)
+    network = parser.add_mutually_exclusive_group()
+    network.add_argument("--offline", dest="offline", action="store_true", help="never download")
+    network.add_argument("--online", dest="offline", action="store_false")
     parser.add_argument("--mirrors", default="[]", help="JSON list of base URLs tried first")
     args = parser.parse_args()
     try:

@@ -117,18 +117,29 @@ def test_config_mirrors_come_first():
     assert remote.urls[1:] == SOURCES["cinic10"][0].urls
 
 
-def test_cli_offline_message_without_traceback(tmp_path):
-    output = tmp_path / "downloads" / "mnist" / "train-images-idx3-ubyte.gz"
-    env = {**os.environ, "PYTHONPATH": str(REPO / "src")}
-    result = subprocess.run(
+def run_cli(filename: str, output: Path, *flags: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
         [sys.executable, str(REPO / "scripts/download.py"), "--source", "mnist"]
-        + ["--filename", output.name, "--output", str(output), "--offline"],
+        + ["--filename", filename, "--output", str(output), *flags],
         capture_output=True,
         text=True,
-        env=env,
+        env={**os.environ, "PYTHONPATH": str(REPO / "src")},
+        timeout=60,
     )
+
+
+def test_cli_offline_message_without_traceback(tmp_path):
+    output = tmp_path / "downloads" / "mnist" / "train-images-idx3-ubyte.gz"
+    result = run_cli(output.name, output, "--offline")
     assert result.returncode != 0
     assert output.name in result.stderr and str(output.parent.resolve()) in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_cli_takes_the_rule_arguments_and_names_an_unknown_archive(tmp_path):
+    result = run_cli("nope.gz", tmp_path / "nope.gz", "--online", "--mirrors", '["http://x/"]')
+    assert result.returncode == 1  # not argparse's 2: --online and --mirrors parse
+    assert "'nope.gz' is not an archive of 'mnist'" in result.stderr
     assert "Traceback" not in result.stderr
 
 

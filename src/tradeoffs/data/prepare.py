@@ -72,6 +72,7 @@ def read(
     log: Log = print,
 ) -> tuple[Arrays, dict[str, str] | None]:
     """The dataset in memory, per-class limits applied, and the md5s of its archives."""
+    spec = full_spec(spec)
     fmt = spec["format"]
     if fmt in ARCHIVE_READERS:
         folder = downloads / fmt
