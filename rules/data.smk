@@ -7,6 +7,9 @@ rule download:
         f"{DATA}/downloads/{{source}}/{{filename}}",
     log:
         f"{DATA}/logs/download/{{source}}/{{filename}}.log",
+    wildcard_constraints:
+        source="|".join(registry.DOWNLOADED_FORMATS),
+        filename=r"[^/]+",
     conda:
         "../envs/analysis.yaml"
     params:
