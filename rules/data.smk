@@ -7,13 +7,18 @@ rule download:
         f"{DATA}/downloads/{{source}}/{{filename}}",
     log:
         f"{DATA}/logs/download/{{source}}/{{filename}}.log",
+    wildcard_constraints:
+        source="|".join(registry.DOWNLOADED_FORMATS),
+        filename=r"[^/]+",
     conda:
         "../envs/analysis.yaml"
     params:
         offline="--offline" if config["offline"] else "--online",
         mirrors=lambda w: json.dumps(config["mirrors"].get(w.source, [])),
+    # pipefail: the Snakefile's shell.prefix replaces Snakemake's default `set -euo pipefail`,
+    # and without it a failed download would pass as done behind `tee`.
     shell:
-        "python scripts/download.py --source {wildcards.source} "
+        "set -o pipefail; python scripts/download.py --source {wildcards.source} "
         "--filename {wildcards.filename} --output {output} {params.offline} "
         "--mirrors {params.mirrors:q} 2>&1 | tee {log}"
 
