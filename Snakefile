@@ -7,7 +7,7 @@ SRC = os.path.join(workflow.basedir, "src")
 sys.path.insert(0, SRC)
 # Every job imports the library from this checkout, in any env and on any node; Keras jobs get
 # the legacy tf-keras that larq needs.
-shell.prefix(f"export PYTHONPATH={SRC} TF_USE_LEGACY_KERAS=1; ")
+shell.prefix(f"set -euo pipefail; export PYTHONPATH={SRC} TF_USE_LEGACY_KERAS=1; ")
 
 from tradeoffs.config import ConfigError, check_config
 

