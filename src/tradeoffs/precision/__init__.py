@@ -1,33 +1,15 @@
 """Number formats for torch models: the seed's learnable FP2-FP8 and the OCP FP8/FP6/FP4 formats.
 
-Interface the torch engine uses (implemented by the precision work, issue 4):
-- quantize_model(model, precision, cfg) -> nn.Module
+Interface the torch engine uses:
+- quantize_model(model, precision, cfg) -> the model, its layers' weights and inputs quantised
 - log_softmax(logits, precision) -> log-probabilities computed at `precision`
-- footprint_mb(model, precision, cfg) -> stored size of the weights at `precision`
+- footprint_mb(model, precision, cfg) -> stored size of the parameters at `precision`
+  (fp32_footprint_mb(model): the same at fp32)
+cfg is the study's `quantization` entry: scale (tensor|block32), first_last (fp32|quantized).
 """
 
-from __future__ import annotations
+from tradeoffs.precision.footprint import footprint_mb, fp32_footprint_mb
+from tradeoffs.precision.modules import quantize_model
+from tradeoffs.precision.softmax import log_softmax
 
-from typing import Any
-
-import torch
-from torch import nn
-from torch.nn import functional as F
-
-
-def quantize_model(model: nn.Module, precision: str, cfg: dict[str, Any]) -> nn.Module:
-    if precision != "fp32":
-        raise NotImplementedError(f"precision {precision} is not implemented yet")
-    return model
-
-
-def log_softmax(logits: torch.Tensor, precision: str) -> torch.Tensor:
-    if precision != "fp32":
-        raise NotImplementedError(f"softmax precision {precision} is not implemented yet")
-    return F.log_softmax(logits, dim=-1)
-
-
-def footprint_mb(model: nn.Module, precision: str, cfg: dict[str, Any]) -> float:
-    if precision != "fp32":
-        raise NotImplementedError(f"precision {precision} is not implemented yet")
-    return sum(p.numel() for p in model.parameters()) * 4 / 2**20
+__all__ = ["footprint_mb", "fp32_footprint_mb", "log_softmax", "quantize_model"]

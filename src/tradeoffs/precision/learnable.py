@@ -1,0 +1,75 @@
+"""The seed's learnable formats FP2-FP8: 2^bits trainable quantisation values per quantiser.
+
+Initialisation: a float-like grid. The non-negative levels are every code of an unsigned
+minifloat with bits-1 bits (fp8: E4M3, fp6: E3M2, fp4: E2M1, fp3: E1M1, fp2: E1M0; no codes
+reserved for inf/NaN) plus one step beyond its largest value; the negative levels mirror all
+but that extra one. Zero is exact (ReLU outputs, padding), the spacing is logarithmic like a
+float, and the one code a sign-magnitude format spends on -0 becomes an extra positive level
+for the positively skewed outputs of relu/gelu/swish/softplus/sigmoid (the seed's FP2
+example [-1, 0, 1, 4] is skewed the same way). fp2 = [-0.5, 0, 0.5, 1],
+fp3 = [-0.75, -0.5, ..., 0.75, 1] (uniform), fp4 = E2M1 and 8 over 8.
+
+The quantiser works in units of the tensor's amax (a per-tensor scale recomputed every forward,
+not trained), so one initialisation (largest level 1) fits weights and activations of any
+range, and the values learn the shape of the distribution.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from tradeoffs.precision.ste import ste
+
+# bits -> (exponent bits, mantissa bits) of the unsigned minifloat giving the magnitudes
+MAGNITUDE_FORMATS = {8: (4, 3), 6: (3, 2), 4: (2, 1), 3: (1, 1), 2: (1, 0)}
+LEARNABLE_BITS = {"fp8": 8, "fp6": 6, "fp4": 4, "fp3": 3, "fp2": 2}
+
+
+def float_grid(bits: int) -> torch.Tensor:
+    """The 2^bits sorted float-like levels at unit quantum (fp2: [-2, 0, 2, 4]), see above."""
+    ebits, mbits = MAGNITUDE_FORMATS[bits]
+    bias = 2 ** (ebits - 1) - 1
+    exponent = torch.arange(2**ebits).repeat_interleave(2**mbits)
+    mantissa = torch.arange(2**mbits).repeat(2**ebits).double() / 2**mbits
+    # E == 0 encodes subnormals m * 2^(1 - bias); E > 0 normals (1 + m) * 2^(E - bias)
+    magnitudes = torch.where(
+        exponent == 0,
+        mantissa * 2.0 ** (1 - bias),
+        (1 + mantissa) * 2.0 ** (exponent - bias).double(),
+    )
+    extra = 2 * magnitudes[-1] - magnitudes[-2]
+    return torch.cat([-magnitudes[1:].flip(0), magnitudes, extra[None]]).float()
+
+
+def initial_values(bits: int) -> torch.Tensor:
+    """float_grid(bits) scaled so that the largest level is 1 (the tensor's amax)."""
+    grid = float_grid(bits)
+    return grid / grid[-1]
+
+
+def nearest(x: torch.Tensor, values: torch.Tensor) -> torch.Tensor:
+    """Index of the nearest of the sorted `values` for every element of `x` (ties: lower)."""
+    midpoints = (values[1:] + values[:-1]) / 2
+    return torch.searchsorted(midpoints, x.contiguous())
+
+
+class LearnableQuantizer(nn.Module):
+    """x -> amax * v[nearest], v trained; straight-through to x.
+
+    Each output's gradient (times the scale) accumulates into the value it was rounded to,
+    which is the exact gradient of the output with respect to v. The values are sorted in
+    every forward (a differentiable permutation) so that they stay a valid codebook whatever
+    the optimiser does to their order, and their optimiser state stays with them.
+    """
+
+    def __init__(self, bits: int) -> None:
+        super().__init__()
+        self.values = nn.Parameter(initial_values(bits))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        scale = x.detach().abs().amax().clamp_min(torch.finfo(x.dtype).tiny)
+        values = torch.sort(self.values).values
+        with torch.no_grad():
+            index = nearest(x / scale, values.to(x.dtype))
+        return ste(x, values[index].to(x.dtype) * scale)
