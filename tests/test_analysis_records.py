@@ -77,7 +77,7 @@ def write_run(root: Path, run: Run, status: str = "ok", **values: Any) -> Path:
     )
     history.to_csv(folder / "history.csv", index=False)
     correct = round(10 * (acc or 0))
-    matrix = [[correct if r == c else (10 - correct) / 9 for c in range(10)] for r in range(10)]
+    matrix = [[_cell(r, c, correct) for c in range(10)] for r in range(10)]
     confusion = pd.DataFrame(matrix if ok else [], columns=CLASSES, dtype=float).round()
     confusion.index = pd.Index(CLASSES if ok else [], name="true")
     confusion.to_csv(folder / "eval" / f"{run.dataset}_confusion.csv")
@@ -89,6 +89,13 @@ def write_run(root: Path, run: Run, status: str = "ok", **values: Any) -> Path:
     )
     report.to_csv(folder / "eval" / f"{run.dataset}_report.csv", index=False)
     return folder / "metrics.json"
+
+
+def _cell(true: int, predicted: int, correct: int) -> int:
+    """Ten test images per class, the misses predicted as the next class."""
+    if true == predicted:
+        return correct
+    return 10 - correct if predicted == (true + 1) % 10 else 0
 
 
 def default_results(root: Path) -> dict[str, list[Path]]:

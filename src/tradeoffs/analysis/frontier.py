@@ -40,7 +40,7 @@ def frontier_points(
     Frontiers are taken per `by` group: accuracies on different datasets do not compare.
     """
     runs = with_model_size(ok_runs(runs))
-    points = runs.dropna(subset=[cost, value]).copy()
+    points = runs.dropna(subset=[cost, value]).reset_index(drop=True)
     points["on_frontier"] = False
     for _, group in points.groupby(list(by), sort=False):
         mask = pareto_mask(group[cost].to_numpy(), group[value].to_numpy())

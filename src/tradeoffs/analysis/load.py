@@ -62,10 +62,15 @@ def ok_runs(runs: pd.DataFrame) -> pd.DataFrame:
     return runs[runs["status"] == "ok"]
 
 
+def varying_keys(runs: pd.DataFrame, keys: Sequence[str] = CONFIG_KEYS) -> list[str]:
+    """The configuration keys whose value differs between rows (["model"] when none does)."""
+    return [k for k in keys if k in runs and runs[k].nunique() > 1] or ["model"]
+
+
 def config_labels(runs: pd.DataFrame, keys: Sequence[str] = CONFIG_KEYS) -> pd.Series:
-    """A short name per row: the configuration keys that differ between rows, joined by '/'."""
-    varying = [k for k in keys if k in runs and runs[k].nunique() > 1] or ["model"]
-    return runs[varying].astype(str).agg("/".join, axis=1)
+    """A short name per row: the varying configuration keys' values, joined by '/'."""
+    varying = varying_keys(runs, keys)
+    return runs[varying].astype(str).agg("/".join, axis=1).rename("/".join(varying))
 
 
 def read_history(run_dir: str | Path) -> pd.DataFrame:

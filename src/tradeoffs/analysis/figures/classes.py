@@ -76,5 +76,5 @@ def per_class_f1(runs: pd.DataFrame) -> Figure:
     ax.set_xlabel("Class")
     ax.set_ylabel("F1 score")
     ax.set_title("Per-class F1 on the test set")
-    ax.legend(loc="lower right")
+    ax.legend(loc="center left", bbox_to_anchor=(1.0, 0.5))
     return fig

@@ -7,10 +7,12 @@ from collections.abc import Iterable
 import pandas as pd
 
 from tradeoffs.analysis.figures import NoDataError
-from tradeoffs.analysis.load import config_labels, ok_runs
-from tradeoffs.registry import BACKENDS, PRECISIONS
+from tradeoffs.analysis.load import config_labels
+from tradeoffs.registry import BACKENDS, PRECISION_BITS, PRECISIONS
 
-ORDER = {"precision": list(PRECISIONS), "backend": list(BACKENDS)}
+# Widest format first, then the registry's order.
+PRECISION_ORDER = sorted(PRECISIONS, key=lambda p: (-PRECISION_BITS[p], PRECISIONS.index(p)))
+ORDER = {"precision": PRECISION_ORDER, "backend": list(BACKENDS)}
 
 
 def ordered(values: Iterable, key: str | None = None) -> list:
@@ -20,12 +22,18 @@ def ordered(values: Iterable, key: str | None = None) -> list:
     return sorted(distinct, key=lambda v: (known.index(v), "") if v in known else (len(known), v))
 
 
+def labelled_runs(runs: pd.DataFrame) -> pd.DataFrame:
+    """Every run with its configuration label (the same label set as the ok runs get)."""
+    return runs.assign(label=config_labels(runs))
+
+
 def labelled_ok_runs(runs: pd.DataFrame) -> pd.DataFrame:
     """The ok runs, each with its configuration label; NoDataError when there are none."""
-    done = ok_runs(runs)
+    done = labelled_runs(runs)
+    done = done[done["status"] == "ok"]
     if done.empty:
         raise NoDataError("No completed runs.")
-    return done.assign(label=config_labels(done))
+    return done
 
 
 def require(data: pd.DataFrame, columns: Iterable[str], what: str) -> list[str]:

@@ -29,7 +29,7 @@ def curves(runs: pd.DataFrame, panels: Sequence[Sequence[str]]) -> Figure:
     groups = [require(history, cols, " / ".join(cols)) for cols in panels]
     labels = ordered(history["label"])
     palette = dict(zip(labels, style.colors(len(labels)), strict=True))
-    fig, axes = style.panels(len(groups), ncols=2, size=(5.0, 3.4))
+    fig, axes = style.panels(len(groups), ncols=min(len(groups), 2), size=(5.0, 3.4))
     for ax, columns in zip(axes, groups, strict=True):
         means = history.groupby(["label", "epoch"])[list(columns)].mean()
         for label in labels:
@@ -47,7 +47,8 @@ def curves(runs: pd.DataFrame, panels: Sequence[Sequence[str]]) -> Figure:
         ax.set_xlabel(style.label("epoch"))
         metric = columns[-1].split("_", 1)[1]
         ax.set_ylabel(style.label(f"test_{metric}").replace("Test ", "").capitalize())
-        ax.set_title(" and ".join(style.label(c) for c in columns))
+        kinds = " solid, ".join(c.split("_")[0] for c in columns)
+        ax.set_title(f"{ax.get_ylabel()} ({kinds} dashed)" if len(columns) > 1 else ax.get_ylabel())
         ax.xaxis.get_major_locator().set_params(integer=True)
     handles, names = axes[-1].get_legend_handles_labels()
     fig.legend(handles, names, loc="center left", bbox_to_anchor=(1.0, 0.5))

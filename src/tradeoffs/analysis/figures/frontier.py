@@ -44,11 +44,11 @@ def frontier(runs: pd.DataFrame, cost: str) -> Figure:
             linewidths=1.2,
             label="frontier",
         )
-        for _, row in best.iterrows():
+        for i, (_, row) in enumerate(best.iterrows()):
             ax.annotate(
                 point_name(row),
                 (row[column], row["test_acc"]),
-                xytext=(4, -10),
+                xytext=(6, -12 if i % 2 else 6),
                 textcoords="offset points",
                 fontsize=7,
             )
@@ -57,5 +57,5 @@ def frontier(runs: pd.DataFrame, cost: str) -> Figure:
         ax.set_xlabel(style.label(column))
         ax.set_ylabel(style.label("test_acc"))
         ax.set_title(dataset)
-    axes[0].legend(loc="lower right")
+    axes[-1].legend(title="study", loc="center left", bbox_to_anchor=(1.0, 0.5))
     return fig

@@ -7,22 +7,25 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from tradeoffs.analysis import style
-from tradeoffs.analysis.figures.common import labelled_ok_runs, ordered, require
+from tradeoffs.analysis.figures.common import labelled_ok_runs, labelled_runs, ordered, require
 from tradeoffs.registry import PRECISION_BITS
 
 
 def heatmap(runs: pd.DataFrame) -> Figure:
     """Mean test accuracy (over seeds), architecture x format, one map per dataset and
-    activation."""
-    data = labelled_ok_runs(runs)
-    require(data, ["test_acc"], "test accuracy")
+    activation; a cell without an ok run names the runs' status."""
+    data = labelled_runs(runs)
+    done = data[data["status"] == "ok"]
+    require(done, ["test_acc"], "test accuracy")
     cells = ordered(zip(data["dataset"], data["act"], strict=True))
     models, formats = ordered(data["model"]), ordered(data["precision"], "precision")
-    means = data.groupby(["dataset", "act", "model", "precision"])["test_acc"].mean()
+    keys = ["dataset", "act", "model", "precision"]
+    means = done.groupby(keys)["test_acc"].mean()
+    status = data.groupby(keys)["status"].agg(lambda s: "/".join(sorted(set(s))))
     fig, axes = style.panels(
         len(cells),
         ncols=min(len(cells), 4),
-        size=(0.7 * len(formats) + 2.2, 0.45 * len(models) + 1.6),
+        size=(0.75 * len(formats) + 2.6, 0.45 * len(models) + 1.6),
     )
     for ax, (dataset, act) in zip(axes, cells, strict=True):
         grid = np.array(
@@ -30,23 +33,17 @@ def heatmap(runs: pd.DataFrame) -> Figure:
         )
         image = ax.imshow(grid, vmin=0, vmax=1, cmap="viridis", aspect="auto")
         for (r, c), value in np.ndenumerate(grid):
-            text = "–" if np.isnan(value) else f"{value:.2f}"
-            ax.text(
-                c,
-                r,
-                text,
-                ha="center",
-                va="center",
-                fontsize=7,
-                color="black" if value > 0.6 else "white",
-            )
+            missing = status.get((dataset, act, models[r], formats[c]), "not run")
+            text = missing if np.isnan(value) else f"{value:.2f}"
+            color = "black" if np.isnan(value) or value > 0.6 else "white"
+            ax.text(c, r, text, ha="center", va="center", fontsize=7, color=color)
         ax.set_xticks(np.arange(len(formats)), formats)
         ax.set_yticks(np.arange(len(models)), models)
         ax.grid(False)
         ax.set_xlabel("Number format")
         ax.set_ylabel("Architecture")
         ax.set_title(f"{dataset} · {act}")
-    fig.colorbar(image, ax=list(axes), shrink=0.8, label=style.label("test_acc"))
+        fig.colorbar(image, ax=ax, shrink=0.9, label=style.label("test_acc"))
     return fig
 
 
@@ -83,5 +80,5 @@ def accuracy_vs_bits(runs: pd.DataFrame) -> Figure:
         ax.set_xlabel(style.label("bits"))
         ax.set_ylabel(style.label("test_acc"))
         ax.set_title(dataset)
-    axes[-1].legend(title="architecture", loc="lower right")
+    axes[-1].legend(title="architecture", loc="center left", bbox_to_anchor=(1.0, 0.5))
     return fig

@@ -46,5 +46,5 @@ def generalization(runs: pd.DataFrame) -> Figure:
     ax.set_xlabel("configuration")
     ax.set_ylabel("Accuracy")
     ax.set_title("Accuracy and generalisation gap")
-    ax.legend(loc="upper right")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.3), ncol=2)
     return fig
