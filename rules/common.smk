@@ -97,4 +97,13 @@ def study_metrics(study):
 
 
 def all_targets():
-    return [f"{run.path(RESULTS)}/metrics.json" for run in all_runs(config)]
+    """Every run's metrics, every study's tables and figures, the cross-study summary."""
+    metrics = [f"{run.path(RESULTS)}/metrics.json" for run in all_runs(config)]
+    studies = config["studies"]
+    tables = [f"{RESULTS}/{s}/tables/{t}" for s in studies for t in STUDY_TABLES]
+    figures = [
+        f"{RESULTS}/{s}/figures/{f}.png" for s in studies for f in figures_for(s)
+    ]
+    summary = [f"{RESULTS}/summary/{t}" for t in SUMMARY_TABLES]
+    summary += [f"{RESULTS}/summary/figures/{f}.png" for f in SUMMARY_FIGURES]
+    return metrics + tables + figures + summary

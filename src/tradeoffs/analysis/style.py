@@ -12,6 +12,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.axes import Axes  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.ticker import FormatStrFormatter, NullFormatter  # noqa: E402
 
 from tradeoffs import io  # noqa: E402
 
@@ -59,8 +60,6 @@ LABELS = {
     "bits": "Bits per value",
     "epoch": "Epoch",
 }
-# Measurements spanning orders of magnitude get a log axis.
-LOG_SCALE = {"energy_proxy", "params", "macs", "latency_ms_p50", "model_size_mb"}
 
 
 def label(metric: str) -> str:
@@ -89,6 +88,13 @@ def rotate_ticks(ax: Axes) -> None:
     for tick in ax.get_xticklabels():
         tick.set_rotation(30)
         tick.set_horizontalalignment("right")
+
+
+def log_x(ax: Axes) -> None:
+    """A log x axis with plain numbers on the decades only."""
+    ax.set_xscale("log")
+    ax.xaxis.set_major_formatter(FormatStrFormatter("%g"))
+    ax.xaxis.set_minor_formatter(NullFormatter())
 
 
 def placeholder(message: str) -> Figure:

@@ -53,7 +53,7 @@ def frontier(runs: pd.DataFrame, cost: str) -> Figure:
                 fontsize=7,
             )
         if (subset[column] > 0).all():
-            ax.set_xscale("log")
+            style.log_x(ax)
         ax.set_xlabel(style.label(column))
         ax.set_ylabel(style.label("test_acc"))
         ax.set_title(dataset)
