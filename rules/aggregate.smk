@@ -1,36 +1,25 @@
 """Tables: per study from its runs' metrics.json, then across studies with the frontiers."""
 
-from tradeoffs.analysis.frontier import COSTS
-
-ANALYSIS = f"{workflow.basedir}/src/tradeoffs/analysis"
-STUDY_TABLES = ("runs.csv", "runs.md", "summary.csv", "summary.md", "comparison.md")
-SUMMARY_TABLES = (
-    "runs.csv",
-    "summary.csv",
-    "summary.md",
-    *(f"frontier_{name}.{ext}" for name in COSTS for ext in ("csv", "md")),
-)
-
-
-def table_report(name, caption, category):
-    """A table marked for the report."""
-    return report(
-        name,
-        caption=f"../report/tables/{caption}.rst",
-        category=category,
-        subcategory="Tables",
-    )
+from tradeoffs.analysis import plan
 
 
 rule aggregate:
     input:
         metrics=lambda w: study_metrics(w.study),
-        code=[f"{ANALYSIS}/aggregate.py", f"{ANALYSIS}/load.py"],
+        code=plan.code("aggregate.py", "load.py"),
     output:
-        runs=table_report(f"{RESULTS}/{{study}}/tables/runs.csv", "runs", "{study}"),
+        runs=report(
+            f"{RESULTS}/{{study}}/tables/runs.csv",
+            caption="../report/tables/runs.rst",
+            category="{study}",
+            subcategory="Tables",
+        ),
         runs_md=f"{RESULTS}/{{study}}/tables/runs.md",
-        summary=table_report(
-            f"{RESULTS}/{{study}}/tables/summary.csv", "summary", "{study}"
+        summary=report(
+            f"{RESULTS}/{{study}}/tables/summary.csv",
+            caption="../report/tables/summary.rst",
+            category="{study}",
+            subcategory="Tables",
         ),
         summary_md=f"{RESULTS}/{{study}}/tables/summary.md",
         comparison=f"{RESULTS}/{{study}}/tables/comparison.md",
@@ -38,31 +27,51 @@ rule aggregate:
         f"{RESULTS}/{{study}}/logs/aggregate.log",
     conda:
         "../envs/analysis.yaml"
+    params:
+        out_dir=lambda w, output: os.path.dirname(output.runs),
     shell:
         "python scripts/aggregate.py --metrics {input.metrics} "
-        "--out-dir {RESULTS}/{wildcards.study}/tables > {log} 2>&1"
+        "--out-dir {params.out_dir} > {log} 2>&1"
 
 
 rule summary:
     input:
         runs=expand(f"{RESULTS}/{{study}}/tables/runs.csv", study=config["studies"]),
-        code=[f"{ANALYSIS}/aggregate.py", f"{ANALYSIS}/frontier.py"],
+        code=plan.code("aggregate.py", "frontier.py"),
     output:
-        runs=table_report(f"{RESULTS}/summary/runs.csv", "all_runs", "summary"),
-        summary=table_report(f"{RESULTS}/summary/summary.csv", "all_summary", "summary"),
+        runs=report(
+            f"{RESULTS}/summary/runs.csv",
+            caption="../report/tables/all_runs.rst",
+            category="summary",
+            subcategory="Tables",
+        ),
+        summary=report(
+            f"{RESULTS}/summary/summary.csv",
+            caption="../report/tables/all_summary.rst",
+            category="summary",
+            subcategory="Tables",
+        ),
         summary_md=f"{RESULTS}/summary/summary.md",
-        frontier_latency=table_report(
-            f"{RESULTS}/summary/frontier_latency.csv", "frontier_latency", "summary"
+        frontier_latency=report(
+            f"{RESULTS}/summary/frontier_latency.csv",
+            caption="../report/tables/frontier_latency.rst",
+            category="summary",
+            subcategory="Tables",
         ),
         frontier_latency_md=f"{RESULTS}/summary/frontier_latency.md",
-        frontier_size=table_report(
-            f"{RESULTS}/summary/frontier_size.csv", "frontier_size", "summary"
+        frontier_size=report(
+            f"{RESULTS}/summary/frontier_size.csv",
+            caption="../report/tables/frontier_size.rst",
+            category="summary",
+            subcategory="Tables",
         ),
         frontier_size_md=f"{RESULTS}/summary/frontier_size.md",
     log:
         f"{RESULTS}/summary/logs/summary.log",
     conda:
         "../envs/analysis.yaml"
+    params:
+        out_dir=lambda w, output: os.path.dirname(output.runs),
     shell:
         "python scripts/summary.py --runs {input.runs} "
-        "--out-dir {RESULTS}/summary > {log} 2>&1"
+        "--out-dir {params.out_dir} > {log} 2>&1"

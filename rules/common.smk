@@ -3,6 +3,7 @@
 import json
 
 from tradeoffs import registry
+from tradeoffs.analysis.plan import analysis_targets
 from tradeoffs.config import all_runs, dataset_spec, study_runs
 from tradeoffs.data.sources import archive_names
 
@@ -99,11 +100,4 @@ def study_metrics(study):
 def all_targets():
     """Every run's metrics, every study's tables and figures, the cross-study summary."""
     metrics = [f"{run.path(RESULTS)}/metrics.json" for run in all_runs(config)]
-    studies = config["studies"]
-    tables = [f"{RESULTS}/{s}/tables/{t}" for s in studies for t in STUDY_TABLES]
-    figures = [
-        f"{RESULTS}/{s}/figures/{f}.png" for s in studies for f in figures_for(s)
-    ]
-    summary = [f"{RESULTS}/summary/{t}" for t in SUMMARY_TABLES]
-    summary += [f"{RESULTS}/summary/figures/{f}.png" for f in SUMMARY_FIGURES]
-    return metrics + tables + figures + summary
+    return metrics + analysis_targets(config, RESULTS)

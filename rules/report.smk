@@ -5,45 +5,16 @@ so editing one figure's module redraws only the figures that module draws, and a
 figure's options in the registry (the rule's params) reruns that figure alone.
 """
 
-from tradeoffs.analysis.figures import FIGURES, SUMMARY_FIGURES, figures_for
+from tradeoffs.analysis import plan
+from tradeoffs.analysis.figures import SUMMARY_FIGURES
 
-
-def figure_inputs(name):
-    """The input function of a study figure: runs.csv, record files it needs, its code."""
-    spec = FIGURES[name]
-
-    def inputs(wildcards):
-        runs = study_runs(config, wildcards.study)
-        records = {
-            "history": [f"{run.path(RESULTS)}/history.csv" for run in runs],
-            "eval": [
-                f"{run.path(RESULTS)}/eval/{run.dataset}_{kind}.csv"
-                for run in runs
-                for kind in ("confusion", "report")
-            ],
-        }
-        return {
-            "runs": f"{RESULTS}/{wildcards.study}/tables/runs.csv",
-            "records": [path for need in spec.needs for path in records[need]],
-            "code": [str(spec.source), f"{ANALYSIS}/style.py"],
-        }
-
-    return inputs
-
-
-def figure_rule_params(name):
-    return repr((FIGURES[name].function, FIGURES[name].options))
-
-
-for _name in sorted(
-    {name for study in config["studies"] for name in figures_for(study)}
-):
+for _name in plan.study_figures(config):
 
     rule:
         name:
             f"figure_{_name}"
         input:
-            unpack(figure_inputs(_name)),
+            unpack(plan.figure_inputs(config, RESULTS, _name)),
         output:
             report(
                 f"{RESULTS}/{{study}}/figures/{_name}.png",
@@ -57,7 +28,7 @@ for _name in sorted(
             "../envs/analysis.yaml"
         params:
             figure=_name,
-            spec=figure_rule_params(_name),
+            spec=plan.figure_params(_name),
         shell:
             "python scripts/figures.py --figure {params.figure} --runs {input.runs} "
             "--title '{wildcards.study}: ' --output {output} > {log} 2>&1"
@@ -70,7 +41,7 @@ for _name in SUMMARY_FIGURES:
             f"figure_{_name}"
         input:
             runs=f"{RESULTS}/summary/runs.csv",
-            code=[str(FIGURES[_name].source), f"{ANALYSIS}/style.py"],
+            code=plan.figure_code(_name),
         output:
             report(
                 f"{RESULTS}/summary/figures/{_name}.png",
@@ -84,7 +55,7 @@ for _name in SUMMARY_FIGURES:
             "../envs/analysis.yaml"
         params:
             figure=_name,
-            spec=figure_rule_params(_name),
+            spec=plan.figure_params(_name),
         shell:
             "python scripts/figures.py --figure {params.figure} --runs {input.runs} "
             "--title 'All studies: ' --output {output} > {log} 2>&1"
