@@ -8,6 +8,7 @@ import pytest
 
 from tradeoffs.analysis.energy import energy_components_pj, energy_proxy, mac_pj
 from tradeoffs.measure.energy import EnergyMeter
+from tradeoffs.measure.inference import benchmark_inference
 
 
 def _metrics(**values: object) -> dict:
@@ -65,7 +66,6 @@ def test_not_measurable_says_why(tmp_path: Path) -> None:
 
 
 def test_benchmark_inference_reports_measured_energy_or_why_not() -> None:
-    from tradeoffs.measure.inference import benchmark_inference
 
     result = benchmark_inference(lambda x: x, 1, [1, 2], 2, warmup=1, repeats=3)
     assert "energy_measured_uj_per_inf" in result
