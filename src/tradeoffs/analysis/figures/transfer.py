@@ -8,6 +8,7 @@ from matplotlib.figure import Figure
 
 from tradeoffs.analysis import style
 from tradeoffs.analysis.figures.common import labelled_ok_runs, ordered, require
+from tradeoffs.analysis.load import varying_keys
 
 
 def generalization(runs: pd.DataFrame) -> Figure:
@@ -17,7 +18,8 @@ def generalization(runs: pd.DataFrame) -> Figure:
     require(data, ["ood_acc"], "out-of-distribution accuracy (the study has no eval_on dataset)")
     labels = ordered(data["label"])
     means = data.groupby("label")[["test_acc", "ood_acc"]].mean().reindex(labels)
-    stds = data.groupby("label")[["test_acc", "ood_acc"]].std().reindex(labels).fillna(0)
+    stds = data.groupby("label")[["test_acc", "ood_acc"]].std().reindex(labels)
+    stds = stds.mask(stds == 0)  # no error bar for a single seed
     own = "/".join(ordered(data["dataset"]))
     other = "/".join(ordered(data["ood_dataset"].dropna()))
     offsets, width = style.bar_positions(2)
@@ -42,9 +44,9 @@ def generalization(runs: pd.DataFrame) -> Figure:
             ax.text(xi, max(acc, ood) + 0.04, f"gap {acc - ood:+.3f}", ha="center", fontsize=7)
     ax.set_xticks(x, labels)
     style.rotate_ticks(ax)
-    ax.set_ylim(0, 1.15)
-    ax.set_xlabel("configuration")
+    ax.set_ylim(0, 1.25)
+    ax.set_xlabel("/".join(varying_keys(runs)))
     ax.set_ylabel("Accuracy")
     ax.set_title("Accuracy and generalisation gap")
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.3), ncol=2)
+    ax.legend(loc="upper left", ncol=2)
     return fig
