@@ -28,12 +28,17 @@ config.clear()
 config.update(checked)
 
 
+report: "report/workflow.rst"
+
+
 include: "rules/common.smk"
 include: "rules/data.smk"
 include: "rules/train.smk"
 include: "rules/evaluate.smk"
 include: "rules/benchmark.smk"
 include: "rules/metrics.smk"
+include: "rules/aggregate.smk"
+include: "rules/report.smk"
 
 
 rule all:

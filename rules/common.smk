@@ -3,6 +3,7 @@
 import json
 
 from tradeoffs import registry
+from tradeoffs.analysis.plan import analysis_targets
 from tradeoffs.config import all_runs, dataset_spec, study_runs
 from tradeoffs.data.sources import archive_names
 
@@ -97,4 +98,6 @@ def study_metrics(study):
 
 
 def all_targets():
-    return [f"{run.path(RESULTS)}/metrics.json" for run in all_runs(config)]
+    """Every run's metrics, every study's tables and figures, the cross-study summary."""
+    metrics = [f"{run.path(RESULTS)}/metrics.json" for run in all_runs(config)]
+    return metrics + analysis_targets(config, RESULTS)

@@ -4,6 +4,7 @@ import argparse
 from pathlib import Path
 
 from tradeoffs import io, records
+from tradeoffs.analysis.energy import energy_proxy
 from tradeoffs.runspec import add_run_arguments, spec_from_args
 
 
@@ -18,6 +19,7 @@ def main() -> None:
     spec = spec_from_args(args)
     evals = {path.stem: io.read_json(path) for path in args.evals}
     metrics = records.merge_metrics(spec, io.read_json(args.train), evals, io.read_json(args.bench))
+    metrics["energy_proxy"] = energy_proxy(metrics)
     records.validate_metrics(metrics)
     io.write_json(args.output, metrics)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from tradeoffs.measure.energy import EnergyMeter
 from tradeoffs.measure.memory import ResourceMonitor
 from tradeoffs.measure.timing import no_sync, time_calls
 
@@ -22,11 +23,17 @@ def benchmark_inference(
     warmup: int,
     repeats: int,
     sync: Callable[[], None] = no_sync,
-) -> dict[str, float | int]:
-    """Latency percentiles of one sample and throughput of `batch_size` samples per call."""
+    device: str = "cpu",
+) -> dict[str, float | int | str | None]:
+    """Latency percentiles of one sample and throughput of `batch_size` samples per call.
+
+    Energy is measured around the throughput calls (warm-up included) where `device` has a
+    counter (`tradeoffs.measure.energy`), per inference.
+    """
     with ResourceMonitor() as monitor:
         latency = time_calls(lambda: predict(single), warmup=warmup, repeats=repeats, sync=sync)
-        batched = time_calls(lambda: predict(batch), warmup=warmup, repeats=repeats, sync=sync)
+        with EnergyMeter(device) as meter:
+            batched = time_calls(lambda: predict(batch), warmup=warmup, repeats=repeats, sync=sync)
     return {
         "latency_ms_p50": latency.p50_ms,
         "latency_ms_p95": latency.p95_ms,
@@ -41,4 +48,6 @@ def benchmark_inference(
         "bench_repeats": repeats,
         "bench_peak_rss_mb": monitor.peak_rss_mb,
         "bench_cpu_util_pct": monitor.cpu_util_pct,
+        "energy_measured_uj_per_inf": meter.per_item_uj((warmup + repeats) * batch_size),
+        "energy_measured_source": meter.source,
     }

@@ -1,0 +1,95 @@
+"""Tables of a study: every run (skipped and failed ones listed with their reason) and each
+configuration's mean and standard deviation over seeds."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pandas as pd
+
+from tradeoffs.analysis.load import CONFIG_KEYS, IDENTITY, metric_columns, ok_runs
+
+# The measurements the Markdown tables show (the CSVs hold every one).
+KEY_METRICS = (
+    "test_acc",
+    "ood_acc",
+    "latency_ms_p50",
+    "infer_throughput_sps",
+    "size_mem_mb",
+    "train_time_s",
+    "energy_proxy",
+)
+GROUP_KEYS = ("study", *CONFIG_KEYS)
+
+
+def summary_table(runs: pd.DataFrame) -> pd.DataFrame:
+    """One row per configuration: run counts by status, then `{metric}_mean` and `{metric}_std`
+    over the ok runs' seeds (sample std, empty with one seed). Configurations without an ok run
+    stay, with empty means and their reasons."""
+    keys = [k for k in GROUP_KEYS if k in runs]
+    metrics = [m for m in metric_columns(runs) if m != "seed"]
+    groups = runs.groupby(keys, sort=True, dropna=False)
+    counts = groups["status"].agg(
+        n_runs="size",
+        n_ok=lambda s: int((s == "ok").sum()),
+        n_failed=lambda s: int((s == "failed").sum()),
+        n_skipped=lambda s: int((s == "skipped").sum()),
+    )
+    reasons = groups["reason"].agg(lambda s: "; ".join(dict.fromkeys(s.dropna().astype(str))))
+    stats = ok_runs(runs).groupby(keys, sort=True, dropna=False)[metrics].agg(["mean", "std"])
+    stats.columns = [f"{metric}_{stat}" for metric, stat in stats.columns]
+    table = counts.join(reasons.rename("reasons")).join(stats)
+    return table.reset_index()
+
+
+def _mean_std(summary: pd.DataFrame, metric: str, digits: int) -> pd.Series:
+    mean, std = summary[f"{metric}_mean"], summary[f"{metric}_std"]
+    text = mean.map(lambda v: "" if pd.isna(v) else f"{v:.{digits}g}")
+    spread = std.map(lambda v: "" if pd.isna(v) else f" ± {v:.2g}")
+    return text + spread
+
+
+def compact_summary(summary: pd.DataFrame, metrics: Sequence[str] = KEY_METRICS) -> pd.DataFrame:
+    """The summary for reading: identity, counts and `mean ± std` of the key metrics present."""
+    keys = [k for k in GROUP_KEYS if k in summary]
+    table = summary[[*keys, "n_ok", "n_runs"]].copy()
+    for metric in metrics:
+        if f"{metric}_mean" in summary and summary[f"{metric}_mean"].notna().any():
+            table[metric] = _mean_std(summary, metric, 4)
+    table["reasons"] = summary["reasons"]
+    return table
+
+
+def compact_runs(runs: pd.DataFrame, metrics: Sequence[str] = KEY_METRICS) -> pd.DataFrame:
+    """Every run with its status, reason and key metrics."""
+    present = [m for m in metrics if m in runs and runs[m].notna().any()]
+    return runs[[*[k for k in IDENTITY if k in runs], "status", "reason", *present]]
+
+
+COMPARISON_COLUMNS = {
+    "test_acc_mean": "Test accuracy (%)",
+    "params_mean": "Parameters",
+    "size_mem_mb_mean": "Model size (MB)",
+    "latency_ms_p50_mean": "Inference time (ms, p50)",
+    "infer_throughput_sps_mean": "Throughput (samples/s)",
+}
+
+
+def comparison_table(summary: pd.DataFrame) -> pd.DataFrame:
+    """Seed 001's model comparison: accuracy, parameters, size, latency, throughput, best first."""
+    done = summary[summary["n_ok"] > 0]
+    keys = [k for k in CONFIG_KEYS if k in done and done[k].nunique() > 1] or ["model"]
+    table = pd.DataFrame({"Model": done[keys].astype(str).agg("/".join, axis=1)})
+    for column, title in COMPARISON_COLUMNS.items():
+        if column in done:
+            table[title] = done[column]
+    if "Test accuracy (%)" in table:
+        table["Test accuracy (%)"] = 100 * table["Test accuracy (%)"]
+        table = table.sort_values("Test accuracy (%)", ascending=False)
+    return table.reset_index(drop=True)
+
+
+def to_markdown(table: pd.DataFrame) -> str:
+    if table.empty:
+        return "_No runs._\n"
+    return table.to_markdown(index=False, floatfmt=".4g") + "\n"

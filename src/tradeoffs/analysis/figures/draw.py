@@ -1,0 +1,27 @@
+"""Draw one named figure from a runs table into a PNG."""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+
+import pandas as pd
+
+from tradeoffs.analysis import style
+from tradeoffs.analysis.figures import FIGURES, NoDataError
+from tradeoffs.analysis.load import ok_runs
+
+
+def draw(name: str, runs: pd.DataFrame, output: str | Path, title_prefix: str = "") -> None:
+    """Write figure `name` to `output`; a figure without data says what is missing instead."""
+    spec = FIGURES[name]
+    title = f"{title_prefix}{spec.title}"
+    if ok_runs(runs).empty:
+        fig = style.placeholder(f"No completed runs ({len(runs)} runs, none ok).")
+    else:
+        function = getattr(importlib.import_module(f"{__package__}.{spec.module}"), spec.function)
+        try:
+            fig = function(runs, **spec.options)
+        except NoDataError as missing:
+            fig = style.placeholder(str(missing))
+    style.save(fig, output, title)

@@ -1,0 +1,61 @@
+"""The Pareto frontier of accuracy against a cost, over every completed run of every study."""
+
+from __future__ import annotations
+
+import pandas as pd
+from matplotlib.figure import Figure
+
+from tradeoffs.analysis import style
+from tradeoffs.analysis.figures import NoDataError
+from tradeoffs.analysis.figures.common import ordered
+from tradeoffs.analysis.frontier import COSTS, frontier_points
+
+
+def point_name(row: pd.Series) -> str:
+    return f"{row['model']} {row['precision']} {row['backend']}"
+
+
+def frontier(runs: pd.DataFrame, cost: str) -> Figure:
+    """All runs as dots coloured by study; frontier members ringed, joined and named; one panel
+    per dataset (accuracies on different datasets do not compare)."""
+    column = COSTS[cost]
+    points = frontier_points(runs, column)
+    if points.empty:
+        raise NoDataError(f"No completed run has both test accuracy and {style.label(column)}.")
+    studies = ordered(points["study"])
+    palette = dict(zip(studies, style.colors(len(studies)), strict=True))
+    datasets = ordered(points["dataset"])
+    fig, axes = style.panels(len(datasets), ncols=min(len(datasets), 2), size=(6.0, 4.4))
+    for ax, dataset in zip(axes, datasets, strict=True):
+        subset = points[points["dataset"] == dataset]
+        for study in studies:
+            mine = subset[subset["study"] == study]
+            ax.scatter(
+                mine[column], mine["test_acc"], s=18, alpha=0.6, color=palette[study], label=study
+            )
+        best = subset[subset["on_frontier"]]
+        ax.step(best[column], best["test_acc"], where="post", color="black", lw=1, zorder=1)
+        ax.scatter(
+            best[column],
+            best["test_acc"],
+            s=70,
+            facecolors="none",
+            edgecolors="black",
+            linewidths=1.2,
+            label="frontier",
+        )
+        for i, (_, row) in enumerate(best.iterrows()):
+            ax.annotate(
+                point_name(row),
+                (row[column], row["test_acc"]),
+                xytext=(6, -12 if i % 2 else 6),
+                textcoords="offset points",
+                fontsize=7,
+            )
+        if (subset[column] > 0).all():
+            style.log_x(ax)
+        ax.set_xlabel(style.label(column))
+        ax.set_ylabel(style.label("test_acc"))
+        ax.set_title(dataset)
+    axes[-1].legend(title="study", loc="center left", bbox_to_anchor=(1.0, 0.5))
+    return fig

@@ -1,0 +1,73 @@
+"""What the aggregate and figure rules read and write: paths only, no plotting imports, so the
+Snakefile plans them in milliseconds."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from tradeoffs.analysis.figures import FIGURES, SUMMARY_FIGURES, figures_for
+from tradeoffs.analysis.frontier import COSTS
+from tradeoffs.config import study_runs
+
+ANALYSIS = Path(__file__).parent
+STUDY_TABLES = ("runs.csv", "runs.md", "summary.csv", "summary.md", "comparison.md")
+SUMMARY_TABLES = (
+    "runs.csv",
+    "summary.csv",
+    "summary.md",
+    *(f"frontier_{name}.{ext}" for name in COSTS for ext in ("csv", "md")),
+)
+
+
+def code(*modules: str) -> list[str]:
+    """Library modules as rule inputs: editing one reruns the rules that list it."""
+    return [str(ANALYSIS / module) for module in modules]
+
+
+def figure_code(name: str) -> list[str]:
+    return [str(FIGURES[name].source), *code("style.py")]
+
+
+def figure_params(name: str) -> str:
+    """What a figure draws, as a rule parameter: changing a figure's options reruns it."""
+    return repr((FIGURES[name].function, FIGURES[name].options))
+
+
+def figure_inputs(config: Mapping, results: str, name: str) -> Callable[[Any], dict]:
+    """The input function of a study figure: runs.csv, the record files it reads, its code."""
+    spec = FIGURES[name]
+
+    def inputs(wildcards: Any) -> dict[str, Any]:
+        runs = study_runs(config, wildcards.study)
+        records = {
+            "history": [f"{run.path(results)}/history.csv" for run in runs],
+            "eval": [
+                f"{run.path(results)}/eval/{run.dataset}_{kind}.csv"
+                for run in runs
+                for kind in ("confusion", "report")
+            ],
+        }
+        return {
+            "runs": f"{results}/{wildcards.study}/tables/runs.csv",
+            "records": [path for need in spec.needs for path in records[need]],
+            "code": figure_code(name),
+        }
+
+    return inputs
+
+
+def study_figures(config: Mapping) -> list[str]:
+    """Every figure some configured study gets."""
+    return sorted({name for study in config["studies"] for name in figures_for(study)})
+
+
+def analysis_targets(config: Mapping, results: str) -> list[str]:
+    """Every study's tables and figures, and the cross-study tables and figures."""
+    studies = config["studies"]
+    tables = [f"{results}/{s}/tables/{t}" for s in studies for t in STUDY_TABLES]
+    figures = [f"{results}/{s}/figures/{f}.png" for s in studies for f in figures_for(s)]
+    summary = [f"{results}/summary/{t}" for t in SUMMARY_TABLES]
+    summary += [f"{results}/summary/figures/{f}.png" for f in SUMMARY_FIGURES]
+    return tables + figures + summary
