@@ -146,6 +146,12 @@ def test_imagefolder_needs_train_and_test(tmp_path):
     assert "no test/ folder" in message
 
 
+def test_study_name_cannot_shadow_the_summary_folder():
+    config = minimal()
+    config["studies"]["summary"] = config["studies"].pop("s")
+    assert "studies.summary: the name is taken" in rejected(config)
+
+
 def test_builtin_dataset_format_cannot_change():
     config = minimal()
     config["datasets"] = {"mnist": {"format": "synthetic"}}

@@ -18,6 +18,8 @@ import yaml
 
 from tradeoffs import registry
 
+RESERVED_STUDY_NAMES = ("summary",)  # results/summary/ holds the cross-study tables
+
 
 class ConfigError(ValueError):
     """A mistake in the workflow config, worded for the user who made it."""
@@ -115,6 +117,10 @@ def _study_errors(config: Mapping) -> list[str]:
     errors = []
     known_data = sorted(set(registry.BUILTIN_DATASETS) | set(config["datasets"]))
     for study, spec in config["studies"].items():
+        if study in RESERVED_STUDY_NAMES:
+            errors.append(
+                f"studies.{study}: the name is taken by results/{study}/; rename the study"
+            )
         for key in ("datasets", "eval_on"):
             for i, name in enumerate(spec[key]):
                 if name not in known_data:
