@@ -46,7 +46,8 @@ def reset_peak_vram(device: torch.device) -> None:
 
 
 def peak_vram_mb(device: torch.device) -> float | None:
-    """Peak memory torch allocated on the GPU since the last reset; None off CUDA."""
+    """Peak memory torch allocated on the GPU since the last reset (on MPS, which has no peak
+    counter, the driver's current allocation); None on the CPU."""
     if device.type == "cuda":
         return torch.cuda.max_memory_allocated(device) / 2**20
     if device.type == "mps":
