@@ -1,0 +1,98 @@
+"""Training throughput of the pipeline's epoch loop against a bare hand-written PyTorch loop.
+
+Same model architecture, data, batch size, optimiser and process; the two loops alternate over
+several rounds and the medians are compared. The goal is a ratio of at least 0.95: the
+pipeline's extras (index-permutation batching, the precision-aware loss, the schedule step,
+on-device loss accounting) must cost almost nothing.
+
+    python benchmarks/harness_overhead.py [--model mnist_cnn] [--rounds 5] [--threads 1]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+import torch
+from torch.nn import functional as F
+
+from tradeoffs import registry
+from tradeoffs.engines.torch_data import Split
+from tradeoffs.engines.torch_train import (
+    TrainSettings,
+    make_loss,
+    make_optimizer,
+    make_scheduler,
+    run_epoch,
+)
+from tradeoffs.models.torch import build_model
+
+
+def bare_epoch(model, optimizer, x, y, batch_size: int, generator: torch.Generator) -> int:
+    """The loop a PyTorch tutorial writes: shuffle, slice, forward, cross-entropy, step."""
+    model.train()
+    order = torch.randperm(len(y), generator=generator)
+    for idx in order.split(batch_size):
+        optimizer.zero_grad()
+        loss = F.cross_entropy(model(x[idx]), y[idx])
+        loss.backward()
+        optimizer.step()
+    return len(y)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", default="mnist_cnn")
+    parser.add_argument("--samples", type=int, default=4096)
+    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--threads", type=int, default=1)
+    args = parser.parse_args()
+
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(0)
+    h, w, c = registry.MODELS[args.model]["torch"].input_shape
+    data = Split(torch.randn(args.samples, c, h, w), torch.randint(0, 10, (args.samples,)))
+    settings = TrainSettings.from_cfg({"batch_size": args.batch_size, "lr": 0.01})
+
+    def setup():
+        model = build_model(args.model, "relu", 10, (h, w, c))
+        return model, make_optimizer(model, settings)
+
+    pipe_model, pipe_opt = setup()
+    steps = -(-args.samples // args.batch_size)
+    pipe_sched = make_scheduler(pipe_opt, settings, steps)
+    loss_fn = make_loss("fp32")
+    bare_model, bare_opt = setup()
+    gen = torch.Generator().manual_seed(0)
+
+    def pipeline() -> int:
+        epoch = run_epoch(pipe_model, pipe_opt, pipe_sched, loss_fn, data, args.batch_size, gen)
+        return epoch.samples
+
+    def bare() -> int:
+        return bare_epoch(bare_model, bare_opt, data.x, data.y, args.batch_size, gen)
+
+    def throughput(fn) -> float:
+        start = time.perf_counter()
+        samples = fn()
+        return samples / (time.perf_counter() - start)
+
+    pipeline(), bare()  # warm-up
+    pipe, raw = [], []
+    for _ in range(args.rounds):
+        pipe.append(throughput(pipeline))
+        raw.append(throughput(bare))
+    p, b = statistics.median(pipe), statistics.median(raw)
+    print(
+        f"model {args.model}, batch {args.batch_size}, {args.samples} samples, "
+        f"{args.threads} thread(s), {args.rounds} rounds"
+    )
+    print(f"pipeline train step: {p:,.0f} samples/s")
+    print(f"bare PyTorch loop:   {b:,.0f} samples/s")
+    print(f"ratio: {p / b:.3f} (goal >= 0.95)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,126 @@
+"""A prepared dataset as normalised tensors on the run's device, batches by index permutation,
+and augmentation done in batch on the device (no DataLoader, no per-sample Python)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch.nn import functional as F
+
+from tradeoffs.data.prepared import adapt_images, load_prepared
+
+
+@dataclass(frozen=True)
+class Split:
+    x: torch.Tensor  # float32 NCHW, normalised, on the device
+    y: torch.Tensor  # int64, on the device
+
+    def __len__(self) -> int:
+        return self.y.shape[0]
+
+
+@dataclass(frozen=True)
+class DeviceData:
+    train: Split
+    test: Split
+    mean: list[float]  # per channel, of the training images scaled to [0, 1]
+    std: list[float]
+    classes: list[str]
+
+
+def channel_stats(x: np.ndarray) -> tuple[list[float], list[float]]:
+    """Per-channel mean and std of uint8 NHWC images scaled to [0, 1]."""
+    scaled = x.reshape(-1, x.shape[-1]).astype(np.float64) / 255.0
+    return scaled.mean(axis=0).tolist(), np.maximum(scaled.std(axis=0), 1e-3).tolist()
+
+
+def to_tensor(
+    x: np.ndarray,
+    mean: list[float],
+    std: list[float],
+    device: torch.device,
+    channels_last: bool = False,
+) -> torch.Tensor:
+    """uint8 NHWC images -> normalised float32 NCHW on `device`."""
+    t = torch.from_numpy(np.ascontiguousarray(x)).to(device).permute(0, 3, 1, 2).float() / 255.0
+    m = torch.tensor(mean, device=device).view(1, -1, 1, 1)
+    s = torch.tensor(std, device=device).view(1, -1, 1, 1)
+    t = ((t - m) / s).contiguous()
+    return t.contiguous(memory_format=torch.channels_last) if channels_last else t
+
+
+def load_split(
+    folder: Path,
+    split: str,
+    shape: tuple[int, int, int],
+    mean: list[float],
+    std: list[float],
+    device: torch.device,
+    channels_last: bool = False,
+) -> Split:
+    """One split of a prepared dataset, adapted to `shape` and normalised with given stats."""
+    x = adapt_images(np.load(folder / f"{split}_x.npy"), shape)
+    y = torch.from_numpy(np.load(folder / f"{split}_y.npy").astype(np.int64)).to(device)
+    return Split(to_tensor(x, mean, std, device, channels_last), y)
+
+
+def load_device_data(
+    folder: Path,
+    shape: tuple[int, int, int],
+    device: torch.device,
+    limit_train: int | None = None,
+    channels_last: bool = False,
+) -> DeviceData:
+    """Train and test splits adapted to `shape`, normalised by the training set's statistics."""
+    data = load_prepared(folder)
+    train_x, train_y = data.train_x[:limit_train], data.train_y[:limit_train]
+    train_x = adapt_images(train_x, shape)
+    test_x = adapt_images(data.test_x, shape)
+    mean, std = channel_stats(train_x)
+
+    def split(x: np.ndarray, y: np.ndarray) -> Split:
+        labels = torch.from_numpy(y.astype(np.int64)).to(device)
+        return Split(to_tensor(x, mean, std, device, channels_last), labels)
+
+    return DeviceData(split(train_x, train_y), split(test_x, data.test_y), mean, std, data.classes)
+
+
+def random_crop_flip(x: torch.Tensor, generator: torch.Generator, pad: int = 4) -> torch.Tensor:
+    """Per image: a random `pad`-padded crop back to the input size and a horizontal flip with
+    probability 1/2, as one gather. Random draws come from the CPU `generator` so CPU and GPU
+    runs see the same crops."""
+    n, c, h, w = x.shape
+    padded = F.pad(x, (pad, pad, pad, pad))
+    oy = torch.randint(0, 2 * pad + 1, (n, 1), generator=generator).to(x.device)
+    ox = torch.randint(0, 2 * pad + 1, (n, 1), generator=generator).to(x.device)
+    flip = (torch.rand(n, 1, generator=generator) < 0.5).to(x.device)
+    rows = oy + torch.arange(h, device=x.device)
+    cols = ox + torch.arange(w, device=x.device)
+    cols = torch.where(flip, cols.flip(1), cols)
+    batch = torch.arange(n, device=x.device).view(n, 1, 1, 1)
+    channel = torch.arange(c, device=x.device).view(1, c, 1, 1)
+    return padded[batch, channel, rows.view(n, 1, h, 1), cols.view(n, 1, 1, w)]
+
+
+def batch_indices(
+    n: int, batch_size: int, generator: torch.Generator, device: torch.device
+) -> list[torch.Tensor]:
+    """A shuffled epoch as index batches."""
+    order = torch.randperm(n, generator=generator).to(device)
+    stop = _usable(n, batch_size)
+    return [order[i : min(i + batch_size, stop)] for i in range(0, stop, batch_size)]
+
+
+def _usable(n: int, batch_size: int) -> int:
+    """Samples an epoch uses: a trailing batch of one is dropped (batch norm cannot train on
+    it)."""
+    return n - 1 if n % batch_size == 1 and n > 1 else n
+
+
+def steps_per_epoch(n: int, batch_size: int) -> int:
+    """How many batches `batch_indices` makes of `n` samples."""
+    return math.ceil(_usable(n, batch_size) / batch_size)

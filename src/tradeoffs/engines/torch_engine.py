@@ -1,0 +1,101 @@
+"""The torch engine: train(spec), predict(spec, dataset), benchmark(spec) (see
+docs/architecture.md, "Engines")."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from tradeoffs import precision
+from tradeoffs.engines import torch_modelfile, torch_runtime
+from tradeoffs.engines.torch_bench import forward_flops, tensor_bytes
+from tradeoffs.engines.torch_data import Split, load_split
+from tradeoffs.engines.torch_fit import fit
+from tradeoffs.engines.torch_train import TrainSettings, logits_of, make_autocast
+from tradeoffs.evaluation import Predictions
+from tradeoffs.measure.inference import benchmark_inference
+from tradeoffs.measure.memory import ResourceMonitor
+from tradeoffs.runspec import RunSpec
+
+MB = 2**20
+
+
+def train(spec: RunSpec) -> None:
+    """Writes model.pt, history.csv and train.json into the run folder (resumes a killed run)."""
+    fit(spec)
+
+
+def _trained(spec: RunSpec, dataset: str) -> tuple[torch.device, nn.Module, Split]:
+    """The trained model on the run's device and `dataset`'s test split, adapted and normalised
+    as in training."""
+    device = torch_runtime.configure(spec)
+    model, meta = torch_modelfile.load(spec, device)
+    if meta["channels_last"]:
+        model = model.to(memory_format=torch.channels_last)
+    data = load_split(
+        spec.prepared_dir(dataset),
+        "test",
+        tuple(meta["in_shape"]),
+        meta["norm_mean"],
+        meta["norm_std"],
+        device,
+        meta["channels_last"],
+    )
+    return device, model, data
+
+
+def predict(spec: RunSpec, dataset: str) -> Predictions:
+    """Probabilities and mean NLL of the trained model on `dataset`'s test split."""
+    device, model, data = _trained(spec, dataset)
+    s = TrainSettings.from_cfg(spec.train_cfg)
+    logits = logits_of(model, data.x, s.batch_size, make_autocast(s, device))
+    logp = precision.log_softmax(logits, spec.quant_cfg.get("softmax", "fp32"))
+    loss = torch.nn.functional.nll_loss(logp, data.y).item()
+    return Predictions(logp.exp().cpu().numpy(), data.y.cpu().numpy(), loss)
+
+
+def _bench_batch(data: Split, size: int) -> torch.Tensor:
+    """`size` test images (cycled when the test split is smaller)."""
+    idx = torch.arange(size, device=data.x.device) % len(data)
+    return data.x[idx]
+
+
+def benchmark(spec: RunSpec) -> dict:
+    """bench.json's keys: sizes, FLOPs/MACs, latency at batch 1, throughput, peak memory."""
+    device, model, data = _trained(spec, spec.dataset)
+    s = TrainSettings.from_cfg(spec.train_cfg)
+    batch_size = spec.bench_cfg.get("batch_size") or s.batch_size
+    autocast = make_autocast(s, device)
+    single, batch = data.x[:1], _bench_batch(data, batch_size)
+
+    @torch.inference_mode()
+    def run(x: torch.Tensor) -> torch.Tensor:
+        with autocast():
+            return model(x)
+
+    flops = forward_flops(model, single)
+    torch_runtime.reset_peak_vram(device)
+    with ResourceMonitor() as monitor:
+        timing = benchmark_inference(
+            run,
+            single,
+            batch,
+            batch_size,
+            warmup=spec.bench_cfg.get("warmup", 10),
+            repeats=spec.bench_cfg.get("repeats", 50),
+            sync=torch_runtime.sync_for(device),
+        )
+    return {
+        "params": sum(p.numel() for p in model.parameters()),
+        "size_disk_mb": spec.model_path.stat().st_size / MB,
+        "size_mem_mb": tensor_bytes(model) / MB,
+        "est_footprint_mb": precision.footprint_mb(model, spec.precision, spec.quant_cfg),
+        "flops": flops,
+        "macs": flops // 2,
+        "binary_mac_ratio": None,
+        "binary_params": None,
+        **timing,
+        "peak_rss_mb": monitor.peak_rss_mb,
+        "peak_vram_mb": torch_runtime.peak_vram_mb(device),
+        "device_name": torch_runtime.device_name(device),
+    }

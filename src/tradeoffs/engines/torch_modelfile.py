@@ -1,0 +1,36 @@
+"""model.pt: the trained weights plus what rebuilding the model needs (name, activation,
+classes, input shape, precision, normalisation), so evaluate and benchmark jobs stand alone."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from tradeoffs import io, precision
+from tradeoffs.models.torch import build_model
+from tradeoffs.runspec import RunSpec
+
+
+def build(spec: RunSpec, num_classes: int, in_shape: tuple[int, int, int]) -> nn.Module:
+    """The run's model at its precision: the fp32 network passed through `quantize_model`
+    (the identity at fp32), so every precision shares one code path."""
+    model = build_model(spec.model, spec.act, num_classes, in_shape)
+    return precision.quantize_model(model, spec.precision, spec.quant_cfg)
+
+
+def save(path: Path, model: nn.Module, meta: dict[str, Any]) -> None:
+    state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
+    with io.atomic_path(path) as tmp:
+        torch.save({"state_dict": state, "meta": meta}, tmp)
+
+
+def load(spec: RunSpec, device: torch.device) -> tuple[nn.Module, dict[str, Any]]:
+    """The trained model on `device` in eval mode, and the meta saved with it."""
+    saved = torch.load(spec.model_path, map_location="cpu", weights_only=True)
+    meta = saved["meta"]
+    model = build(spec, meta["num_classes"], tuple(meta["in_shape"]))
+    model.load_state_dict(saved["state_dict"])
+    return model.to(device).eval(), meta

@@ -1,0 +1,66 @@
+"""Torch model definitions and the one builder the engine uses.
+
+`build_model(name, act, num_classes, in_shape)` returns an fp32 model for input of shape
+`in_shape` (H, W, C) as NCHW tensors; the registry's `input_shape` says which shape each
+model is built for, and the engine adapts every dataset to it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torchvision
+from torch import nn
+
+from tradeoffs.models.torch.activations import (
+    ActFactory,
+    activation_factory,
+    replace_activations,
+)
+from tradeoffs.models.torch.cnn import CNN
+from tradeoffs.models.torch.custom_cnn import CustomCNN
+from tradeoffs.models.torch.gcn import GCN
+from tradeoffs.models.torch.mlpmixer import MLPMixer
+from tradeoffs.models.torch.mnist_cnn import MnistCNN
+from tradeoffs.models.torch.vit import ViT
+
+Shape = tuple[int, int, int]
+Builder = Callable[[int, ActFactory, Shape], nn.Module]
+
+
+def _mnist_cnn(n: int, act: ActFactory, shape: Shape) -> nn.Module:
+    if shape != (28, 28, 1):
+        raise ValueError(f"mnist_cnn is defined for 28x28x1 input, not {shape}")
+    return MnistCNN(n, act)
+
+
+def _torchvision(factory: Callable[..., nn.Module]) -> Builder:
+    def build(n: int, act: ActFactory, shape: Shape) -> nn.Module:
+        model = factory(weights=None, num_classes=n)
+        if shape[2] != 3:
+            raise ValueError(f"torchvision models take 3-channel input, not {shape}")
+        return replace_activations(model, act)
+
+    return build
+
+
+BUILDERS: dict[str, Builder] = {
+    "mnist_cnn": _mnist_cnn,
+    "custom_cnn": lambda n, act, shape: CustomCNN(n, act, shape[2]),
+    "cnn": lambda n, act, shape: CNN(n, act, shape[2]),
+    "gcn": lambda n, act, shape: GCN(n, act, shape),
+    "mlpmixer": lambda n, act, shape: MLPMixer(n, act, shape),
+    "vit": lambda n, act, shape: ViT(n, act, shape),
+    "resnet18": _torchvision(torchvision.models.resnet18),
+    "mobilenetv2": _torchvision(torchvision.models.mobilenet_v2),
+}
+
+
+def build_model(name: str, act: str, num_classes: int, in_shape: Shape) -> nn.Module:
+    """A freshly initialised fp32 model (initialisation draws from torch's global RNG)."""
+    if name not in BUILDERS:
+        raise ValueError(f"no torch model {name!r}; choose from: {', '.join(sorted(BUILDERS))}")
+    return BUILDERS[name](num_classes, activation_factory(act), tuple(in_shape))
+
+
+__all__ = ["BUILDERS", "activation_factory", "build_model", "replace_activations"]
