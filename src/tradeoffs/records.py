@@ -82,7 +82,7 @@ def _versions() -> dict[str, str]:
     return versions
 
 
-def _cpu_name() -> str:
+def cpu_name() -> str:
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
             if line.startswith("model name"):
@@ -99,7 +99,7 @@ def provenance(spec: RunSpec, started: str, device_name: str | None = None) -> d
         "git_commit": _git_commit(),
         "host": socket.gethostname(),
         "platform": platform.platform(),
-        "cpu": _cpu_name(),
+        "cpu": cpu_name(),
         "gpu": device_name if spec.device != "cpu" else None,
         "threads": spec.threads,
         "config_hash": spec.config_hash,

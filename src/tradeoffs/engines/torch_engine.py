@@ -15,6 +15,7 @@ from tradeoffs.engines.torch_train import TrainSettings, logits_of, make_autocas
 from tradeoffs.evaluation import Predictions
 from tradeoffs.measure.inference import benchmark_inference
 from tradeoffs.measure.memory import ResourceMonitor
+from tradeoffs.precision.fp8_inference import benchmark_fp8
 from tradeoffs.runspec import RunSpec
 
 MB = 2**20
@@ -73,6 +74,7 @@ def benchmark(spec: RunSpec) -> dict:
         with autocast():
             return model(x)
 
+    warmup, repeats = spec.bench_cfg.get("warmup", 10), spec.bench_cfg.get("repeats", 50)
     flops = forward_flops(model, single)
     torch_runtime.reset_peak_vram(device)
     with ResourceMonitor() as monitor:
@@ -81,10 +83,13 @@ def benchmark(spec: RunSpec) -> dict:
             single,
             batch,
             batch_size,
-            warmup=spec.bench_cfg.get("warmup", 10),
-            repeats=spec.bench_cfg.get("repeats", 50),
+            warmup=warmup,
+            repeats=repeats,
             sync=torch_runtime.sync_for(device),
+            device=spec.device,
         )
+    # e4m3 runs also time real FP8 matrix products where the GPU has them (skipped elsewhere).
+    fp8 = benchmark_fp8(model, batch, warmup, repeats) if spec.precision == "e4m3" else {}
     return {
         "params": sum(p.numel() for p in model.parameters()),
         "size_disk_mb": spec.model_path.stat().st_size / MB,
@@ -95,6 +100,7 @@ def benchmark(spec: RunSpec) -> dict:
         "binary_mac_ratio": None,
         "binary_params": None,
         **timing,
+        **fp8,
         "peak_rss_mb": monitor.peak_rss_mb,
         "peak_vram_mb": torch_runtime.peak_vram_mb(device),
         "device_name": torch_runtime.device_name(device),

@@ -7,6 +7,7 @@ from collections.abc import Callable
 import torch
 
 from tradeoffs.measure.timing import no_sync
+from tradeoffs.records import cpu_name
 from tradeoffs.runspec import RunSpec
 from tradeoffs.seeding import seed_everything
 
@@ -35,9 +36,7 @@ def device_name(device: torch.device) -> str:
         return torch.cuda.get_device_name(device)
     if device.type == "mps":
         return "Apple MPS"
-    from tradeoffs.records import _cpu_name  # the CPU name provenance also reports
-
-    return _cpu_name()
+    return cpu_name()
 
 
 def reset_peak_vram(device: torch.device) -> None:
