@@ -16,9 +16,7 @@ from numba import njit, prange
 from tradeoffs.models.numba import layout
 from tradeoffs.models.numba.cpu_layers import (
     FASTMATH,
-    conv3x3_backward_input,
-    conv3x3_backward_params,
-    conv3x3_forward,
+    conv3x3,
     dense_backward_input,
     dense_backward_params,
     dense_forward,
@@ -30,6 +28,8 @@ from tradeoffs.models.numba.cpu_layers import (
 from tradeoffs.models.numba.layout import A1, A2, C1, C2, FEATURES, HIDDEN, IMAGE, P1, P2
 
 CHUNKS = 16
+conv1_forward, conv1_backward_params, _ = conv3x3(1, C1, A1)
+conv2_forward, conv2_backward_params, conv2_backward_input = conv3x3(C1, C2, A2)
 parallel = njit(parallel=True, fastmath=FASTMATH, cache=True)
 serial = njit(fastmath=FASTMATH, cache=True)
 
@@ -83,9 +83,9 @@ def _forward(image, params, s, c):
     w1, b1, w2, b2, w3, b3, w4, b4 = params
     x, a1, p1, arg1, a2, p2, arg2, h, z = s
     load_image(image, x[c])
-    conv3x3_forward(x[c], w1, b1, a1[c])
+    conv1_forward(x[c], w1, b1, a1[c])
     relu_pool_forward(a1[c], p1[c], arg1[c])
-    conv3x3_forward(p1[c], w2, b2, a2[c])
+    conv2_forward(p1[c], w2, b2, a2[c])
     relu_pool_forward(a2[c], p2[c], arg2[c])
     dense_forward(p2[c].reshape(FEATURES), w3, b3, h[c], True)
     dense_forward(h[c], w4, b4, z[c], False)
@@ -105,10 +105,10 @@ def _backward(params, grads, s, g, c):
     dense_backward_params(f, dh[c], gw3, gb3)
     dense_backward_input(f, w3, dh[c], df[c].reshape(FEATURES))
     relu_pool_backward(df[c], arg2[c], a2[c])  # a2 is no longer needed: it takes dL/da2
-    conv3x3_backward_params(p1[c], a2[c], gw2, gb2)
-    conv3x3_backward_input(w2, a2[c], dp1[c])
+    conv2_backward_params(p1[c], a2[c], gw2, gb2)
+    conv2_backward_input(w2, a2[c], dp1[c])
     relu_pool_backward(dp1[c], arg1[c], a1[c])
-    conv3x3_backward_params(x[c], a1[c], gw1, gb1)
+    conv1_backward_params(x[c], a1[c], gw1, gb1)
 
 
 @parallel
@@ -167,9 +167,9 @@ class CpuModel:
         self.grads = np.zeros((chunks, self.theta.size), dtype=np.float32)
         self._scratch = Scratch(chunks, num_classes)
 
-    def resident(self, images: np.ndarray) -> np.ndarray:
-        """Images where the kernels read them (here: host memory, contiguous)."""
-        return np.ascontiguousarray(images, dtype=np.uint8)
+    def resident(self, array: np.ndarray) -> np.ndarray:
+        """An array (images, labels) where the kernels read it: here, host memory."""
+        return np.ascontiguousarray(array)
 
     def gradients(self, images: np.ndarray, labels: np.ndarray) -> tuple[float, np.ndarray]:
         """Mean loss of one batch and its gradient (flat, kernel layout); no update."""

@@ -1,8 +1,11 @@
 """Forward and backward of each layer for one sample, compiled with numba (float32, HWC).
 
 Every function writes into buffers it is given and allocates nothing. Loop orders keep the
-innermost loop over output channels or units, with unit stride, so LLVM vectorises it; the
-3x3 window loops have constant bounds and unroll.
+innermost loop over output channels or units, with unit stride, so LLVM vectorises it. Inner
+loops index scalars, never take array views: a view costs two atomic reference-count updates,
+which threads sharing the weights would contend on. `conv3x3` bakes the channel counts in as
+compile-time constants (numba freezes closure variables), so its channel loops unroll into a
+vector or two.
 
 FASTMATH allows reassociation (vectorised dot products), contraction to FMA, no signed zeros and
 reciprocals, but not `nnan`/`ninf`: a diverged loss must still read as non-finite.
@@ -19,21 +22,6 @@ kernel = njit(fastmath=FASTMATH, cache=True)
 
 
 @kernel
-def _axpy(a: float, x: np.ndarray, y: np.ndarray) -> None:
-    """y += a * x, in place."""
-    for k in range(y.shape[0]):
-        y[k] += a * x[k]
-
-
-@kernel
-def _dot(x: np.ndarray, y: np.ndarray) -> float:
-    total = np.float32(0)
-    for k in range(x.shape[0]):
-        total += x[k] * y[k]
-    return total
-
-
-@kernel
 def load_image(image: np.ndarray, x: np.ndarray) -> None:
     """uint8 (H, W, 1) -> float32 in [0, 1]."""
     for i in range(image.shape[0]):
@@ -41,18 +29,53 @@ def load_image(image: np.ndarray, x: np.ndarray) -> None:
             x[i, j, 0] = np.float32(image[i, j, 0]) / np.float32(255.0)
 
 
-@kernel
-def conv3x3_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray, out: np.ndarray) -> None:
-    """Valid 3x3 convolution (cross-correlation, as torch): x (H, W, Ci) -> out (H-2, W-2, Co)."""
-    ci_n = x.shape[2]
-    for i in range(out.shape[0]):
-        for j in range(out.shape[1]):
-            acc = out[i, j]
-            acc[:] = b
-            for ki in range(3):
-                for kj in range(3):
-                    for ci in range(ci_n):
-                        _axpy(x[i + ki, j + kj, ci], w[ki, kj, ci], acc)
+def conv3x3(cin: int, cout: int, size: int) -> tuple:
+    """Valid 3x3 convolution (cross-correlation, as torch) of x (size+2, size+2, cin) with
+    w (3, 3, cin, cout) into (size, size, cout): (forward, backward_params, backward_input)."""
+
+    @kernel
+    def forward(x, w, b, out):
+        for i in range(size):
+            for j in range(size):
+                for co in range(cout):
+                    out[i, j, co] = b[co]
+                for ki in range(3):
+                    for kj in range(3):
+                        for ci in range(cin):
+                            v = x[i + ki, j + kj, ci]
+                            for co in range(cout):
+                                out[i, j, co] += v * w[ki, kj, ci, co]
+
+    @kernel
+    def backward_params(x, dout, gw, gb):
+        """Accumulate one sample's weight and bias gradients."""
+        for i in range(size):
+            for j in range(size):
+                for co in range(cout):
+                    gb[co] += dout[i, j, co]
+                for ki in range(3):
+                    for kj in range(3):
+                        for ci in range(cin):
+                            v = x[i + ki, j + kj, ci]
+                            if v != 0:
+                                for co in range(cout):
+                                    gw[ki, kj, ci, co] += v * dout[i, j, co]
+
+    @kernel
+    def backward_input(w, dout, dx):
+        """dx = transposed convolution of dout with w."""
+        dx[:] = 0
+        for i in range(size):
+            for j in range(size):
+                for ki in range(3):
+                    for kj in range(3):
+                        for ci in range(cin):
+                            total = np.float32(0)
+                            for co in range(cout):
+                                total += w[ki, kj, ci, co] * dout[i, j, co]
+                            dx[i + ki, j + kj, ci] += total
+
+    return forward, backward_params, backward_input
 
 
 @kernel
@@ -78,15 +101,55 @@ def relu_pool_forward(a: np.ndarray, out: np.ndarray, arg: np.ndarray) -> None:
 
 
 @kernel
+def relu_pool_backward(dout: np.ndarray, arg: np.ndarray, da: np.ndarray) -> None:
+    """Route each pooled gradient to its window's max, through the ReLU; zeros elsewhere."""
+    da[:] = 0
+    for pi in range(dout.shape[0]):
+        for pj in range(dout.shape[1]):
+            for c in range(dout.shape[2]):
+                k = arg[pi, pj, c]
+                if k != NO_ARG:
+                    da[2 * pi + k // 2, 2 * pj + k % 2, c] = dout[pi, pj, c]
+
+
+@kernel
 def dense_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray, out: np.ndarray, relu: bool) -> None:
     """out = x @ w + b (w is (in, out)), then ReLU if asked. Zero inputs (ReLU'd) are skipped."""
-    out[:] = b
+    n_out = out.shape[0]
+    for o in range(n_out):
+        out[o] = b[o]
     for k in range(x.shape[0]):
-        if x[k] != 0:
-            _axpy(x[k], w[k], out)
+        v = x[k]
+        if v != 0:
+            for o in range(n_out):
+                out[o] += v * w[k, o]
     if relu:
-        for o in range(out.shape[0]):
+        for o in range(n_out):
             out[o] = max(out[o], np.float32(0))
+
+
+@kernel
+def dense_backward_params(x: np.ndarray, dout: np.ndarray, gw: np.ndarray, gb: np.ndarray) -> None:
+    """Accumulate one sample's weight and bias gradients of a dense layer."""
+    n_out = dout.shape[0]
+    for o in range(n_out):
+        gb[o] += dout[o]
+    for k in range(x.shape[0]):
+        v = x[k]
+        if v != 0:
+            for o in range(n_out):
+                gw[k, o] += v * dout[o]
+
+
+@kernel
+def dense_backward_input(x: np.ndarray, w: np.ndarray, dout: np.ndarray, dx: np.ndarray) -> None:
+    """dx = w @ dout, masked by x > 0: every dense input here is a ReLU output."""
+    for k in range(x.shape[0]):
+        total = np.float32(0)
+        if x[k] > 0:
+            for o in range(dout.shape[0]):
+                total += w[k, o] * dout[o]
+        dx[k] = total
 
 
 @kernel
@@ -106,63 +169,3 @@ def softmax_xent(z: np.ndarray, label: int, scale: float, dz: np.ndarray) -> tup
         dz[c] = scale * (dz[c] / total)
     dz[label] -= scale
     return m + np.log(total) - z[label], top == label
-
-
-@kernel
-def dense_backward_params(x: np.ndarray, dout: np.ndarray, gw: np.ndarray, gb: np.ndarray) -> None:
-    """Accumulate one sample's weight and bias gradients of a dense layer."""
-    _axpy(np.float32(1), dout, gb)
-    for k in range(x.shape[0]):
-        if x[k] != 0:
-            _axpy(x[k], dout, gw[k])
-
-
-@kernel
-def dense_backward_input(x: np.ndarray, w: np.ndarray, dout: np.ndarray, dx: np.ndarray) -> None:
-    """dx = w @ dout, masked by x > 0: every dense input here is a ReLU output."""
-    for k in range(x.shape[0]):
-        dx[k] = _dot(w[k], dout) if x[k] > 0 else np.float32(0)
-
-
-@kernel
-def relu_pool_backward(dout: np.ndarray, arg: np.ndarray, da: np.ndarray) -> None:
-    """Route each pooled gradient to its window's max, through the ReLU; zeros elsewhere."""
-    da[:] = 0
-    for pi in range(dout.shape[0]):
-        for pj in range(dout.shape[1]):
-            for c in range(dout.shape[2]):
-                k = arg[pi, pj, c]
-                if k != NO_ARG:
-                    da[2 * pi + k // 2, 2 * pj + k % 2, c] = dout[pi, pj, c]
-
-
-@kernel
-def conv3x3_backward_params(
-    x: np.ndarray, dout: np.ndarray, gw: np.ndarray, gb: np.ndarray
-) -> None:
-    """Accumulate one sample's weight and bias gradients of a 3x3 convolution."""
-    ci_n = x.shape[2]
-    for i in range(dout.shape[0]):
-        for j in range(dout.shape[1]):
-            d = dout[i, j]
-            _axpy(np.float32(1), d, gb)
-            for ki in range(3):
-                for kj in range(3):
-                    for ci in range(ci_n):
-                        v = x[i + ki, j + kj, ci]
-                        if v != 0:
-                            _axpy(v, d, gw[ki, kj, ci])
-
-
-@kernel
-def conv3x3_backward_input(w: np.ndarray, dout: np.ndarray, dx: np.ndarray) -> None:
-    """dx (H, W, Ci) = transposed convolution of dout (H-2, W-2, Co) with w."""
-    dx[:] = 0
-    ci_n = dx.shape[2]
-    for i in range(dout.shape[0]):
-        for j in range(dout.shape[1]):
-            d = dout[i, j]
-            for ki in range(3):
-                for kj in range(3):
-                    for ci in range(ci_n):
-                        dx[i + ki, j + kj, ci] += _dot(w[ki, kj, ci], d)
