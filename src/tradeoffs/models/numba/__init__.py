@@ -1,0 +1,1 @@
+"""Seed 004's CNN written directly in numba: `cpu` (njit, prange) and `cuda` (cuda.jit)."""

@@ -1,0 +1,101 @@
+"""Seed 004's CNN as one flat float32 parameter vector, in the layout the numba kernels read.
+
+Activations are HWC per sample, so the innermost loops run over channels with unit stride: conv
+weights are (kh, kw, cin, cout), dense weights (in, out). fc1's input rows follow the HWC
+flatten; `from_torch` permutes them from torch's CHW flatten, so the network computes exactly
+MnistCNN's function. model.npz keeps torch's names and layouts (loadable into MnistCNN).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+
+IMAGE = 28
+C1, C2, HIDDEN = 8, 16, 128
+A1, P1, A2, P2 = 26, 13, 11, 5  # conv1 out, pool1 out, conv2 out, pool2 out (height = width)
+FEATURES = C2 * P2 * P2
+
+
+def param_shapes(num_classes: int) -> list[tuple[str, tuple[int, ...]]]:
+    """Names (torch's) and kernel-layout shapes of the parameters, in flat-vector order."""
+    return [
+        ("conv1.weight", (3, 3, 1, C1)),
+        ("conv1.bias", (C1,)),
+        ("conv2.weight", (3, 3, C1, C2)),
+        ("conv2.bias", (C2,)),
+        ("fc1.weight", (FEATURES, HIDDEN)),
+        ("fc1.bias", (HIDDEN,)),
+        ("fc2.weight", (HIDDEN, num_classes)),
+        ("fc2.bias", (num_classes,)),
+    ]
+
+
+def offsets(num_classes: int) -> np.ndarray:
+    """Start of each parameter in the flat vector, and its total length last."""
+    sizes = [int(np.prod(shape)) for _, shape in param_shapes(num_classes)]
+    return np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+
+
+def param_count(num_classes: int) -> int:
+    return int(offsets(num_classes)[-1])
+
+
+def macs(num_classes: int) -> int:
+    """Multiply-accumulates of one forward pass of one image."""
+    return A1 * A1 * C1 * 9 + A2 * A2 * C2 * 9 * C1 + FEATURES * HIDDEN + HIDDEN * num_classes
+
+
+def _to_kernel(name: str, value: np.ndarray) -> np.ndarray:
+    if name.startswith("conv") and name.endswith("weight"):
+        return value.transpose(2, 3, 1, 0)  # (cout, cin, kh, kw) -> (kh, kw, cin, cout)
+    if name == "fc1.weight":  # (out, C*H*W) -> (H*W*C, out)
+        return value.reshape(HIDDEN, C2, P2, P2).transpose(2, 3, 1, 0).reshape(FEATURES, HIDDEN)
+    if name == "fc2.weight":
+        return value.T
+    return value
+
+
+def _to_torch(name: str, value: np.ndarray) -> np.ndarray:
+    if name.startswith("conv") and name.endswith("weight"):
+        return value.transpose(3, 2, 0, 1)
+    if name == "fc1.weight":
+        return value.reshape(P2, P2, C2, HIDDEN).transpose(3, 2, 0, 1).reshape(HIDDEN, FEATURES)
+    if name == "fc2.weight":
+        return value.T
+    return value
+
+
+def from_torch(state: Mapping[str, np.ndarray]) -> np.ndarray:
+    """Flat kernel-layout vector from MnistCNN's state dict (as numpy arrays)."""
+    num_classes = state["fc2.bias"].shape[0]
+    parts = [_to_kernel(name, np.asarray(state[name])) for name, _ in param_shapes(num_classes)]
+    return np.concatenate([part.ravel() for part in parts]).astype(np.float32)
+
+
+def to_torch(flat: np.ndarray, num_classes: int) -> dict[str, np.ndarray]:
+    """MnistCNN's state dict (numpy, torch layouts) from a flat kernel-layout vector."""
+    bounds = offsets(num_classes)
+    return {
+        name: np.ascontiguousarray(_to_torch(name, flat[lo:hi].reshape(shape)))
+        for (name, shape), lo, hi in zip(
+            param_shapes(num_classes), bounds[:-1], bounds[1:], strict=True
+        )
+    }
+
+
+def initial_params(seed: int, num_classes: int) -> np.ndarray:
+    """The torch run's initial weights: the same `seed_everything(seed); MnistCNN(classes)`."""
+    from tradeoffs.models.torch.mnist_cnn import MnistCNN
+    from tradeoffs.seeding import seed_everything
+
+    seed_everything(seed)
+    model = MnistCNN(num_classes)
+    return from_torch({k: v.detach().numpy() for k, v in model.state_dict().items()})
+
+
+def epoch_order(seed: int, epoch: int, n: int) -> np.ndarray:
+    """The sample order of one epoch: a permutation seeded by (seed, epoch) alone, so it does
+    not depend on what else consumed random numbers, and any framework can reproduce it."""
+    return np.random.default_rng([seed, epoch]).permutation(n)
