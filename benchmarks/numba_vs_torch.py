@@ -28,12 +28,12 @@ from tradeoffs.models.torch.mnist_cnn import MnistCNN
 CLASSES = 10
 
 
-def _numba_model(device: str, theta: np.ndarray, batch: int):
+def _numba_model(device: str, theta: np.ndarray, norm: layout.Norm, batch: int):
     if device == "cuda":
         from tradeoffs.models.numba.cuda import CudaModel
 
-        return CudaModel(theta, CLASSES, batch)
-    return cpu.CpuModel(theta, CLASSES)
+        return CudaModel(theta, CLASSES, norm, batch)
+    return cpu.CpuModel(theta, CLASSES, norm)
 
 
 def throughputs(device: str, batch: int, steps: int, rounds: int) -> tuple[float, float]:
@@ -43,7 +43,8 @@ def throughputs(device: str, batch: int, steps: int, rounds: int) -> tuple[float
     images = rng.integers(0, 256, (n, 28, 28, 1), dtype=np.uint8)
     labels = rng.integers(0, CLASSES, n)
     theta = layout.initial_params(0, CLASSES)
-    model = _numba_model(device, theta, batch)
+    norm = layout.Norm.of(images)
+    model = _numba_model(device, theta, norm, batch)
     xs, ys = model.resident(images), model.resident(labels)
     reference = MnistCNN(CLASSES).to(device)
     optimizer = torch.optim.SGD(reference.parameters(), lr=0.01, momentum=0.9)
@@ -56,7 +57,8 @@ def throughputs(device: str, batch: int, steps: int, rounds: int) -> tuple[float
     def torch_epoch() -> None:
         for start in range(0, n, batch):
             optimizer.zero_grad()
-            logits = reference(x_t[start : start + batch].float() / 255)
+            x = (x_t[start : start + batch].float() / 255 - norm.mean) / norm.std
+            logits = reference(x)
             F.cross_entropy(logits, y_t[start : start + batch]).backward()
             optimizer.step()
         if device == "cuda":

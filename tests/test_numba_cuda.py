@@ -56,6 +56,18 @@ def test_kernels_under_simulator():
 
 
 @needs_cuda
+def test_kernel_load_images_standardises_in_order():
+    from tradeoffs.models.numba import cuda_kernels as k
+    from tradeoffs.models.numba.layout import Norm
+
+    images = RNG.integers(0, 256, (4, 3, 3, 1), dtype=np.uint8)
+    order, norm = np.array([3, 1, 0, 2]), Norm(mean=0.2, std=0.4)
+    x = cuda.device_array((2, 3, 3, 1), np.float32)
+    k.launch(k.load_images, x.size, images, order, 1, 2, norm.scale, norm.shift, x)
+    close(x.copy_to_host(), (images[order[1:3]] / 255 - norm.mean) / norm.std)
+
+
+@needs_cuda
 def test_kernel_conv_forward_backward():
     from tradeoffs.models.numba import cuda_kernels as k
 
@@ -149,17 +161,19 @@ def test_network_gradients_on_device():
     from tradeoffs.models.numba.cuda import CudaModel
     from tradeoffs.models.torch.mnist_cnn import MnistCNN
 
-    theta = layout.initial_params(0, 10)
+    theta, norm = layout.initial_params(0, 10), layout.Norm(mean=0.13, std=0.31)
     x = RNG.integers(0, 256, (37, 28, 28, 1), dtype=np.uint8)
     y = RNG.integers(0, 10, 37)
     reference = MnistCNN(10)
     reference.load_state_dict(
         {k: torch.from_numpy(v) for k, v in layout.to_torch(theta, 10).items()}
     )
-    logits_t = reference(torch.from_numpy(x).permute(0, 3, 1, 2).float() / 255)
+    logits_t = reference(
+        (torch.from_numpy(x).permute(0, 3, 1, 2).float() / 255 - norm.mean) / norm.std
+    )
     loss_t = F.cross_entropy(logits_t, torch.from_numpy(y))
     loss_t.backward()
-    model = CudaModel(theta, 10, 37)
+    model = CudaModel(theta, 10, norm, 37)
     xs, ys = model.resident(x), model.resident(y)
     loss, grads = model.gradients(xs, ys)
     close(model.logits(xs), logits_t)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 from torch.nn import functional as F
@@ -13,6 +14,7 @@ from tradeoffs.engines.torch_train import (
     make_optimizer,
     make_scheduler,
 )
+from tradeoffs.seeding import epoch_order, usable_samples
 
 
 def test_settings_take_schema_defaults():
@@ -43,11 +45,20 @@ def test_schedules_run_their_course(schedule: str, optimizer: str):
     assert (min(lrs) == max(lrs) == s.lr) == (schedule == "constant")
 
 
-def test_batches_cover_the_epoch_once_and_skip_a_lone_last_sample():
-    g = torch.Generator().manual_seed(0)
-    batches = batch_indices(10, 3, g, torch.device("cpu"))
+def test_epoch_order_is_a_permutation_of_seed_and_epoch_alone():
+    order = epoch_order(0, 1, 10)
+    assert sorted(order.tolist()) == list(range(10))
+    np.testing.assert_array_equal(order, epoch_order(0, 1, 10))
+    assert not np.array_equal(order, epoch_order(0, 2, 10))
+    assert not np.array_equal(order, epoch_order(1, 1, 10))
+
+
+def test_batches_follow_the_order_and_skip_a_lone_last_sample():
+    order = epoch_order(0, 1, 10)
+    batches = batch_indices(order, 3, torch.device("cpu"))
     assert [len(b) for b in batches] == [3, 3, 3] == [3] * steps_per_epoch(10, 3)
-    assert len(set(torch.cat(batches).tolist())) == 9
+    assert torch.cat(batches).tolist() == order[:9].tolist()
+    assert usable_samples(10, 3) == 9 and usable_samples(11, 3) == 11 and usable_samples(1, 3) == 1
     assert steps_per_epoch(11, 3) == 4
 
 

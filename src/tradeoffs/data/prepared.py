@@ -61,3 +61,10 @@ def adapt_images(x: np.ndarray, shape: tuple[int, int, int]) -> np.ndarray:
         pixels = np.asarray(pil)
         out[i] = pixels[..., None] if channels == 1 else pixels
     return out
+
+
+def channel_stats(x: np.ndarray) -> tuple[list[float], list[float]]:
+    """Per-channel mean and std of uint8 NHWC images scaled to [0, 1] (std at least 1e-3): the
+    training set's statistics every engine standardises its inputs with."""
+    scaled = x.reshape(-1, x.shape[-1]).astype(np.float64) / 255.0
+    return scaled.mean(axis=0).tolist(), np.maximum(scaled.std(axis=0), 1e-3).tolist()

@@ -1,9 +1,12 @@
 """numba engine (numba-cpu, numba-cuda): seed 004's CNN, hand-written, trained and measured
 with the same records as the torch engine.
 
-Initial weights are torch's: `seed_everything(seed); MnistCNN(num_classes)`, the torch engine's
-own call. Images are scaled to [0, 1] (uint8 / 255). Epoch e visits the training set in the order
-`layout.epoch_order(seed, e, n)`; the last batch may be short (torch's drop_last=False).
+A run sees what the torch engine's run of the same spec sees (docs/architecture.md, "Comparable
+backends"): torch's initial weights (`seed_everything(seed); MnistCNN(num_classes)`, the torch
+engine's own call); inputs standardised with the (limited) training images' mean and std
+(`channel_stats`, kept in model.npz as `norm_mean`/`norm_std` for predict and benchmark); epoch e
+in the order `seeding.epoch_order(seed, e, n)`, cut to `seeding.usable_samples` (the last batch
+may be short, but never a single sample).
 """
 
 from __future__ import annotations
@@ -24,18 +27,19 @@ from tradeoffs.measure.memory import ResourceMonitor
 from tradeoffs.measure.timing import no_sync
 from tradeoffs.models.numba import layout
 from tradeoffs.runspec import RunSpec
+from tradeoffs.seeding import epoch_order, usable_samples
 
 INPUT_SHAPE = (layout.IMAGE, layout.IMAGE, 1)
 
 
-def _model(spec: RunSpec, theta: np.ndarray, num_classes: int, batch_size: int):
+def _model(spec: RunSpec, theta: np.ndarray, num_classes: int, norm: layout.Norm, batch_size: int):
     if spec.device == "cuda":
         from tradeoffs.models.numba.cuda import CudaModel
 
-        return CudaModel(theta, num_classes, batch_size)
+        return CudaModel(theta, num_classes, norm, batch_size)
     from tradeoffs.models.numba.cpu import CpuModel
 
-    return CpuModel(theta, num_classes)
+    return CpuModel(theta, num_classes, norm)
 
 
 def _device_name(spec: RunSpec) -> str:
@@ -80,15 +84,24 @@ def _softmax_xent(logits: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, f
     return np.exp(log_probs), float(-log_probs[np.arange(len(labels)), labels].mean())
 
 
-def _load_theta(spec: RunSpec) -> tuple[np.ndarray, int]:
+def _load(spec: RunSpec) -> tuple[np.ndarray, int, layout.Norm]:
+    """The trained parameters (flat), the class count and the input standardisation."""
     with np.load(spec.model_path) as npz:
         state = {name: npz[name] for name in npz.files}
-    return layout.from_torch(state), state["fc2.bias"].shape[0]
+    norm = layout.Norm(float(state.pop("norm_mean")[0]), float(state.pop("norm_std")[0]))
+    return layout.from_torch(state), state["fc2.bias"].shape[0], norm
 
 
-def _save(spec: RunSpec, theta: np.ndarray, num_classes: int) -> None:
+def _save(spec: RunSpec, theta: np.ndarray, num_classes: int, norm: layout.Norm) -> None:
+    """model.npz: MnistCNN's state dict and, per channel as the torch meta, `norm_mean` and
+    `norm_std`."""
     with io.atomic_path(spec.model_path) as tmp, tmp.open("wb") as handle:
-        np.savez(handle, **layout.to_torch(theta, num_classes))
+        np.savez(
+            handle,
+            **layout.to_torch(theta, num_classes),
+            norm_mean=np.array([norm.mean]),
+            norm_std=np.array([norm.std]),
+        )
 
 
 def train(spec: RunSpec) -> None:
@@ -101,16 +114,17 @@ def train(spec: RunSpec) -> None:
     data = _data(spec)
     limit = cfg.get("limit_train") or len(data.train_y)
     train_x, train_y = data.train_x[:limit], data.train_y[:limit]
-    model = _model(
-        spec, layout.initial_params(spec.seed, data.num_classes), data.num_classes, batch_size
-    )
+    norm = layout.Norm.of(train_x)
+    theta = layout.initial_params(spec.seed, data.num_classes)
+    model = _model(spec, theta, data.num_classes, norm, batch_size)
     xs, ys = model.resident(train_x), model.resident(train_y)
     test_xs = model.resident(data.test_x)
+    used = usable_samples(len(train_y), batch_size)
     rows: list[dict[str, Any]] = []
     status, reason = "ok", None
     with ResourceMonitor() as run_monitor:
-        for epoch in range(epochs):
-            order = layout.epoch_order(spec.seed, epoch, len(train_y))
+        for epoch in range(1, epochs + 1):
+            order = epoch_order(spec.seed, epoch, len(train_y))[:used]
             with ResourceMonitor() as monitor:
                 start = time.perf_counter()
                 loss, acc = model.train_epoch(xs, ys, order, batch_size, lr, momentum)
@@ -119,27 +133,27 @@ def train(spec: RunSpec) -> None:
             test_acc = float((probs.argmax(axis=1) == data.test_y).mean())
             rows.append(
                 {
-                    "epoch": epoch + 1,
+                    "epoch": epoch,
                     "train_loss": loss,
                     "train_acc": acc,
                     "test_loss": test_loss,
                     "test_acc": test_acc,
                     "epoch_time_s": seconds,
-                    "train_throughput_sps": len(train_y) / seconds,
+                    "train_throughput_sps": used / seconds,
                     "peak_rss_mb": monitor.peak_rss_mb,
                     "peak_vram_mb": _vram_mb(spec),
                     "cpu_util_pct": monitor.cpu_util_pct,
                 }
             )
             print(
-                f"epoch {epoch + 1}/{epochs} loss {loss:.4f} acc {acc:.4f} test_loss "
+                f"epoch {epoch}/{epochs} loss {loss:.4f} acc {acc:.4f} test_loss "
                 f"{test_loss:.4f} test_acc {test_acc:.4f} {seconds:.2f}s",
                 flush=True,
             )
             if not math.isfinite(loss):
-                status, reason = "failed", f"training diverged: loss {loss} in epoch {epoch + 1}"
+                status, reason = "failed", f"training diverged: loss {loss} in epoch {epoch}"
                 break
-    _save(spec, model.params(), data.num_classes)
+    _save(spec, model.params(), data.num_classes, norm)
     records.write_history(spec.run_dir / "history.csv", rows)
     train_time = sum(row["epoch_time_s"] for row in rows)
     device_name = _device_name(spec)
@@ -151,7 +165,7 @@ def train(spec: RunSpec) -> None:
             "reason": reason,
             "train_time_s": train_time,
             "epoch_time_s": statistics.median(row["epoch_time_s"] for row in rows),
-            "train_throughput_sps": len(train_y) * len(rows) / train_time,
+            "train_throughput_sps": used * len(rows) / train_time,
             "epochs_run": len(rows),
             "best_epoch": max(rows, key=lambda row: row["test_acc"])["epoch"],
             "peak_rss_mb": run_monitor.peak_rss_mb,
@@ -166,10 +180,10 @@ def train(spec: RunSpec) -> None:
 def predict(spec: RunSpec, dataset: str) -> Predictions:
     """Softmax probabilities of the trained model on `dataset`'s test split."""
     _set_threads(spec)
-    theta, num_classes = _load_theta(spec)
+    theta, num_classes, norm = _load(spec)
     data = _data(spec, dataset)
     batch_size = spec.train_cfg.get("batch_size", 128)
-    model = _model(spec, theta, num_classes, batch_size)
+    model = _model(spec, theta, num_classes, norm, batch_size)
     probs, loss = _softmax_xent(model.logits(model.resident(data.test_x)), data.test_y)
     return Predictions(probs=probs, labels=data.test_y, loss=loss)
 
@@ -177,12 +191,12 @@ def predict(spec: RunSpec, dataset: str) -> Predictions:
 def benchmark(spec: RunSpec) -> dict[str, Any]:
     """bench.json's keys: sizes, MACs, latency at batch 1, throughput, memory."""
     _set_threads(spec)
-    theta, num_classes = _load_theta(spec)
+    theta, num_classes, norm = _load(spec)
     bench = spec.bench_cfg
     batch_size = bench.get("batch_size") or spec.train_cfg.get("batch_size", 128)
     images = _data(spec).test_x
     batch = np.resize(images, (batch_size, *INPUT_SHAPE))  # repeats a small test set
-    model = _model(spec, theta, num_classes, batch_size)
+    model = _model(spec, theta, num_classes, norm, batch_size)
     sync = no_sync
     if spec.device == "cuda":
         from numba import cuda

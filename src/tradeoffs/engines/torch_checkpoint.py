@@ -1,9 +1,10 @@
 """The per-epoch checkpoint that lets a killed training job resume bit-identically.
 
 It holds everything the next epoch depends on: weights, optimiser and schedule state, every
-random number generator (torch CPU/CUDA, NumPy, Python, the data-order generator), the history
-and the early-stopping / best-weights bookkeeping. Written atomically: a kill mid-write leaves
-the previous epoch's checkpoint.
+random number generator (torch CPU/CUDA, NumPy, Python, the augmentation generator), the history
+and the early-stopping / best-weights bookkeeping. The sample order needs no state: it is
+`seeding.epoch_order(seed, epoch, n)`. Written atomically: a kill mid-write leaves the previous
+epoch's checkpoint.
 """
 
 from __future__ import annotations

@@ -11,7 +11,8 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
-from tradeoffs.data.prepared import adapt_images, load_prepared
+from tradeoffs.data.prepared import adapt_images, channel_stats, load_prepared
+from tradeoffs.seeding import usable_samples
 
 
 @dataclass(frozen=True)
@@ -30,12 +31,6 @@ class DeviceData:
     mean: list[float]  # per channel, of the training images scaled to [0, 1]
     std: list[float]
     classes: list[str]
-
-
-def channel_stats(x: np.ndarray) -> tuple[list[float], list[float]]:
-    """Per-channel mean and std of uint8 NHWC images scaled to [0, 1]."""
-    scaled = x.reshape(-1, x.shape[-1]).astype(np.float64) / 255.0
-    return scaled.mean(axis=0).tolist(), np.maximum(scaled.std(axis=0), 1e-3).tolist()
 
 
 def to_tensor(
@@ -106,21 +101,13 @@ def random_crop_flip(x: torch.Tensor, generator: torch.Generator, pad: int = 4) 
     return padded[batch, channel, rows.view(n, 1, h, 1), cols.view(n, 1, 1, w)]
 
 
-def batch_indices(
-    n: int, batch_size: int, generator: torch.Generator, device: torch.device
-) -> list[torch.Tensor]:
-    """A shuffled epoch as index batches."""
-    order = torch.randperm(n, generator=generator).to(device)
-    stop = _usable(n, batch_size)
-    return [order[i : min(i + batch_size, stop)] for i in range(0, stop, batch_size)]
-
-
-def _usable(n: int, batch_size: int) -> int:
-    """Samples an epoch uses: a trailing batch of one is dropped (batch norm cannot train on
-    it)."""
-    return n - 1 if n % batch_size == 1 and n > 1 else n
+def batch_indices(order: np.ndarray, batch_size: int, device: torch.device) -> list[torch.Tensor]:
+    """An epoch's sample order (`seeding.epoch_order`) as index batches on `device`, without a
+    trailing batch of one (`seeding.usable_samples`)."""
+    used = torch.from_numpy(order[: usable_samples(len(order), batch_size)]).to(device)
+    return list(used.split(batch_size))
 
 
 def steps_per_epoch(n: int, batch_size: int) -> int:
     """How many batches `batch_indices` makes of `n` samples."""
-    return math.ceil(_usable(n, batch_size) / batch_size)
+    return math.ceil(usable_samples(n, batch_size) / batch_size)

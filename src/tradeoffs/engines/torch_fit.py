@@ -30,6 +30,7 @@ from tradeoffs.engines.torch_train import (
 )
 from tradeoffs.measure.memory import ResourceMonitor
 from tradeoffs.runspec import RunSpec
+from tradeoffs.seeding import epoch_order
 
 EpochHook = Callable[[int], None]
 
@@ -83,7 +84,7 @@ class Trainer:
     model: nn.Module
     optimizer: torch.optim.Optimizer
     scheduler: torch.optim.lr_scheduler.LRScheduler
-    generator: torch.Generator
+    generator: torch.Generator  # draws augmentation crops and flips (not the sample order)
 
     @classmethod
     def create(cls, spec: RunSpec) -> Trainer:
@@ -117,8 +118,8 @@ class Trainer:
                 make_loss(softmax, s.label_smoothing),
                 self.data.train,
                 s.batch_size,
-                self.generator,
-                augment=s.augment,
+                epoch_order(self.spec.seed, epoch, len(self.data.train)),
+                augment=self.generator if s.augment else None,
                 autocast=autocast,
                 channels_last=s.channels_last and device.type == "cuda",
             )

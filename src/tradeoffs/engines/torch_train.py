@@ -13,6 +13,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 import yaml
 from torch import nn
@@ -141,22 +142,23 @@ def run_epoch(
     loss_fn: LossFn,
     data: Split,
     batch_size: int,
-    generator: torch.Generator,
+    order: np.ndarray,
     *,
-    augment: bool = False,
+    augment: torch.Generator | None = None,
     autocast: Autocast = contextlib.nullcontext,
     channels_last: bool = False,
 ) -> EpochResult:
-    """One pass over `data` in a shuffled order drawn from `generator`."""
+    """One pass over `data` in the sample order `order` (`seeding.epoch_order`); with
+    `augment`, random crops and flips drawn from that generator."""
     model.train()
     device = data.y.device
     loss_sum = torch.zeros((), device=device)
     correct = torch.zeros((), dtype=torch.long, device=device)
     seen = 0
-    for idx in batch_indices(len(data), batch_size, generator, device):
+    for idx in batch_indices(order, batch_size, device):
         x, y = data.x[idx], data.y[idx]
-        if augment:
-            x = random_crop_flip(x, generator)
+        if augment is not None:
+            x = random_crop_flip(x, augment)
             if channels_last:
                 x = x.contiguous(memory_format=torch.channels_last)
         loss, right = train_step(model, optimizer, loss_fn, x, y, autocast)

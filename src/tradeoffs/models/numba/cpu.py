@@ -78,11 +78,12 @@ class Scratch:
 
 
 @serial
-def _forward(image, params, s, c):
-    """Forward of one image into chunk c's scratch; returns the logits' buffer."""
+def _forward(image, affine, params, s, c):
+    """Forward of one image, standardised as pixel * affine[0] + affine[1] (`layout.Norm`), into
+    chunk c's scratch; returns the logits' buffer."""
     w1, b1, w2, b2, w3, b3, w4, b4 = params
     x, a1, p1, arg1, a2, p2, arg2, h, z = s
-    load_image(image, x[c])
+    load_image(image, affine[0], affine[1], x[c])
     conv1_forward(x[c], w1, b1, a1[c])
     relu_pool_forward(a1[c], p1[c], arg1[c])
     conv2_forward(p1[c], w2, b2, a2[c])
@@ -112,7 +113,7 @@ def _backward(params, grads, s, g, c):
 
 
 @parallel
-def _gradients(theta, offs, images, labels, order, grads, s, g):
+def _gradients(theta, offs, affine, images, labels, order, grads, s, g):
     """Per-chunk gradients of the mean loss over the batch `images[order]` into grads[chunk];
     returns the summed loss and the number of correct predictions."""
     n = order.shape[0]
@@ -127,7 +128,7 @@ def _gradients(theta, offs, images, labels, order, grads, s, g):
         chunk_grads = _views(grads[c], offs, classes)
         for i in range(c * n // chunks, (c + 1) * n // chunks):
             k = order[i]
-            _forward(images[k], params, s, c)
+            _forward(images[k], affine, params, s, c)
             loss, hit = softmax_xent(s[8][c], labels[k], scale, g[0][c])
             losses[c] += loss
             correct[c] += hit
@@ -146,21 +147,25 @@ def _sgd(theta, velocity, grads, lr, momentum):
 
 
 @parallel
-def _logits(theta, offs, images, out, s):
+def _logits(theta, offs, affine, images, out, s):
     """Logits of every image into out (N, classes), chunk by chunk in parallel."""
     n = images.shape[0]
     chunks = s[0].shape[0]
     params = _views(theta, offs, out.shape[1])
     for c in prange(chunks):
         for i in range(c * n // chunks, (c + 1) * n // chunks):
-            out[i] = _forward(images[i], params, s, c)
+            out[i] = _forward(images[i], affine, params, s, c)
 
 
 class CpuModel:
-    """Parameters, momentum and buffers of one run; images stay uint8 (N, 28, 28, 1)."""
+    """Parameters, momentum and buffers of one run; images stay uint8 (N, 28, 28, 1) and are
+    standardised by `norm` as they are loaded."""
 
-    def __init__(self, theta: np.ndarray, num_classes: int, chunks: int = CHUNKS) -> None:
+    def __init__(
+        self, theta: np.ndarray, num_classes: int, norm: layout.Norm, chunks: int = CHUNKS
+    ) -> None:
         self.num_classes = num_classes
+        self.affine = (norm.scale, norm.shift)  # float32 pixel * scale + shift
         self.theta = np.array(theta, dtype=np.float32)
         self.velocity = np.zeros_like(self.theta)
         self.offsets = layout.offsets(num_classes)
@@ -171,13 +176,26 @@ class CpuModel:
         """An array (images, labels) where the kernels read it: here, host memory."""
         return np.ascontiguousarray(array)
 
+    def _batch(
+        self, images: np.ndarray, labels: np.ndarray, order: np.ndarray
+    ) -> tuple[float, int]:
+        """Gradients of the batch images[order] into `grads`; its summed loss and hits."""
+        s = self._scratch
+        return _gradients(
+            self.theta,
+            self.offsets,
+            self.affine,
+            images,
+            labels,
+            order,
+            self.grads,
+            s.arrays(),
+            s.grads(),
+        )
+
     def gradients(self, images: np.ndarray, labels: np.ndarray) -> tuple[float, np.ndarray]:
         """Mean loss of one batch and its gradient (flat, kernel layout); no update."""
-        s = self._scratch
-        order = np.arange(len(images))
-        loss, _ = _gradients(
-            self.theta, self.offsets, images, labels, order, self.grads, s.arrays(), s.grads()
-        )
+        loss, _ = self._batch(images, labels, np.arange(len(images)))
         return loss / len(images), self.grads.sum(axis=0)
 
     def train_epoch(
@@ -190,14 +208,10 @@ class CpuModel:
         momentum: float,
     ) -> tuple[float, float]:
         """One pass over images[order] in batches; returns the mean loss and the accuracy."""
-        s = self._scratch
         loss_sum, correct = 0.0, 0
         lr, momentum = np.float32(lr), np.float32(momentum)
         for start in range(0, len(order), batch_size):
-            batch = order[start : start + batch_size]
-            loss, hits = _gradients(
-                self.theta, self.offsets, images, labels, batch, self.grads, s.arrays(), s.grads()
-            )
+            loss, hits = self._batch(images, labels, order[start : start + batch_size])
             _sgd(self.theta, self.velocity, self.grads, lr, momentum)
             loss_sum += loss
             correct += hits
@@ -207,7 +221,7 @@ class CpuModel:
         """Logits (N, classes) of resident images."""
         if out is None:
             out = np.empty((len(images), self.num_classes), dtype=np.float32)
-        _logits(self.theta, self.offsets, images, out, self._scratch.arrays())
+        _logits(self.theta, self.offsets, self.affine, images, out, self._scratch.arrays())
         return out
 
     def params(self) -> np.ndarray:

@@ -22,11 +22,11 @@ kernel = njit(fastmath=FASTMATH, cache=True)
 
 
 @kernel
-def load_image(image: np.ndarray, x: np.ndarray) -> None:
-    """uint8 (H, W, 1) -> float32 in [0, 1]."""
+def load_image(image: np.ndarray, scale: np.float32, shift: np.float32, x: np.ndarray) -> None:
+    """uint8 (H, W, 1) -> float32 standardised: pixel * scale + shift (`layout.Norm`)."""
     for i in range(image.shape[0]):
         for j in range(image.shape[1]):
-            x[i, j, 0] = np.float32(image[i, j, 0]) / np.float32(255.0)
+            x[i, j, 0] = np.float32(image[i, j, 0]) * scale + shift
 
 
 def conv3x3(cin: int, cout: int, size: int) -> tuple:

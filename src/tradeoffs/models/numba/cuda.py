@@ -44,8 +44,11 @@ class _Buffers:
 class CudaModel:
     """Same interface as `cpu.CpuModel`, with device-resident data."""
 
-    def __init__(self, theta: np.ndarray, num_classes: int, batch_size: int) -> None:
+    def __init__(
+        self, theta: np.ndarray, num_classes: int, norm: layout.Norm, batch_size: int
+    ) -> None:
         self.num_classes = num_classes
+        self.scale, self.shift = norm.scale, norm.shift
         self.batch_size = batch_size
         self.offsets = layout.offsets(num_classes)
         self.theta = cuda.to_device(np.asarray(theta, dtype=np.float32))
@@ -67,7 +70,9 @@ class CudaModel:
     def _forward(self, images, order, start: int, n: int) -> None:
         b = self._b
         w1, b1, w2, b2, w3, b3, w4, b4 = self.params_views
-        k.launch(k.load_images, n * IMAGE * IMAGE, images, order, start, n, b.x)
+        k.launch(
+            k.load_images, n * IMAGE * IMAGE, images, order, start, n, self.scale, self.shift, b.x
+        )
         k.launch(k.conv_forward, n * A1 * A1 * C1, b.x, w1, b1, n, b.a1)
         k.launch(k.relu_pool_forward, n * P1 * P1 * C1, b.a1, n, b.p1, b.arg1)
         k.launch(k.conv_forward, n * A2 * A2 * C2, b.p1, w2, b2, n, b.a2)

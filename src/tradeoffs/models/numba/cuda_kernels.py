@@ -23,15 +23,14 @@ def launch(kernel, total: int, *args) -> None:
 
 
 @cuda.jit
-def load_images(images, order, start, n, x):
-    """x[s] = images[order[start + s]] / 255, as float32."""
+def load_images(images, order, start, n, scale, shift, x):
+    """x[s] = images[order[start + s]] * scale + shift, as float32 (`layout.Norm`)."""
     t = cuda.grid(1)
     per = x.shape[1] * x.shape[2]
     if t < n * per:
         s, p = t // per, t % per
-        x[s, p // x.shape[2], p % x.shape[2], 0] = np.float32(
-            images[order[start + s], p // x.shape[2], p % x.shape[2], 0]
-        ) / np.float32(255.0)
+        i, j = p // x.shape[2], p % x.shape[2]
+        x[s, i, j, 0] = np.float32(images[order[start + s], i, j, 0]) * scale + shift
 
 
 @cuda.jit

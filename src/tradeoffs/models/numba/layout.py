@@ -9,13 +9,39 @@ MnistCNN's function. model.npz keeps torch's names and layouts (loadable into Mn
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 import numpy as np
+
+from tradeoffs.data.prepared import channel_stats
 
 IMAGE = 28
 C1, C2, HIDDEN = 8, 16, 128
 A1, P1, A2, P2 = 26, 13, 11, 5  # conv1 out, pool1 out, conv2 out, pool2 out (height = width)
 FEATURES = C2 * P2 * P2
+
+
+@dataclass(frozen=True)
+class Norm:
+    """The input standardisation (pixel / 255 - mean) / std of one-channel uint8 images, which
+    the kernels apply as one float32 multiply-add: pixel * scale + shift."""
+
+    mean: float
+    std: float
+
+    @classmethod
+    def of(cls, images: np.ndarray) -> Norm:
+        """The statistics of (training) images, `channel_stats`'s as the torch engine's."""
+        (mean,), (std,) = channel_stats(images)
+        return cls(mean, std)
+
+    @property
+    def scale(self) -> np.float32:
+        return np.float32(1.0 / (255.0 * self.std))
+
+    @property
+    def shift(self) -> np.float32:
+        return np.float32(-self.mean / self.std)
 
 
 def param_shapes(num_classes: int) -> list[tuple[str, tuple[int, ...]]]:
@@ -93,9 +119,3 @@ def initial_params(seed: int, num_classes: int) -> np.ndarray:
     seed_everything(seed)
     model = MnistCNN(num_classes)
     return from_torch({k: v.detach().numpy() for k, v in model.state_dict().items()})
-
-
-def epoch_order(seed: int, epoch: int, n: int) -> np.ndarray:
-    """The sample order of one epoch: a permutation seeded by (seed, epoch) alone, so it does
-    not depend on what else consumed random numbers, and any framework can reproduce it."""
-    return np.random.default_rng([seed, epoch]).permutation(n)
