@@ -1,0 +1,55 @@
+"""Keras model definitions: shapes, larq's binary profile, the ImageNet-weights path."""
+
+import numpy as np
+import pytest
+
+from tradeoffs.models.keras import INPUT_SHAPE, build_model, transfer
+from tradeoffs.models.keras.profile import profile
+
+NONE = {"weights": "none", "input_size": 32}
+
+
+@pytest.mark.parametrize("name", ["cnn", "bnn", "hybrid", "base"])
+def test_small_models_output_class_probabilities(name):
+    model = build_model(name, 10, NONE)
+    probs = model(np.zeros((2, *INPUT_SHAPE), np.float32)).numpy()
+    assert probs.shape == (2, 10)
+    np.testing.assert_allclose(probs.sum(axis=1), 1.0, rtol=1e-5)
+
+
+def test_binary_profiles_follow_the_seed_table():
+    bnn, hybrid, cnn = (profile(build_model(m, 10, NONE)) for m in ("bnn", "hybrid", "cnn"))
+    assert bnn["binary_mac_ratio"] > 0.8
+    assert 0 < hybrid["binary_mac_ratio"] < bnn["binary_mac_ratio"]
+    assert cnn["binary_mac_ratio"] == 0 and cnn["binary_params"] == 0
+    # 1 bit per binary weight: the binarized network is far smaller than its parameter count
+    # at 32 bits would be.
+    assert bnn["est_footprint_mb"] < bnn["params"] * 4 / 2**20 / 8
+
+
+def test_imagenet_weights_load_from_the_official_file_name(tmp_path):
+    app = transfer.APPLICATIONS["mobilenetv2"]
+    reference = app.constructor(include_top=False, weights=None, input_shape=(32, 32, 3))
+    reference.save_weights(tmp_path / app.weights_file(32))
+    cfg = {"weights": "imagenet", "weights_dir": str(tmp_path), "input_size": 32}
+    model = build_model("mobilenetv2", 10, cfg)
+    base = model.get_layer(reference.name)
+    assert not base.trainable
+    for loaded, saved in zip(base.get_weights(), reference.get_weights(), strict=True):
+        np.testing.assert_array_equal(loaded, saved)
+
+
+@pytest.mark.parametrize("name", sorted(transfer.APPLICATIONS))
+def test_missing_imagenet_weights_name_the_file_and_folder(tmp_path, name):
+    cfg = {"weights": "imagenet", "weights_dir": str(tmp_path / "weights"), "input_size": 96}
+    with pytest.raises(FileNotFoundError) as error:
+        build_model(name, 10, cfg)
+    message = str(error.value)
+    assert transfer.APPLICATIONS[name].weights_file(96) in message
+    assert str(tmp_path / "weights") in message
+
+
+def test_missing_weights_default_to_keras_cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    with pytest.raises(FileNotFoundError, match=str(tmp_path / ".keras" / "models")):
+        transfer.weights_path("efficientnetb0", {"weights": "imagenet"})
