@@ -53,3 +53,17 @@ def test_missing_weights_default_to_keras_cache(tmp_path, monkeypatch):
     monkeypatch.setenv("HOME", str(tmp_path))
     with pytest.raises(FileNotFoundError, match=str(tmp_path / ".keras" / "models")):
         transfer.weights_path("efficientnetb0", {"weights": "imagenet"})
+
+
+@pytest.mark.parametrize("name", ["bnn", "hybrid"])
+def test_binary_core_sees_both_signs(name):
+    """The stem must not end in a ReLU: the core's sign would make every input +1."""
+    import larq as lq
+    import tensorflow as tf
+
+    model = build_model(name, 10, NONE)
+    first = next(layer for layer in model.layers if isinstance(layer, lq.layers.QuantConv2D))
+    probe = tf.keras.Model(model.input, first.input)
+    images = np.random.default_rng(0).uniform(0, 255, (4, *INPUT_SHAPE)).astype(np.float32)
+    features = probe(images).numpy()
+    assert features.min() < 0 < features.max()

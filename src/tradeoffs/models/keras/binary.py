@@ -28,19 +28,22 @@ def _inputs(input_shape: tuple[int, int, int]) -> tuple[tf.Tensor, tf.Tensor]:
     return inputs, layers.Rescaling(1 / 127.5, offset=-1.0)(inputs)  # [0, 255] -> [-1, 1]
 
 
-def _conv_bn(x: tf.Tensor, filters: int, binary: bool) -> tf.Tensor:
+def _conv_bn(x: tf.Tensor, filters: int, binary: bool, relu: bool = True) -> tf.Tensor:
     if binary:
         x = lq.layers.QuantConv2D(filters, 3, padding="same", **BINARY)(x)
         return layers.BatchNormalization(momentum=0.9, scale=False)(x)
     x = layers.Conv2D(filters, 3, padding="same", use_bias=False)(x)
     x = layers.BatchNormalization(momentum=0.9)(x)
-    return layers.Activation("relu")(x)
+    return layers.Activation("relu")(x) if relu else x
 
 
-def _stem(x: tf.Tensor, blocks: tuple[int, ...]) -> tf.Tensor:
-    """Full precision: binarizing the first layer costs the most accuracy for the least gain."""
-    for filters in blocks:
-        x = _conv_bn(x, filters, binary=False)
+def _stem(x: tf.Tensor, blocks: tuple[int, ...], binary_core: bool) -> tf.Tensor:
+    """Full precision: binarizing the first layer costs the most accuracy for the least gain.
+    Before a binary core the last conv stays unactivated: the core's sign of a ReLU output
+    would be +1 everywhere."""
+    for i, filters in enumerate(blocks):
+        last = i == len(blocks) - 1
+        x = _conv_bn(x, filters, binary=False, relu=not (binary_core and last))
     return layers.MaxPooling2D()(x)
 
 
@@ -61,14 +64,14 @@ def _dense_head(x: tf.Tensor, num_classes: int, dropout: float) -> tf.Tensor:
 def cnn(input_shape: tuple[int, int, int], num_classes: int) -> tf.keras.Model:
     """Accuracy baseline: deeper (two full-precision convs in the stem) with a dense head."""
     inputs, x = _inputs(input_shape)
-    x = _core(_stem(x, (32, 32)), binary=False)
+    x = _core(_stem(x, (32, 32), binary_core=False), binary=False)
     return tf.keras.Model(inputs, _dense_head(x, num_classes, 0.5), name="cnn")
 
 
 def bnn(input_shape: tuple[int, int, int], num_classes: int) -> tf.keras.Model:
     """Binary conv and dense layers after a full-precision stem."""
     inputs, x = _inputs(input_shape)
-    x = _core(_stem(x, (32,)), binary=True)
+    x = _core(_stem(x, (32,), binary_core=True), binary=True)
     x = lq.layers.QuantDense(256, **BINARY)(x)
     x = layers.BatchNormalization(momentum=0.9, scale=False)(x)
     x = lq.layers.QuantDense(num_classes, **BINARY)(x)
@@ -80,5 +83,5 @@ def bnn(input_shape: tuple[int, int, int], num_classes: int) -> tf.keras.Model:
 def hybrid(input_shape: tuple[int, int, int], num_classes: int) -> tf.keras.Model:
     """Full-precision stem, binary core, full-precision head."""
     inputs, x = _inputs(input_shape)
-    x = _core(_stem(x, (32,)), binary=True)
+    x = _core(_stem(x, (32,), binary_core=True), binary=True)
     return tf.keras.Model(inputs, _dense_head(x, num_classes, 0.3), name="hybrid")
