@@ -1,7 +1,13 @@
 """Keras model definitions: shapes, larq's binary profile, the ImageNet-weights path."""
 
+import os
+
+os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")  # larq runs on Keras 2 only; before TF loads
+
+import larq as lq
 import numpy as np
 import pytest
+import tensorflow as tf
 
 from tradeoffs.models.keras import INPUT_SHAPE, build_model, transfer
 from tradeoffs.models.keras.profile import profile
@@ -38,6 +44,20 @@ def test_imagenet_weights_load_from_the_official_file_name(tmp_path):
     for loaded, saved in zip(base.get_weights(), reference.get_weights(), strict=True):
         np.testing.assert_array_equal(loaded, saved)
 
+    transfer.start_fine_tuning(model, {**cfg, "fine_tune_layers": 5})
+    trainable = [layer.name for layer in base.layers if layer.trainable]
+    top = [
+        layer
+        for layer in base.layers[-5:]
+        if not isinstance(layer, tf.keras.layers.BatchNormalization)
+    ]
+    assert trainable == [layer.name for layer in top]
+
+
+def test_from_scratch_application_trains_whole():
+    model = build_model("efficientnetb0", 10, NONE)
+    assert model.get_layer("efficientnetb0").trainable
+
 
 @pytest.mark.parametrize("name", sorted(transfer.APPLICATIONS))
 def test_missing_imagenet_weights_name_the_file_and_folder(tmp_path, name):
@@ -58,9 +78,6 @@ def test_missing_weights_default_to_keras_cache(tmp_path, monkeypatch):
 @pytest.mark.parametrize("name", ["bnn", "hybrid"])
 def test_binary_core_sees_both_signs(name):
     """The stem must not end in a ReLU: the core's sign would make every input +1."""
-    import larq as lq
-    import tensorflow as tf
-
     model = build_model(name, 10, NONE)
     first = next(layer for layer in model.layers if isinstance(layer, lq.layers.QuantConv2D))
     probe = tf.keras.Model(model.input, first.input)

@@ -24,7 +24,7 @@ from tradeoffs.evaluation import Predictions
 from tradeoffs.measure.inference import benchmark_inference
 from tradeoffs.models.keras import INPUT_SHAPE, build_model, load_model
 from tradeoffs.models.keras.profile import profile
-from tradeoffs.models.keras.transfer import APPLICATIONS, unfreeze_top
+from tradeoffs.models.keras.transfer import APPLICATIONS, start_fine_tuning
 from tradeoffs.runspec import RunSpec
 
 FINE_TUNE_LR_FACTOR = 0.1  # seed 003: fine-tune the unfrozen layers at a tenth of the lr
@@ -81,7 +81,17 @@ class _Trainer:
     def epochs_run(self) -> int:
         return len(self.recorder.rows)
 
+    def _callbacks(self) -> list[tf.keras.callbacks.Callback]:
+        callbacks = [self.recorder, tf.keras.callbacks.TerminateOnNaN()]
+        if self.cfg.get("early_stopping"):
+            patience = self.cfg["early_stopping"]
+            callbacks.append(tf.keras.callbacks.EarlyStopping("val_loss", patience=patience))
+        if self.cfg.get("tensorboard"):
+            callbacks.append(tf.keras.callbacks.TensorBoard(self.spec.run_dir / "tensorboard"))
+        return callbacks
+
     def fit(self, epochs: int, lr: float) -> None:
+        """Compile at `lr` and train `epochs` more epochs, then restore the best checkpoint."""
         batch = self.cfg.get("batch_size", 128)
         steps = epochs * math.ceil(len(self.train_x) / batch)
         self.model.compile(
@@ -89,26 +99,17 @@ class _Trainer:
             loss="sparse_categorical_crossentropy",
             metrics=["accuracy"],
         )
-        callbacks: list[tf.keras.callbacks.Callback] = [
-            self.recorder,
-            tf.keras.callbacks.TerminateOnNaN(),
-        ]
-        if self.cfg.get("early_stopping"):
-            callbacks.append(
-                tf.keras.callbacks.EarlyStopping("val_loss", patience=self.cfg["early_stopping"])
-            )
+        callbacks = self._callbacks()
+        checkpoint = tf.keras.callbacks.ModelCheckpoint(
+            str(self.ckpt),
+            monitor="val_accuracy",
+            mode="max",
+            save_best_only=True,
+            save_weights_only=True,
+            initial_value_threshold=self.best_acc,  # the best of the earlier phase to beat
+        )
         if self.cfg.get("best_checkpoint"):
-            checkpoint = tf.keras.callbacks.ModelCheckpoint(
-                str(self.ckpt),
-                monitor="val_accuracy",
-                mode="max",
-                save_best_only=True,
-                save_weights_only=True,
-                initial_value_threshold=self.best_acc,
-            )
             callbacks.append(checkpoint)
-        if self.cfg.get("tensorboard"):
-            callbacks.append(tf.keras.callbacks.TensorBoard(self.spec.run_dir / "tensorboard"))
         self.model.fit(
             self.train_x,
             self.train_y,
@@ -172,7 +173,7 @@ def train(spec: RunSpec) -> None:
             trainer.fit(cfg.get("epochs", 10), lr)
             fine_tune = cfg.get("fine_tune_epochs", 0)
             if spec.model in APPLICATIONS and fine_tune and not trainer.diverged():
-                unfreeze_top(model, spec.transfer_cfg.get("fine_tune_layers", 20))
+                start_fine_tuning(model, spec.transfer_cfg)
                 trainer.fit(fine_tune, lr * FINE_TUNE_LR_FACTOR)
         except tf.errors.ResourceExhaustedError as error:
             reason = f"out of memory: {error.message.splitlines()[0]}"

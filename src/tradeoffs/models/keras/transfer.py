@@ -2,8 +2,10 @@
 
 The recipe: upscale the 32x32 images to `input_size`, apply the application's own
 `preprocess_input`, train a new head on the frozen base, then unfreeze the top
-`fine_tune_layers` layers and fine-tune at a lower learning rate. ImageNet weights are only ever
-read from disk: Keras' cache or `transfer.weights_dir`, never downloaded.
+`fine_tune_layers` layers and fine-tune at a lower learning rate. Without ImageNet weights
+(`weights: none`) the whole network trains from the start and fine-tuning continues it at the
+lower learning rate. ImageNet weights are only ever read from disk: Keras' cache or
+`transfer.weights_dir`, never downloaded.
 """
 
 from __future__ import annotations
@@ -92,26 +94,35 @@ def application_model(
 ) -> tf.keras.Model:
     """Resize -> preprocess -> frozen application (no top, average pooled) -> dropout -> dense."""
     size = transfer_cfg.get("input_size", 32)
-    use_imagenet = transfer_cfg.get("weights", "none") == "imagenet"
-    weights = str(weights_path(name, transfer_cfg)) if use_imagenet else None
+    imagenet = pretrained(transfer_cfg)
+    weights = str(weights_path(name, transfer_cfg)) if imagenet else None
     app = APPLICATIONS[name]
     base = app.constructor(
         include_top=False, weights=weights, input_shape=(size, size, 3), pooling="avg"
     )
-    base.trainable = False
+    base.trainable = not imagenet  # frozen random features would teach the head nothing
     inputs = tf.keras.Input(input_shape)
     x = inputs
     if input_shape[:2] != (size, size):
         x = layers.Resizing(size, size)(x)
     x = ApplicationPreprocess(name)(x)
-    x = base(x, training=False)  # batch norm stays in inference mode, also when fine-tuning
+    # A pretrained base keeps its batch-norm statistics, also when fine-tuned (Keras' recipe).
+    x = base(x, training=False if imagenet else None)
     x = layers.Dropout(0.2)(x)
     outputs = layers.Dense(num_classes, activation="softmax")(x)
     return tf.keras.Model(inputs, outputs, name=name)
 
 
-def unfreeze_top(model: tf.keras.Model, count: int) -> None:
-    """Make the top `count` layers of the application trainable, batch norm excepted."""
+def pretrained(transfer_cfg: dict[str, Any]) -> bool:
+    return transfer_cfg.get("weights", "none") == "imagenet"
+
+
+def start_fine_tuning(model: tf.keras.Model, transfer_cfg: dict[str, Any]) -> None:
+    """Unfreeze the top `fine_tune_layers` layers of a pretrained base, batch norm excepted.
+    A base trained from scratch is trainable whole already: fine-tuning just lowers the lr."""
+    if not pretrained(transfer_cfg):
+        return
+    count = transfer_cfg.get("fine_tune_layers", 20)
     base = next(layer for layer in model.layers if isinstance(layer, tf.keras.Model))
     base.trainable = True
     for index, layer in enumerate(base.layers):
