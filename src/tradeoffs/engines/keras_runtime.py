@@ -51,12 +51,14 @@ def peak_vram_mb(spec: RunSpec) -> float | None:
 
 
 def save_model(model: tf.keras.Model, target: Path) -> None:
-    """Native `.keras` format, complete or absent. Keras insists on the `.keras` suffix, so the
-    model goes to a staging name first and is moved onto atomic_path's temporary file."""
+    """Native `.keras` format, complete or absent, without optimizer state (an uncompiled model
+    over the same layers: the file is an inference artefact). Keras insists on the `.keras`
+    suffix, so the model goes to a staging name, then onto atomic_path's temporary file."""
+    uncompiled = tf.keras.Model(model.inputs, model.outputs, name=model.name)
     with io.atomic_path(target) as tmp:
         staging = tmp.with_name(tmp.name + ".keras")
         try:
-            model.save(staging)
+            uncompiled.save(staging)
             os.replace(staging, tmp)
         finally:
             staging.unlink(missing_ok=True)
