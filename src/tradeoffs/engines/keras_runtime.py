@@ -1,0 +1,64 @@
+"""TensorFlow set-up for one Keras run: legacy Keras (larq), devices, threads, seeds, and the
+model file's save and load."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")  # larq runs on Keras 2 only; before TF loads
+
+import platform
+from pathlib import Path
+
+import tensorflow as tf
+
+from tradeoffs import io
+from tradeoffs.runspec import RunSpec
+from tradeoffs.seeding import seed_everything
+
+
+def configure(spec: RunSpec) -> None:
+    """Devices and threads (only possible before TensorFlow's first op; a process that already
+    ran one keeps its settings), then seeds and deterministic ops."""
+    try:
+        if spec.device == "cpu":
+            tf.config.set_visible_devices([], "GPU")
+        # One op at a time, each on `threads` cores: the job uses the cores Snakemake gave it.
+        tf.config.threading.set_intra_op_parallelism_threads(spec.threads)
+        tf.config.threading.set_inter_op_parallelism_threads(1)
+    except RuntimeError as error:
+        print(f"TensorFlow already initialised, keeping its devices and threads: {error}")
+    seed_everything(spec.seed)
+    tf.keras.utils.set_random_seed(spec.seed)
+    tf.config.experimental.enable_op_determinism()
+
+
+def device_scope(spec: RunSpec) -> tf.device:
+    return tf.device("/GPU:0" if spec.device != "cpu" else "/CPU:0")
+
+
+def device_name(spec: RunSpec) -> str:
+    if spec.device != "cpu":
+        gpu = tf.config.list_physical_devices("GPU")[0]
+        return tf.config.experimental.get_device_details(gpu).get("device_name", gpu.name)
+    return platform.processor() or platform.machine()
+
+
+def peak_vram_mb(spec: RunSpec) -> float | None:
+    if spec.device == "cpu":
+        return None
+    return tf.config.experimental.get_memory_info("GPU:0")["peak"] / 2**20
+
+
+def save_model(model: tf.keras.Model, target: Path) -> None:
+    """Native `.keras` format, complete or absent, without optimizer state (an uncompiled model
+    over the same layers: the file is an inference artefact). Keras insists on the `.keras`
+    suffix, so the model goes to a staging name, then onto atomic_path's temporary file."""
+    uncompiled = tf.keras.Model(model.inputs, model.outputs, name=model.name)
+    with io.atomic_path(target) as tmp:
+        staging = tmp.with_name(tmp.name + ".keras")
+        try:
+            uncompiled.save(staging)
+            os.replace(staging, tmp)
+        finally:
+            staging.unlink(missing_ok=True)

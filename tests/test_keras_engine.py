@@ -1,0 +1,88 @@
+"""The Keras engine end to end on a tiny digits folder: train, reload, predict, benchmark."""
+
+import csv
+import json
+
+import numpy as np
+import pytest
+from keras_helpers import make_spec, write_prepared_digits
+
+from tradeoffs import records
+from tradeoffs.engines import keras_engine
+from tradeoffs.models.keras import INPUT_SHAPE, load_model
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory):
+    return write_prepared_digits(tmp_path_factory.mktemp("data"))
+
+
+def _history(spec):
+    with (spec.run_dir / "history.csv").open() as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_bnn_trains_evaluates_and_benchmarks(data_dir, tmp_path, capsys):
+    spec = make_spec(data_dir, tmp_path, "bnn", train={"epochs": 2, "best_checkpoint": True})
+    keras_engine.train(spec)
+
+    record = json.loads((tmp_path / "train.json").read_text())
+    assert record["status"] == "ok" and record["epochs_run"] == 2
+    assert record["best_epoch"] in (1, 2)
+    assert record["provenance"]["versions"]["larq"] == "0.14.0"
+    rows = _history(spec)
+    assert [row["epoch"] for row in rows] == ["1", "2"]
+    assert tuple(rows[0]) == records.HISTORY_COLUMNS
+    assert capsys.readouterr().out.count("epoch ") == 2  # one progress line per epoch
+
+    pred = keras_engine.predict(spec, "digits")
+    assert pred.probs.shape == (40, 10) and pred.labels.shape == (40,)
+    assert np.isfinite(pred.loss)
+
+    bench = keras_engine.benchmark(spec)
+    assert bench["binary_mac_ratio"] > 0.8 and bench["binary_params"] > 0
+    assert bench["bench_batch_size"] == 8
+    assert bench["latency_ms_p50"] > 0 and bench["infer_throughput_sps"] > 0
+    assert bench["size_disk_mb"] > 0 and bench["size_mem_mb"] > bench["est_footprint_mb"]
+
+
+def test_same_seed_same_numbers(data_dir, tmp_path):
+    losses = []
+    for name in ("a", "b"):
+        spec = make_spec(data_dir, tmp_path / name, "base")
+        keras_engine.train(spec)
+        losses.append([row["train_loss"] for row in _history(spec)])
+    assert losses[0] == losses[1]
+
+
+@pytest.mark.parametrize("model", ["cnn", "hybrid", "resnet50v2", "efficientnetb0", "densenet121"])
+def test_model_trains_a_step_and_reloads(data_dir, tmp_path, model):
+    spec = make_spec(data_dir, tmp_path, model, study="any", train={"limit_train": 32})
+    keras_engine.train(spec)
+    assert json.loads((tmp_path / "train.json").read_text())["epochs_run"] == 1
+    # An eager call on the reloaded model: predict() would trace a function, slow for big nets.
+    reloaded = load_model(spec.model_path)
+    assert reloaded(np.zeros((2, *INPUT_SHAPE), np.float32)).shape == (2, 10)
+
+
+def test_transfer_fine_tunes_after_the_frozen_phase(data_dir, tmp_path):
+    spec = make_spec(
+        data_dir,
+        tmp_path,
+        "mobilenetv2",
+        study="transfer",
+        train={"fine_tune_epochs": 1, "early_stopping": 2},
+        transfer={"input_size": 48},
+    )
+    keras_engine.train(spec)
+    assert len(_history(spec)) == 2  # one frozen epoch, one fine-tuning epoch
+    bench = keras_engine.benchmark(spec)
+    assert bench["macs"] > 0 and bench["binary_mac_ratio"] == 0
+
+
+def test_unsupported_train_option_is_named(data_dir, tmp_path):
+    spec = make_spec(data_dir, tmp_path, "base", train={"augment": True})
+    with pytest.raises(ValueError, match="train.augment"):
+        keras_engine.train(spec)
