@@ -5,7 +5,8 @@ import json
 
 import numpy as np
 import pytest
-from keras_helpers import make_spec, write_prepared_digits
+from keras_helpers import make_spec
+from prepared_digits import write_prepared_digits
 
 from tradeoffs import records
 from tradeoffs.engines import keras_engine
@@ -16,7 +17,7 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def data_dir(tmp_path_factory):
-    return write_prepared_digits(tmp_path_factory.mktemp("data"))
+    return write_prepared_digits(tmp_path_factory.mktemp("data"), 10, 4)
 
 
 def _history(spec):

@@ -16,10 +16,14 @@ os.umask(_UMASK)
 
 @contextlib.contextmanager
 def atomic_path(target: str | Path) -> Iterator[Path]:
-    """Yield a temporary path in the target's folder; rename it onto `target` on success."""
+    """Yield a temporary path in the target's folder; rename it onto `target` on success.
+
+    The temporary name keeps the target's suffix, for writers that insist on one (Keras)."""
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    fd, tmp = tempfile.mkstemp(
+        prefix=f".{target.stem}.", suffix=f".tmp{target.suffix}", dir=target.parent
+    )
     os.close(fd)
     os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600; outputs get the usual mode
     tmp_path = Path(tmp)

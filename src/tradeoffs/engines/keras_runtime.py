@@ -7,12 +7,12 @@ import os
 
 os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")  # larq runs on Keras 2 only; before TF loads
 
-import platform
 from pathlib import Path
 
 import tensorflow as tf
 
 from tradeoffs import io
+from tradeoffs.records import cpu_name
 from tradeoffs.runspec import RunSpec
 from tradeoffs.seeding import seed_everything
 
@@ -41,7 +41,7 @@ def device_name(spec: RunSpec) -> str:
     if spec.device != "cpu":
         gpu = tf.config.list_physical_devices("GPU")[0]
         return tf.config.experimental.get_device_details(gpu).get("device_name", gpu.name)
-    return platform.processor() or platform.machine()
+    return cpu_name()
 
 
 def peak_vram_mb(spec: RunSpec) -> float | None:
@@ -52,13 +52,7 @@ def peak_vram_mb(spec: RunSpec) -> float | None:
 
 def save_model(model: tf.keras.Model, target: Path) -> None:
     """Native `.keras` format, complete or absent, without optimizer state (an uncompiled model
-    over the same layers: the file is an inference artefact). Keras insists on the `.keras`
-    suffix, so the model goes to a staging name, then onto atomic_path's temporary file."""
+    over the same layers: the file is an inference artefact)."""
     uncompiled = tf.keras.Model(model.inputs, model.outputs, name=model.name)
     with io.atomic_path(target) as tmp:
-        staging = tmp.with_name(tmp.name + ".keras")
-        try:
-            uncompiled.save(staging)
-            os.replace(staging, tmp)
-        finally:
-            staging.unlink(missing_ok=True)
+        uncompiled.save(tmp)
