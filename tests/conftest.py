@@ -1,4 +1,9 @@
-"""Shared fixtures. Keras tests need the legacy tf-keras (larq), whatever imports TF first."""
+"""Shared fixtures, and the import order one process needs to run torch and Keras tests.
+
+Keras tests need the legacy tf-keras (larq) whatever imports TensorFlow first. And once
+TensorFlow's libraries are loaded, importing triton (which torchvision pulls in through
+torch._dynamo) segfaults; loaded the other way round both work. Pipeline jobs never load both.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,7 @@ import os
 from pathlib import Path
 
 import pytest
+import torchvision.models  # noqa: F401  (before TensorFlow: see above)
 from prepared_digits import write_prepared_digits
 
 os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")

@@ -156,7 +156,7 @@ def test_predict_and_benchmark_records(tmp_path, digits_data_dir):
     ):
         assert key in record
     predictions = torch_engine.predict(spec, "digits")
-    assert predictions.probs.shape == (359, 10)
+    assert predictions.probs.shape == (360, 10)
     assert predictions.probs.sum(axis=1) == pytest.approx(1.0, abs=1e-5)
     assert predictions.loss > 0
     bench = torch_engine.benchmark(spec)
@@ -178,7 +178,7 @@ def test_cifar_shaped_models_train_on_digits(tmp_path, digits_data_dir, model):
     spec = make_spec(tmp_path, digits_data_dir, train, model=model)
     torch_engine.train(spec)
     assert io.read_json(tmp_path / "train.json")["status"] == "ok"
-    assert torch_engine.predict(spec, "digits").probs.shape == (359, 10)
+    assert torch_engine.predict(spec, "digits").probs.shape == (360, 10)
 
 
 def test_unavailable_backend_is_recorded_as_skipped(tmp_path, digits_data_dir, monkeypatch):

@@ -8,27 +8,30 @@ ROOT = Path(__file__).resolve().parents[1]
 SNAKEMAKE = str(Path(sys.executable).parent / "snakemake")
 
 
-def dry_run(*args: str) -> str:
-    result = subprocess.run(
-        [SNAKEMAKE, "-n", *args], cwd=ROOT, capture_output=True, text=True, timeout=300
-    )
+def dry_run(tmp_path, *args: str) -> str:
+    """Plan the default config in an empty working directory (nothing built yet)."""
+    command = [SNAKEMAKE, "-n", "-s", str(ROOT / "Snakefile"), "-d", str(tmp_path)]
+    command += [*args, "--configfile", str(ROOT / "config.yaml")]
+    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr
     return result.stdout
 
 
-def test_default_config_plans_every_study():
-    planned = dry_run()
+def test_default_config_plans_every_study(tmp_path):
+    planned = dry_run(tmp_path)
     for study in ("backends", "architectures", "precision", "binary", "transfer"):
         assert f"results/{study}/runs/digits/" in planned
 
 
-def test_one_target_plans_only_what_it_needs():
-    planned = dry_run("results/backends/runs/digits/mnist_cnn/relu/fp32/numba-cpu/seed0/train.json")
+def test_one_target_plans_only_what_it_needs(tmp_path):
+    planned = dry_run(
+        tmp_path, "results/backends/runs/digits/mnist_cnn/relu/fp32/numba-cpu/seed0/train.json"
+    )
     assert "rule train_numba" in planned
     assert "rule train_torch" not in planned and "rule metrics" not in planned
 
 
-def test_slurm_profile_submits_through_sbatch():
-    planned = dry_run("--profile", "profiles/slurm")
+def test_slurm_profile_submits_through_sbatch(tmp_path):
+    planned = dry_run(tmp_path, "--profile", str(ROOT / "profiles/slurm"))
     assert "rule train_torch" in planned
     assert "sbatch" in (ROOT / "profiles/slurm/config.yaml").read_text()

@@ -7,10 +7,14 @@ from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
 
-@torch.inference_mode()
+@torch.no_grad()
 def forward_flops(model: nn.Module, sample: torch.Tensor) -> int:
     """FLOPs of one forward pass on `sample`, as torch's FlopCounterMode counts them: matmul
-    and convolution (2 per multiply-accumulate), attention kernels; elementwise ops are free."""
+    and convolution (2 per multiply-accumulate), attention kernels; elementwise ops are free.
+
+    no_grad, not inference_mode: the counter's module tracker hooks the inputs of every module,
+    and a parametrized (quantised) weight's parametrization takes a Parameter as its input,
+    which inference mode cannot hook."""
     with FlopCounterMode(display=False) as counter:
         model(sample)
     return int(counter.get_total_flops())
