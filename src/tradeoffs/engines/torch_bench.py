@@ -7,16 +7,22 @@ from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
 
-@torch.no_grad()
 def forward_flops(model: nn.Module, sample: torch.Tensor) -> int:
     """FLOPs of one forward pass on `sample`, as torch's FlopCounterMode counts them: matmul
     and convolution (2 per multiply-accumulate), attention kernels; elementwise ops are free.
 
-    no_grad, not inference_mode: the counter's module tracker hooks the inputs of every module,
-    and a parametrized (quantised) weight's parametrization takes a Parameter as its input,
-    which inference mode cannot hook."""
-    with FlopCounterMode(display=False) as counter:
-        model(sample)
+    The counter's module tracker hooks the gradient of every module input that requires one,
+    and a quantised weight's parametrization takes its Parameter as input; with no parameter
+    requiring a gradient during the count there is nothing to hook."""
+    requires = [p.requires_grad for p in model.parameters()]
+    try:
+        for p in model.parameters():
+            p.requires_grad_(False)
+        with torch.no_grad(), FlopCounterMode(display=False) as counter:
+            model(sample)
+    finally:
+        for p, flag in zip(model.parameters(), requires, strict=True):
+            p.requires_grad_(flag)
     return int(counter.get_total_flops())
 
 
