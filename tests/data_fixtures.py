@@ -9,7 +9,10 @@ from __future__ import annotations
 import gzip
 import hashlib
 import io
+import os
 import pickle
+import subprocess
+import sys
 import tarfile
 import threading
 from collections import defaultdict
@@ -207,3 +210,17 @@ def place(folder: Path, files: dict[str, bytes]) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     for name, data in files.items():
         (folder / name).write_bytes(data)
+
+
+def snakemake_target(config: Path, target: Path) -> subprocess.CompletedProcess:
+    """Run the workflow of this checkout on `config` for one target file."""
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
+    return subprocess.run(
+        [sys.executable, "-m", "snakemake", "--cores", "1", "--configfile", str(config)]
+        + ["--nolock", str(target)],
+        cwd=Path(__file__).resolve().parents[1],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from data_fixtures import FileServer
+from data_fixtures import FileServer, snakemake_target
 
 from tradeoffs.data.download import DownloadError, download
 from tradeoffs.data.sources import SOURCES, remote_file
@@ -149,17 +149,8 @@ def test_snakemake_offline_names_the_missing_archive(tmp_path):
         f"data_dir: {tmp_path / 'res'}\noffline: true\n"
         "studies:\n  s: {datasets: [cifar10], models: [cnn], backends: [torch-cpu]}\n"
     )
-    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
     target = tmp_path / "res" / "prepared" / "cifar10" / "meta.json"
-    result = subprocess.run(
-        [sys.executable, "-m", "snakemake", "--cores", "1", "--configfile", str(config)]
-        + ["--nolock", str(target)],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=300,
-    )
+    result = snakemake_target(config, target)
     output = result.stdout + result.stderr
     assert result.returncode != 0
     folder = tmp_path / "res" / "downloads" / "cifar10"

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +16,7 @@ from data_fixtures import (
     mnist_files,
     place,
     png,
+    snakemake_target,
 )
 from PIL import Image
 
@@ -181,17 +179,8 @@ def test_snakemake_prepares_digits(tmp_path):
         f"data_dir: {data_dir}\nresults_dir: {tmp_path / 'results'}\n"
         "studies:\n  s: {datasets: [digits], models: [mnist_cnn], backends: [torch-cpu]}\n"
     )
-    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
     target = data_dir / "prepared" / "digits" / "meta.json"
-    result = subprocess.run(
-        [sys.executable, "-m", "snakemake", "--cores", "1", "--configfile", str(config)]
-        + ["--nolock", str(target)],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=300,
-    )
+    result = snakemake_target(config, target)
     assert result.returncode == 0, result.stderr[-3000:]
     assert json.loads(target.read_text())["name"] == "digits"
     assert sorted(p.name for p in target.parent.iterdir()) == sorted(
