@@ -29,22 +29,38 @@ def load_image(image: np.ndarray, scale: np.float32, shift: np.float32, x: np.nd
             x[i, j, 0] = np.float32(image[i, j, 0]) * scale + shift
 
 
+def _compile(name: str, lines: list[str]):
+    """A kernel from generated source lines (unrolled loops with constant indices)."""
+    namespace: dict = {"np": np}
+    exec(compile("\n".join(lines), f"<conv3x3 {name}>", "exec"), namespace)  # noqa: S102
+    return njit(fastmath=FASTMATH)(namespace[name])
+
+
 def conv3x3(cin: int, cout: int, size: int) -> tuple:
     """Valid 3x3 convolution (cross-correlation, as torch) of x (size+2, size+2, cin) with
-    w (3, 3, cin, cout) into (size, size, cout): (forward, backward_params, backward_input)."""
+    w (3, 3, cin, cout) into (size, size, cout): (forward, backward_params, backward_input).
 
-    @kernel
-    def forward(x, w, b, out):
-        for i in range(size):
-            for j in range(size):
-                for co in range(cout):
-                    out[i, j, co] = b[co]
-                for ki in range(3):
-                    for kj in range(3):
-                        for ci in range(cin):
-                            v = x[i + ki, j + kj, ci]
-                            for co in range(cout):
-                                out[i, j, co] += v * w[ki, kj, ci, co]
+    The forward is generated with its reduction
+    unrolled into one expression per output element and a loop over output channels around it:
+    LLVM then keeps the sums in vector registers (a loop writing `out[..] +=` round-trips
+    memory, because it cannot prove `out` does not alias the weights) and vectorises across
+    the channels."""
+    taps = [(ki, kj, ci) for ki in range(3) for kj in range(3) for ci in range(cin)]
+    forward = _compile(
+        "forward",
+        [
+            "def forward(x, w, b, out):",
+            f"    for i in range({size}):",
+            f"        for j in range({size}):",
+            f"            for co in range({cout}):",
+            "                a = b[co]",
+            *(
+                f"                a += x[i + {ki}, j + {kj}, {ci}] * w[{ki}, {kj}, {ci}, co]"
+                for ki, kj, ci in taps
+            ),
+            "                out[i, j, co] = a",
+        ],
+    )
 
     @kernel
     def backward_params(x, dout, gw, gb):
