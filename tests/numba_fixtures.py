@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
+import torch
 from prepared_digits import write_prepared_digits
 
 from tradeoffs.runspec import RunSpec
@@ -26,3 +28,21 @@ def digits_spec(tmp: Path, backend: str = "numba-cpu", **train: object) -> RunSp
         threads=2,
         study_config={"train": {**cfg, **train}, "benchmark": {"warmup": 1, "repeats": 3}},
     )
+
+
+RNG = np.random.default_rng(0)
+
+
+def close(actual, expected, rtol: float = 1e-4) -> None:
+    """Relative error: max |actual - expected| over max |expected|."""
+    expected = np.asarray(expected.detach() if torch.is_tensor(expected) else expected)
+    error = np.abs(np.asarray(actual) - expected).max() / max(np.abs(expected).max(), 1e-12)
+    assert error < rtol, f"relative error {error:.2e}"
+
+
+def rand(*shape: int) -> np.ndarray:
+    return RNG.standard_normal(shape).astype(np.float32)
+
+
+def hwc(t: torch.Tensor) -> np.ndarray:
+    return t.detach().permute(0, 2, 3, 1).numpy()

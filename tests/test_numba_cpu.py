@@ -8,30 +8,14 @@ import pandas as pd
 import pytest
 import torch
 import torch.nn.functional as F
-from numba_fixtures import digits_spec
+from numba_fixtures import RNG, close, digits_spec, hwc, rand
 
 from tradeoffs.engines import numba_engine, torch_engine
 from tradeoffs.evaluation import Predictions
 from tradeoffs.models.numba import cpu, cpu_layers, layout
 from tradeoffs.models.torch.mnist_cnn import MnistCNN
 
-RNG = np.random.default_rng(0)
 NORM = layout.Norm(mean=0.13, std=0.31)
-
-
-def close(actual, expected, rtol: float = 1e-4) -> None:
-    """Relative error: max |actual - expected| over max |expected|."""
-    expected = np.asarray(expected.detach() if torch.is_tensor(expected) else expected)
-    error = np.abs(np.asarray(actual) - expected).max() / max(np.abs(expected).max(), 1e-12)
-    assert error < rtol, f"relative error {error:.2e}"
-
-
-def rand(*shape: int) -> np.ndarray:
-    return RNG.standard_normal(shape).astype(np.float32)
-
-
-def hwc(t: torch.Tensor) -> np.ndarray:
-    return t.detach().permute(0, 2, 3, 1).numpy()
 
 
 def torch_model(theta: np.ndarray, classes: int = 10) -> MnistCNN:

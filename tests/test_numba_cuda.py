@@ -16,26 +16,12 @@ import pytest
 import torch
 import torch.nn.functional as F
 from numba import cuda
+from numba_fixtures import RNG, close, hwc, rand
 
 SIMULATED = os.environ.get("NUMBA_ENABLE_CUDASIM") == "1"
 needs_cuda = pytest.mark.skipif(
     not (SIMULATED or cuda.is_available()), reason="no CUDA device (run under the simulator)"
 )
-RNG = np.random.default_rng(0)
-
-
-def close(actual, expected, rtol: float = 1e-4) -> None:
-    expected = np.asarray(expected.detach() if torch.is_tensor(expected) else expected)
-    error = np.abs(np.asarray(actual) - expected).max() / max(np.abs(expected).max(), 1e-12)
-    assert error < rtol, f"relative error {error:.2e}"
-
-
-def rand(*shape: int) -> np.ndarray:
-    return RNG.standard_normal(shape).astype(np.float32)
-
-
-def hwc(t: torch.Tensor) -> np.ndarray:
-    return t.detach().permute(0, 2, 3, 1).numpy()
 
 
 @pytest.mark.slow
