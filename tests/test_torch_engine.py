@@ -169,7 +169,8 @@ def test_predict_and_benchmark_records(tmp_path, digits_data_dir):
     assert bench["bench_batch_size"] == 64
     for key in ("latency_ms_p50", "latency_ms_p95", "latency_ms_p99", "infer_throughput_sps"):
         assert bench[key] > 0
-    assert bench["peak_vram_mb"] is None
+    assert bench["bench_peak_rss_mb"] > 0 and bench["bench_peak_vram_mb"] is None
+    assert "peak_rss_mb" not in bench  # metrics.json's peak_rss_mb is the training peak
 
 
 @pytest.mark.parametrize("model", ["cnn", "gcn"])

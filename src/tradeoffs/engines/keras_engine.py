@@ -232,7 +232,6 @@ def benchmark(spec: RunSpec) -> dict[str, Any]:
         **timings,
         "size_disk_mb": spec.model_path.stat().st_size / 2**20,
         "size_mem_mb": weight_bytes / 2**20,
-        "peak_rss_mb": timings["bench_peak_rss_mb"],
-        "peak_vram_mb": runtime.peak_vram_mb(spec),
+        "bench_peak_vram_mb": runtime.peak_vram_mb(spec),
         "device_name": runtime.device_name(spec),
     }

@@ -226,16 +226,16 @@ def benchmark(spec: RunSpec) -> dict[str, Any]:
         run = model.logits_device
     else:
         run = model.logits
-    with ResourceMonitor() as monitor:
-        timings = benchmark_inference(
-            run,
-            model.resident(batch[:1]),
-            model.resident(batch),
-            batch_size,
-            warmup=bench.get("warmup", 10),
-            repeats=bench.get("repeats", 50),
-            sync=sync,
-        )
+    timings = benchmark_inference(
+        run,
+        model.resident(batch[:1]),
+        model.resident(batch),
+        batch_size,
+        warmup=bench.get("warmup", 10),
+        repeats=bench.get("repeats", 50),
+        sync=sync,
+        device=spec.device,
+    )
     params = layout.param_count(num_classes)
     macs = layout.macs(num_classes)
     return {
@@ -246,7 +246,6 @@ def benchmark(spec: RunSpec) -> dict[str, Any]:
         "est_footprint_mb": params * 4 / 2**20,
         "macs": macs,
         "flops": 2 * macs,
-        "peak_rss_mb": monitor.peak_rss_mb,
-        "peak_vram_mb": _vram_mb(spec),
+        "bench_peak_vram_mb": _vram_mb(spec),
         "device_name": _device_name(spec),
     }

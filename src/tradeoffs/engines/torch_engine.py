@@ -14,7 +14,6 @@ from tradeoffs.engines.torch_fit import fit
 from tradeoffs.engines.torch_train import TrainSettings, logits_of, make_autocast
 from tradeoffs.evaluation import Predictions
 from tradeoffs.measure.inference import benchmark_inference
-from tradeoffs.measure.memory import ResourceMonitor
 from tradeoffs.precision.fp8_inference import benchmark_fp8
 from tradeoffs.runspec import RunSpec
 
@@ -77,17 +76,16 @@ def benchmark(spec: RunSpec) -> dict:
     warmup, repeats = spec.bench_cfg.get("warmup", 10), spec.bench_cfg.get("repeats", 50)
     flops = forward_flops(model, single)
     torch_runtime.reset_peak_vram(device)
-    with ResourceMonitor() as monitor:
-        timing = benchmark_inference(
-            run,
-            single,
-            batch,
-            batch_size,
-            warmup=warmup,
-            repeats=repeats,
-            sync=torch_runtime.sync_for(device),
-            device=spec.device,
-        )
+    timing = benchmark_inference(
+        run,
+        single,
+        batch,
+        batch_size,
+        warmup=warmup,
+        repeats=repeats,
+        sync=torch_runtime.sync_for(device),
+        device=spec.device,
+    )
     # e4m3 runs also time real FP8 matrix products where the GPU has them (skipped elsewhere).
     fp8 = benchmark_fp8(model, batch, warmup, repeats) if spec.precision == "e4m3" else {}
     return {
@@ -101,7 +99,6 @@ def benchmark(spec: RunSpec) -> dict:
         "binary_params": None,
         **timing,
         **fp8,
-        "peak_rss_mb": monitor.peak_rss_mb,
-        "peak_vram_mb": torch_runtime.peak_vram_mb(device),
+        "bench_peak_vram_mb": torch_runtime.peak_vram_mb(device),
         "device_name": torch_runtime.device_name(device),
     }

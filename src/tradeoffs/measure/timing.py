@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -26,9 +26,6 @@ class Timing:
     min_ms: float
     repeats: int
     warmup: int
-
-    def as_dict(self, prefix: str = "") -> dict[str, float | int]:
-        return {f"{prefix}{key}": value for key, value in asdict(self).items()}
 
 
 def summarize(samples_ms: np.ndarray | list[float], warmup: int = 0) -> Timing:
