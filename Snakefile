@@ -19,9 +19,7 @@ if not workflow.config_settings.configfiles:
 
 
 try:
-    checked = check_config(
-        config, os.path.join(workflow.basedir, "schemas/config.schema.yaml")
-    )
+    checked = check_config(config, basedir=workflow.basedir)
 except ConfigError as error:
     sys.exit(f"Config error:\n{error}")
 config.clear()

@@ -19,8 +19,6 @@ import time
 import numpy as np
 import torch
 from torch.nn import functional as F
-
-from tradeoffs import registry
 from tradeoffs.engines.torch_data import Split
 from tradeoffs.engines.torch_train import (
     TrainSettings,
@@ -29,6 +27,8 @@ from tradeoffs.engines.torch_train import (
     make_scheduler,
     run_epoch,
 )
+
+from tradeoffs import registry
 from tradeoffs.models.torch import build_model
 from tradeoffs.seeding import epoch_order
 

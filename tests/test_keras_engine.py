@@ -9,8 +9,10 @@ from keras_helpers import make_spec
 from prepared_digits import write_prepared_digits
 
 from tradeoffs import records
-from tradeoffs.engines import keras_engine
+from tradeoffs.engines import load
 from tradeoffs.models.keras import INPUT_SHAPE, load_model
+
+keras_engine = load("keras")
 
 pytestmark = pytest.mark.slow
 

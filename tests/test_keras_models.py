@@ -9,10 +9,17 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from tradeoffs.config import study_with_defaults
 from tradeoffs.models.keras import INPUT_SHAPE, build_model, transfer
 from tradeoffs.models.keras.profile import profile
 
-NONE = {"weights": "none", "input_size": 32}
+
+def transfer_cfg(**values: object) -> dict:
+    """A study's `transfer:` block with the schema's defaults, as engines receive it."""
+    return study_with_defaults({"transfer": values})["transfer"]
+
+
+NONE = transfer_cfg(weights="none", input_size=32)
 
 
 @pytest.mark.parametrize("name", ["cnn", "bnn", "hybrid", "base"])
@@ -37,7 +44,7 @@ def test_imagenet_weights_load_from_the_official_file_name(tmp_path):
     app = transfer.APPLICATIONS["mobilenetv2"]
     reference = app.constructor(include_top=False, weights=None, input_shape=(32, 32, 3))
     reference.save_weights(tmp_path / app.weights_file(32))
-    cfg = {"weights": "imagenet", "weights_dir": str(tmp_path), "input_size": 32}
+    cfg = transfer_cfg(weights="imagenet", weights_dir=str(tmp_path), input_size=32)
     model = build_model("mobilenetv2", 10, cfg)
     base = model.get_layer(reference.name)
     assert not base.trainable
@@ -61,7 +68,7 @@ def test_from_scratch_application_trains_whole():
 
 @pytest.mark.parametrize("name", sorted(transfer.APPLICATIONS))
 def test_missing_imagenet_weights_name_the_file_and_folder(tmp_path, name):
-    cfg = {"weights": "imagenet", "weights_dir": str(tmp_path / "weights"), "input_size": 96}
+    cfg = transfer_cfg(weights="imagenet", weights_dir=str(tmp_path / "weights"), input_size=96)
     with pytest.raises(FileNotFoundError) as error:
         build_model(name, 10, cfg)
     message = str(error.value)
@@ -72,7 +79,7 @@ def test_missing_imagenet_weights_name_the_file_and_folder(tmp_path, name):
 def test_missing_weights_default_to_keras_cache(tmp_path, monkeypatch):
     monkeypatch.setenv("HOME", str(tmp_path))
     with pytest.raises(FileNotFoundError, match=str(tmp_path / ".keras" / "models")):
-        transfer.weights_path("efficientnetb0", {"weights": "imagenet"})
+        transfer.weights_path("efficientnetb0", transfer_cfg(weights="imagenet"))
 
 
 @pytest.mark.parametrize("name", ["bnn", "hybrid"])

@@ -10,10 +10,13 @@ import torch
 import torch.nn.functional as F
 from numba_fixtures import RNG, close, digits_spec, hwc, rand
 
-from tradeoffs.engines import numba_engine, torch_engine
+from tradeoffs.engines import load
 from tradeoffs.evaluation import Predictions
 from tradeoffs.models.numba import cpu, cpu_layers, layout
 from tradeoffs.models.torch.mnist_cnn import MnistCNN
+
+numba_engine = load("numba")
+torch_engine = load("torch")
 
 NORM = layout.Norm(mean=0.13, std=0.31)
 

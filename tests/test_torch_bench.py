@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from tradeoffs import precision
-from tradeoffs.engines.torch_bench import forward_flops
+from tradeoffs.engines.torch.bench import forward_flops
 from tradeoffs.models.torch import build_model
 
 

@@ -12,8 +12,12 @@ import pytest
 import torch
 
 from tradeoffs import io, records
-from tradeoffs.engines import torch_checkpoint, torch_engine, torch_fit
+from tradeoffs.engines import load
+from tradeoffs.engines.torch import checkpoint as torch_checkpoint
+from tradeoffs.engines.torch import fit as torch_fit
 from tradeoffs.runspec import RunSpec
+
+torch_engine = load("torch")
 
 SMALL = {"epochs": 2, "batch_size": 64, "optimizer": "sgd", "lr": 0.05, "limit_train": 256}
 
@@ -96,7 +100,7 @@ def test_killed_run_resumes_to_the_uninterrupted_result(tmp_path, digits_data_di
             raise KilledError
 
     with pytest.raises(KilledError):
-        torch_fit.fit(resumed, on_epoch_end=kill_after_first)
+        torch_fit.train(resumed, on_epoch_end=kill_after_first)
     assert (resumed.run_dir / torch_checkpoint.FILENAME).exists()
     assert not resumed.model_path.exists()
     torch_engine.train(resumed)

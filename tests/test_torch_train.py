@@ -7,8 +7,9 @@ import pytest
 import torch
 from torch.nn import functional as F
 
-from tradeoffs.engines.torch_data import batch_indices, random_crop_flip, steps_per_epoch
-from tradeoffs.engines.torch_train import (
+from tradeoffs.config import study_with_defaults
+from tradeoffs.engines.torch.data import batch_indices, random_crop_flip, steps_per_epoch
+from tradeoffs.engines.torch.steps import (
     TrainSettings,
     make_loss,
     make_optimizer,
@@ -17,8 +18,13 @@ from tradeoffs.engines.torch_train import (
 from tradeoffs.seeding import epoch_order, usable_samples
 
 
+def settings(**train: object) -> TrainSettings:
+    """A study's train block as the checked config hands it to the engine."""
+    return TrainSettings.from_cfg(study_with_defaults({"train": train})["train"])
+
+
 def test_settings_take_schema_defaults():
-    s = TrainSettings.from_cfg({"epochs": 3, "fine_tune_epochs": 2})
+    s = settings(epochs=3, fine_tune_epochs=2)
     assert s.epochs == 3 and s.batch_size == 128 and s.optimizer == "sgd"
     assert s.autocast == "none" and s.early_stopping is None and not s.augment
 
@@ -34,7 +40,7 @@ def test_loss_matches_cross_entropy(smoothing: float):
 @pytest.mark.parametrize("optimizer", ["sgd", "adam", "adamw"])
 def test_schedules_run_their_course(schedule: str, optimizer: str):
     model = torch.nn.Linear(2, 2)
-    s = TrainSettings.from_cfg({"epochs": 3, "schedule": schedule, "optimizer": optimizer})
+    s = settings(epochs=3, schedule=schedule, optimizer=optimizer)
     opt = make_optimizer(model, s)
     sched = make_scheduler(opt, s, steps_per_epoch=4)
     lrs = []

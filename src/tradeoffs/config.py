@@ -16,7 +16,7 @@ from typing import Any
 import jsonschema
 import yaml
 
-from tradeoffs import registry
+from tradeoffs import registry, schemas
 
 RESERVED_STUDY_NAMES = ("summary",)  # results/summary/ holds the cross-study tables
 
@@ -77,8 +77,16 @@ def _fill_defaults(instance: Any, schema: Mapping, root: Mapping) -> Any:
     return instance
 
 
-def load_schema(path: str | Path) -> dict:
-    return yaml.safe_load(Path(path).read_text())
+def load_schema(path: str | Path | None = None) -> dict:
+    """The config schema at `path`, or the one shipped with the package."""
+    return yaml.safe_load(Path(path).read_text()) if path else schemas.config_schema()
+
+
+def study_with_defaults(study: Mapping) -> dict:
+    """A copy of one study's config with the schema's defaults filled in (what check_config
+    does to every study), for a study built outside a checked config."""
+    schema = schemas.config_schema()
+    return _fill_defaults(copy.deepcopy(dict(study)), schema["$defs"]["study"], schema)
 
 
 def _dataset_errors(config: Mapping, basedir: Path) -> list[str]:
@@ -140,6 +148,14 @@ def _study_errors(config: Mapping) -> list[str]:
                 f"studies.{study}.quantization.softmax: {softmax!r} is not a precision; "
                 f"choose from: {', '.join(registry.PRECISIONS)}"
             )
+        for key, value in spec["train"].items():
+            for backend in spec["backends"]:
+                why = registry.unsupported_train_option(key, value, backend)
+                if why:
+                    errors.append(
+                        f"studies.{study}.train.{key}: {why}; change the value or drop the "
+                        "backend from the study"
+                    )
         if errors:
             continue
         grid = itertools.product(
@@ -154,8 +170,11 @@ def _study_errors(config: Mapping) -> list[str]:
     return errors
 
 
-def check_config(config: Mapping, schema_path: str | Path, basedir: str | Path = ".") -> dict:
-    """Validate `config` and return a copy with every default filled in.
+def check_config(
+    config: Mapping, schema_path: str | Path | None = None, basedir: str | Path = "."
+) -> dict:
+    """Validate `config` (against the packaged schema unless `schema_path` is given) and return
+    a copy with every default filled in: the only place defaults come from.
 
     Raises ConfigError listing every problem found.
     """

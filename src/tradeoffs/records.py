@@ -1,9 +1,10 @@
 """The files a run leaves behind: train.json, eval/*.json, bench.json and metrics.json.
 
 Each stage writes its own JSON record; `merge_metrics` joins them into the flat `metrics.json`
-that DESIGN.md and `schemas/metrics.schema.json` define. A run that could not happen (backend
-absent) or broke in a way the study should show (diverged, out of memory) still leaves every
-file, with `status` and `reason`, so tables list it instead of dropping it.
+that docs/architecture.md ("Metrics") and `tradeoffs/schemas/metrics.schema.json` define. A run
+that could not happen (backend absent) or broke in a way the study should show (diverged, out of
+memory) still leaves every file, with `status` and `reason`, so tables list it instead of
+dropping it.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import importlib.metadata
-import json
 import platform
 import socket
 import subprocess
@@ -22,10 +22,9 @@ from typing import Any
 
 import jsonschema
 
-from tradeoffs import io
+from tradeoffs import io, schemas
 from tradeoffs.runspec import RunSpec
 
-SCHEMA_PATH = Path(__file__).resolve().parents[2] / "schemas" / "metrics.schema.json"
 STATUSES = ("ok", "skipped", "failed")
 HISTORY_COLUMNS = (
     "epoch",
@@ -51,6 +50,16 @@ PACKAGES = (
     "scikit-learn",
     "snakemake",
 )
+
+
+NO_DEVICE_MEMORY = "CPU run: no device memory"
+NOT_BINARY = "not a binary (larq) model"
+
+
+def measured(key: str, value: Any, reason: str) -> dict[str, Any]:
+    """`{key: value}`, or `{key: None, key_reason: reason}` when the value could not be measured:
+    a null in a record always says why."""
+    return {key: value} if value is not None else {key: None, f"{key}_reason": reason}
 
 
 def now() -> str:
@@ -139,49 +148,78 @@ def upstream_status(spec: RunSpec) -> tuple[str, str | None]:
     return record["status"], record.get("reason")
 
 
+class MetricsConflictError(ValueError):
+    """Two records of one run set the same metrics key: one of them is measuring the wrong
+    thing, and a merge must not pick a winner silently."""
+
+
+SHARED_KEYS = ("status", "reason")  # every stage reports them; the merge takes the worst
+EVAL_KEYS = ("acc", "top5", "loss", "ece", "mean_confidence")
+NO_OOD = "the study has no eval_on dataset"
+
+
 def merge_metrics(
     spec: RunSpec,
     train: Mapping[str, Any],
     evals: Mapping[str, Mapping[str, Any]],
     bench: Mapping[str, Any],
 ) -> dict[str, Any]:
-    """Flatten the stage records into metrics.json's keys.
+    """Join the stage records into metrics.json's flat keys, refusing a key two records set.
 
     `evals` maps each evaluated dataset to its record; the run's own dataset gives `test_*`,
-    the first `eval_on` dataset gives `ood_*`, and every one is kept under `eval`.
+    the first `eval_on` dataset gives `ood_*`, and every one is kept under `eval`. A run that
+    is not `ok` gets every missing key as null (its `reason` says why); an `ok` run's missing
+    key is left missing, for the schema to catch.
     """
     own = evals.get(spec.dataset, {})
     others = [name for name in evals if name != spec.dataset]
-    metrics: dict[str, Any] = {
-        **spec.identity(),
-        "framework": spec.framework,
-        "status": train["status"],
-        "reason": train.get("reason"),
-    }
-    metrics.update({k: v for k, v in train.items() if k not in ("provenance", "history")})
-    metrics.update({k: v for k, v in bench.items() if k not in ("provenance",)})
-    for key in ("acc", "top5", "loss", "ece", "mean_confidence"):
-        metrics[f"test_{key}"] = own.get(key)
+    evaluation: dict[str, Any] = {f"test_{key}": own.get(key) for key in EVAL_KEYS}
     if others:
         first = evals[others[0]]
-        metrics["ood_dataset"] = others[0]
-        metrics["ood_acc"] = first.get("acc")
-        metrics["ood_loss"] = first.get("loss")
+        evaluation.update(ood_dataset=others[0], ood_acc=first.get("acc"))
+        evaluation["ood_loss"] = first.get("loss")
+        gap = None
         if own.get("acc") is not None and first.get("acc") is not None:
-            metrics["generalization_gap"] = own["acc"] - first["acc"]
-    metrics["eval"] = {
+            gap = own["acc"] - first["acc"]
+        evaluation["generalization_gap"] = gap
+    else:
+        for key in ("ood_dataset", "ood_acc", "ood_loss", "generalization_gap"):
+            evaluation.update(measured(key, None, NO_OOD))
+    evaluation["eval"] = {
         name: {k: v for k, v in record.items() if k in ("acc", "top5", "loss", "ece", "n")}
         for name, record in evals.items()
     }
-    metrics["provenance"] = {**train.get("provenance", {}), "finished": now()}
-    for key in _schema()["required"]:
-        metrics.setdefault(key, None)
+    parts = [
+        ("the run's identity", {**spec.identity(), "framework": spec.framework}),
+        (f"{spec.run_dir}/train.json", _without(train, "provenance", "history", *spec.identity())),
+        (f"{spec.run_dir}/bench.json", _without(bench, "provenance")),
+        (f"{spec.run_dir}/eval/*.json", evaluation),
+    ]
+    metrics: dict[str, Any] = {}
+    origin: dict[str, str] = {}
+    for name, part in parts:
+        for key, value in part.items():
+            if key in origin:
+                raise MetricsConflictError(
+                    f"metrics key {key!r} is set by both {origin[key]} and {name}; "
+                    "each measurement belongs to one record (rename one of them)"
+                )
+            metrics[key], origin[key] = value, name
     metrics["status"] = _worst(train, bench, *evals.values())
-    if metrics["status"] != "ok" and not metrics.get("reason"):
+    metrics["reason"] = train.get("reason")
+    if metrics["status"] != "ok" and not metrics["reason"]:
         metrics["reason"] = next(
             (r.get("reason") for r in (bench, *evals.values()) if r.get("reason")), None
         )
+    metrics["provenance"] = {**train.get("provenance", {}), "finished": now()}
+    if metrics["status"] != "ok":
+        for key in _schema()["required"]:
+            metrics.setdefault(key, None)
     return metrics
+
+
+def _without(record: Mapping[str, Any], *keys: str) -> dict[str, Any]:
+    return {k: v for k, v in record.items() if k not in (*keys, *SHARED_KEYS)}
 
 
 def _worst(*records: Mapping[str, Any]) -> str:
@@ -192,9 +230,8 @@ def _worst(*records: Mapping[str, Any]) -> str:
     return "ok"
 
 
-@cache
 def _schema() -> dict:
-    return json.loads(SCHEMA_PATH.read_text())
+    return schemas.metrics_schema()
 
 
 def validate_metrics(metrics: Mapping[str, Any]) -> None:

@@ -57,6 +57,41 @@ FRAMEWORKS = ("torch", "numba", "keras")
 FRAMEWORK_PRECISIONS = {"torch": PRECISIONS, "numba": ("fp32",), "keras": ("fp32",)}
 FRAMEWORK_ACTIVATIONS = {"torch": ACTIVATIONS, "numba": ("relu",), "keras": ("relu",)}
 
+# Train options each framework's engine implements, as the values it accepts; a key left out
+# accepts any valid value. `tradeoffs.config.check_config` refuses the rest before any job.
+TRAIN_OPTIONS: dict[str, dict[str, tuple]] = {
+    "torch": {"fine_tune_epochs": (0,)},
+    "numba": {
+        "optimizer": ("sgd",),
+        "weight_decay": (0.0,),
+        "schedule": ("constant",),
+        "label_smoothing": (0.0,),
+        "augment": (False,),
+        "early_stopping": (None,),
+        "best_checkpoint": (False,),
+        "channels_last": (False,),
+        "autocast": ("none",),
+        "tensorboard": (False,),
+        "fine_tune_epochs": (0,),
+    },
+    "keras": {
+        "schedule": ("constant", "cosine"),
+        "label_smoothing": (0.0,),
+        "channels_last": (False,),
+        "autocast": ("none",),
+    },
+}
+
+
+def unsupported_train_option(key: str, value: object, backend: str) -> str | None:
+    """Why `backend`'s engine cannot honour `train.{key}: value`, or None when it can."""
+    allowed = TRAIN_OPTIONS[BACKENDS[backend].framework].get(key)
+    if allowed is None or value in allowed:
+        return None
+    framework = BACKENDS[backend].framework
+    choices = ", ".join("null" if v is None else str(v).lower() for v in allowed)
+    return f"{value!r} is not implemented on {backend} ({framework} supports: {choices})"
+
 
 @dataclass(frozen=True)
 class ModelImpl:

@@ -31,6 +31,13 @@ class RunSpec:
     skip_unavailable: bool = True
     study_config: dict[str, Any] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        # A spec from the rules carries a checked study; one built by hand gets the same
+        # schema defaults, so engines read every key without fallbacks.
+        from tradeoffs.config import study_with_defaults
+
+        object.__setattr__(self, "study_config", study_with_defaults(self.study_config))
+
     @property
     def framework(self) -> str:
         return registry.BACKENDS[self.backend].framework
@@ -45,19 +52,19 @@ class RunSpec:
 
     @property
     def train_cfg(self) -> dict[str, Any]:
-        return self.study_config.get("train", {})
+        return self.study_config["train"]
 
     @property
     def bench_cfg(self) -> dict[str, Any]:
-        return self.study_config.get("benchmark", {})
+        return self.study_config["benchmark"]
 
     @property
     def quant_cfg(self) -> dict[str, Any]:
-        return self.study_config.get("quantization", {})
+        return self.study_config["quantization"]
 
     @property
     def transfer_cfg(self) -> dict[str, Any]:
-        return self.study_config.get("transfer", {})
+        return self.study_config["transfer"]
 
     @property
     def config_hash(self) -> str:

@@ -1,4 +1,6 @@
-"""One engine per framework; each provides train(spec), predict(spec, dataset), benchmark(spec).
+"""One engine package per framework (`engines/torch/`, `engines/numba/`, `engines/keras/`); each
+provides train(spec), predict(spec, dataset), benchmark(spec). `engines/record.py` beside them
+turns what every engine measures per epoch into history.csv and train.json.
 
 Imported lazily so a torch job never loads TensorFlow and the reverse.
 """
@@ -10,4 +12,5 @@ from types import ModuleType
 
 
 def load(framework: str) -> ModuleType:
-    return importlib.import_module(f"tradeoffs.engines.{framework}_engine")
+    """The engine package of `framework` (torch, numba or keras)."""
+    return importlib.import_module(f"tradeoffs.engines.{framework}")

@@ -12,6 +12,7 @@ from typing import Any
 from tradeoffs.measure.energy import EnergyMeter
 from tradeoffs.measure.memory import ResourceMonitor
 from tradeoffs.measure.timing import no_sync, time_calls
+from tradeoffs.records import measured
 
 
 def benchmark_inference(
@@ -48,6 +49,10 @@ def benchmark_inference(
         "bench_repeats": repeats,
         "bench_peak_rss_mb": monitor.peak_rss_mb,
         "bench_cpu_util_pct": monitor.cpu_util_pct,
-        "energy_measured_uj_per_inf": meter.per_item_uj((warmup + repeats) * batch_size),
+        **measured(
+            "energy_measured_uj_per_inf",
+            meter.per_item_uj((warmup + repeats) * batch_size),
+            meter.source,
+        ),
         "energy_measured_source": meter.source,
     }

@@ -6,6 +6,8 @@ from __future__ import annotations
 import larq as lq
 import tensorflow as tf
 
+from tradeoffs.records import measured
+
 
 def profile(model: tf.keras.Model) -> dict[str, float | int | None]:
     """bench.json's size and compute keys: `params`, `binary_params`, `fp_params`, `macs`,
@@ -21,6 +23,6 @@ def profile(model: tf.keras.Model) -> dict[str, float | int | None]:
         "fp_params": params - binary_params,
         "macs": macs,
         "flops": 2 * macs,
-        "binary_mac_ratio": binary_macs / macs if macs else None,
+        **measured("binary_mac_ratio", binary_macs / macs if macs else None, "no MACs"),
         "est_footprint_mb": prof.memory / 8 / 2**20,
     }

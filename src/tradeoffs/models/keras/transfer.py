@@ -76,9 +76,9 @@ class ApplicationPreprocess(layers.Layer):
 def weights_path(name: str, transfer_cfg: dict[str, Any]) -> Path:
     """The ImageNet weights file of application `name`; FileNotFoundError naming the file and
     the folder to place it in when it is not there."""
-    size = transfer_cfg.get("input_size", 32)
+    size = transfer_cfg["input_size"]
     filename = APPLICATIONS[name].weights_file(size)
-    folder = Path(transfer_cfg.get("weights_dir") or KERAS_CACHE).expanduser()
+    folder = Path(transfer_cfg["weights_dir"] or KERAS_CACHE).expanduser()
     path = folder / filename
     if not path.is_file():
         raise FileNotFoundError(
@@ -93,7 +93,7 @@ def application_model(
     name: str, input_shape: tuple[int, int, int], num_classes: int, transfer_cfg: dict[str, Any]
 ) -> tf.keras.Model:
     """Resize -> preprocess -> frozen application (no top, average pooled) -> dropout -> dense."""
-    size = transfer_cfg.get("input_size", 32)
+    size = transfer_cfg["input_size"]
     imagenet = pretrained(transfer_cfg)
     weights = str(weights_path(name, transfer_cfg)) if imagenet else None
     app = APPLICATIONS[name]
@@ -114,7 +114,7 @@ def application_model(
 
 
 def pretrained(transfer_cfg: dict[str, Any]) -> bool:
-    return transfer_cfg.get("weights", "none") == "imagenet"
+    return transfer_cfg["weights"] == "imagenet"
 
 
 def start_fine_tuning(model: tf.keras.Model, transfer_cfg: dict[str, Any]) -> None:
@@ -122,7 +122,7 @@ def start_fine_tuning(model: tf.keras.Model, transfer_cfg: dict[str, Any]) -> No
     A base trained from scratch is trainable whole already: fine-tuning just lowers the lr."""
     if not pretrained(transfer_cfg):
         return
-    count = transfer_cfg.get("fine_tune_layers", 20)
+    count = transfer_cfg["fine_tune_layers"]
     base = next(layer for layer in model.layers if isinstance(layer, tf.keras.Model))
     base.trainable = True
     for index, layer in enumerate(base.layers):

@@ -1,35 +1,31 @@
-"""The torch engine: train(spec), predict(spec, dataset), benchmark(spec) (see
-docs/architecture.md, "Engines")."""
+"""The torch engine: train(spec) (the loop in `fit.py`), predict(spec, dataset), benchmark(spec)
+(see docs/architecture.md, "Engines")."""
 
 from __future__ import annotations
 
 import torch
 from torch import nn
 
-from tradeoffs import precision
-from tradeoffs.engines import torch_modelfile, torch_runtime
-from tradeoffs.engines.torch_bench import forward_flops, tensor_bytes
-from tradeoffs.engines.torch_data import Split, load_split
-from tradeoffs.engines.torch_fit import fit
-from tradeoffs.engines.torch_train import TrainSettings, logits_of, make_autocast
+from tradeoffs import precision, records
+from tradeoffs.engines.torch import modelfile, runtime
+from tradeoffs.engines.torch.bench import forward_flops, tensor_bytes
+from tradeoffs.engines.torch.data import Split, load_split
+from tradeoffs.engines.torch.fit import train
+from tradeoffs.engines.torch.steps import TrainSettings, logits_of, make_autocast
 from tradeoffs.evaluation import Predictions
 from tradeoffs.measure.inference import benchmark_inference
 from tradeoffs.precision.fp8_inference import benchmark_fp8
 from tradeoffs.runspec import RunSpec
 
 MB = 2**20
-
-
-def train(spec: RunSpec) -> None:
-    """Writes model.pt, history.csv and train.json into the run folder (resumes a killed run)."""
-    fit(spec)
+__all__ = ["benchmark", "predict", "train"]
 
 
 def _trained(spec: RunSpec, dataset: str) -> tuple[torch.device, nn.Module, Split]:
     """The trained model on the run's device and `dataset`'s test split, adapted and normalised
     as in training."""
-    device = torch_runtime.configure(spec)
-    model, meta = torch_modelfile.load(spec, device)
+    device = runtime.configure(spec)
+    model, meta = modelfile.load(spec, device)
     if meta["channels_last"]:
         model = model.to(memory_format=torch.channels_last)
     data = load_split(
@@ -49,7 +45,7 @@ def predict(spec: RunSpec, dataset: str) -> Predictions:
     device, model, data = _trained(spec, dataset)
     s = TrainSettings.from_cfg(spec.train_cfg)
     logits = logits_of(model, data.x, s.batch_size, make_autocast(s, device))
-    logp = precision.log_softmax(logits, spec.quant_cfg.get("softmax", "fp32"))
+    logp = precision.log_softmax(logits, spec.quant_cfg["softmax"])
     loss = torch.nn.functional.nll_loss(logp, data.y).item()
     return Predictions(logp.exp().cpu().numpy(), data.y.cpu().numpy(), loss)
 
@@ -64,7 +60,7 @@ def benchmark(spec: RunSpec) -> dict:
     """bench.json's keys: sizes, FLOPs/MACs, latency at batch 1, throughput, peak memory."""
     device, model, data = _trained(spec, spec.dataset)
     s = TrainSettings.from_cfg(spec.train_cfg)
-    batch_size = spec.bench_cfg.get("batch_size") or s.batch_size
+    batch_size = spec.bench_cfg["batch_size"] or s.batch_size
     autocast = make_autocast(s, device)
     single, batch = data.x[:1], _bench_batch(data, batch_size)
 
@@ -73,9 +69,9 @@ def benchmark(spec: RunSpec) -> dict:
         with autocast():
             return model(x)
 
-    warmup, repeats = spec.bench_cfg.get("warmup", 10), spec.bench_cfg.get("repeats", 50)
+    warmup, repeats = spec.bench_cfg["warmup"], spec.bench_cfg["repeats"]
     flops = forward_flops(model, single)
-    torch_runtime.reset_peak_vram(device)
+    runtime.reset_peak_vram(device)
     timing = benchmark_inference(
         run,
         single,
@@ -83,7 +79,7 @@ def benchmark(spec: RunSpec) -> dict:
         batch_size,
         warmup=warmup,
         repeats=repeats,
-        sync=torch_runtime.sync_for(device),
+        sync=runtime.sync_for(device),
         device=spec.device,
     )
     # e4m3 runs also time real FP8 matrix products where the GPU has them (skipped elsewhere).
@@ -96,9 +92,15 @@ def benchmark(spec: RunSpec) -> dict:
         "flops": flops,
         "macs": flops // 2,
         "binary_mac_ratio": None,
+        "binary_mac_ratio_reason": records.NOT_BINARY,
         "binary_params": None,
+        "binary_params_reason": records.NOT_BINARY,
+        "fp_params": None,
+        "fp_params_reason": records.NOT_BINARY,
         **timing,
         **fp8,
-        "bench_peak_vram_mb": torch_runtime.peak_vram_mb(device),
-        "device_name": torch_runtime.device_name(device),
+        **records.measured(
+            "bench_peak_vram_mb", runtime.peak_vram_mb(device), records.NO_DEVICE_MEMORY
+        ),
+        "bench_device_name": runtime.device_name(device),
     }

@@ -28,6 +28,8 @@ def configure(spec: RunSpec) -> None:
         tf.config.threading.set_inter_op_parallelism_threads(1)
     except RuntimeError as error:
         print(f"TensorFlow already initialised, keeping its devices and threads: {error}")
+    # Layers draw (dropout) from tf.random.Generator objects, whose state a checkpoint holds.
+    tf.keras.backend.experimental.enable_tf_random_generator()
     seed_everything(spec.seed)
     tf.keras.utils.set_random_seed(spec.seed)
     tf.config.experimental.enable_op_determinism()
@@ -42,6 +44,11 @@ def device_name(spec: RunSpec) -> str:
         gpu = tf.config.list_physical_devices("GPU")[0]
         return tf.config.experimental.get_device_details(gpu).get("device_name", gpu.name)
     return cpu_name()
+
+
+def reset_peak_vram(spec: RunSpec) -> None:
+    if spec.device != "cpu":
+        tf.config.experimental.reset_memory_stats("GPU:0")
 
 
 def peak_vram_mb(spec: RunSpec) -> float | None:

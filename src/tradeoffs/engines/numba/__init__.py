@@ -11,9 +11,11 @@ may be short, but never a single sample).
 
 from __future__ import annotations
 
+import json
 import math
-import statistics
 import time
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numba
@@ -21,15 +23,17 @@ import numpy as np
 
 from tradeoffs import io, records
 from tradeoffs.data.prepared import Prepared, adapt_images, load_prepared
+from tradeoffs.engines import record
 from tradeoffs.evaluation import Predictions
 from tradeoffs.measure.inference import benchmark_inference
-from tradeoffs.measure.memory import ResourceMonitor
 from tradeoffs.measure.timing import no_sync
 from tradeoffs.models.numba import layout
 from tradeoffs.runspec import RunSpec
 from tradeoffs.seeding import epoch_order, usable_samples
 
 INPUT_SHAPE = (layout.IMAGE, layout.IMAGE, 1)
+CHECKPOINT = "checkpoint.npz"
+EpochHook = Callable[[int], None]
 
 
 def _model(spec: RunSpec, theta: np.ndarray, num_classes: int, norm: layout.Norm, batch_size: int):
@@ -123,16 +127,19 @@ def _compile(
     return time.perf_counter() - start
 
 
-def train(spec: RunSpec) -> None:
-    """Train and write model.npz, history.csv and train.json; one progress line per epoch."""
+def train(spec: RunSpec, on_epoch_end: EpochHook | None = None) -> None:
+    """Train and write model.npz, history.csv and train.json; one progress line per epoch.
+
+    Every epoch ends with a checkpoint (`checkpoint.npz`: parameters, momentum, epochs so far),
+    so a killed job resumes after its last finished epoch and ends bit-identical to an
+    uninterrupted run. `on_epoch_end(epoch)` runs after it is on disk (tests simulate a kill).
+    """
     started = records.now()
     _set_threads(spec)
     cfg = spec.train_cfg
-    epochs, batch_size = cfg.get("epochs", 10), cfg.get("batch_size", 128)
-    lr, momentum = cfg.get("lr", 0.01), cfg.get("momentum", 0.9)
+    epochs, batch_size, lr, momentum = cfg["epochs"], cfg["batch_size"], cfg["lr"], cfg["momentum"]
     data = _data(spec)
-    limit = cfg.get("limit_train") or len(data.train_y)
-    train_x, train_y = data.train_x[:limit], data.train_y[:limit]
+    train_x, train_y = data.train_x[: cfg["limit_train"]], data.train_y[: cfg["limit_train"]]
     norm = layout.Norm.of(train_x)
     theta = layout.initial_params(spec.seed, data.num_classes)
     model = _model(spec, theta, data.num_classes, norm, batch_size)
@@ -141,61 +148,99 @@ def train(spec: RunSpec) -> None:
     used = usable_samples(len(train_y), batch_size)
     compile_s = _compile(spec, theta, data.num_classes, norm, batch_size, xs, ys, test_xs)
     print(f"kernels compiled (or loaded from numba's cache) in {compile_s:.1f}s", flush=True)
-    rows: list[dict[str, Any]] = []
-    status, reason = "ok", None
-    with ResourceMonitor() as run_monitor:
-        for epoch in range(1, epochs + 1):
-            order = epoch_order(spec.seed, epoch, len(train_y))[:used]
-            with ResourceMonitor() as monitor:
-                start = time.perf_counter()
-                loss, acc = model.train_epoch(xs, ys, order, batch_size, lr, momentum)
-                seconds = time.perf_counter() - start
-            probs, test_loss = _softmax_xent(model.logits(test_xs), data.test_y)
-            test_acc = float((probs.argmax(axis=1) == data.test_y).mean())
-            rows.append(
-                {
-                    "epoch": epoch,
-                    "train_loss": loss,
-                    "train_acc": acc,
-                    "test_loss": test_loss,
-                    "test_acc": test_acc,
-                    "epoch_time_s": seconds,
-                    "train_throughput_sps": used / seconds,
-                    "peak_rss_mb": monitor.peak_rss_mb,
-                    "peak_vram_mb": _vram_mb(spec),
-                    "cpu_util_pct": monitor.cpu_util_pct,
-                }
-            )
-            print(
-                f"epoch {epoch}/{epochs} loss {loss:.4f} acc {acc:.4f} test_loss "
-                f"{test_loss:.4f} test_acc {test_acc:.4f} {seconds:.2f}s",
-                flush=True,
-            )
-            if not math.isfinite(loss):
-                status, reason = "failed", f"training diverged: loss {loss} in epoch {epoch}"
-                break
+
+    done: list[record.Epoch] = []
+    ckpt = spec.run_dir / CHECKPOINT
+    saved = _load_checkpoint(ckpt, spec.config_hash)
+    if saved is not None:
+        theta, velocity, done = saved
+        model = _model(spec, theta, data.num_classes, norm, batch_size)
+        model.velocity[:] = velocity
+        print(f"resumed after epoch {len(done)}", flush=True)
+    sync = _sync(spec)
+    failure = None
+    while len(done) < epochs:
+        epoch = len(done) + 1
+        order = epoch_order(spec.seed, epoch, len(train_y))[:used]
+        with record.training_window(sync) as window:
+            loss, acc = model.train_epoch(xs, ys, order, batch_size, lr, momentum)
+        probs, test_loss = _softmax_xent(model.logits(test_xs), data.test_y)
+        e = record.Epoch(
+            epoch=epoch,
+            samples=used,
+            train_s=window.seconds,
+            cpu_s=window.cpu_s,
+            train_loss=loss,
+            train_acc=acc,
+            test_loss=test_loss,
+            test_acc=float((probs.argmax(axis=1) == data.test_y).mean()),
+            peak_rss_mb=window.peak_rss_mb,
+            peak_vram_mb=_vram_mb(spec),
+        )
+        done.append(e)
+        print(record.progress_line(e, epochs), flush=True)
+        if not math.isfinite(loss):
+            failure = f"training diverged: loss {loss} in epoch {epoch}"
+            break
+        _save_checkpoint(ckpt, spec.config_hash, model, done)
+        if on_epoch_end is not None:
+            on_epoch_end(epoch)
     _save(spec, model.params(), data.num_classes, norm)
-    records.write_history(spec.run_dir / "history.csv", rows)
-    train_time = sum(row["epoch_time_s"] for row in rows)
-    device_name = _device_name(spec)
-    io.write_json(
-        spec.run_dir / "train.json",
-        {
-            **spec.identity(),
-            "status": status,
-            "reason": reason,
-            "train_time_s": train_time,
-            "epoch_time_s": statistics.median(row["epoch_time_s"] for row in rows),
-            "train_throughput_sps": used * len(rows) / train_time,
-            "epochs_run": len(rows),
-            "best_epoch": max(rows, key=lambda row: row["test_acc"])["epoch"],
-            "peak_rss_mb": run_monitor.peak_rss_mb,
-            "peak_vram_mb": _vram_mb(spec),
-            "cpu_util_pct": run_monitor.cpu_util_pct,
-            "device_name": device_name,
-            "provenance": records.provenance(spec, started, device_name),
-        },
+    record.write_outputs(
+        spec,
+        done,
+        best_epoch=len(done) or None,  # the weights saved are the last epoch's
+        failure=failure,
+        device_name=_device_name(spec),
+        started=started,
+        early_stopped=False,
+        train_samples=len(train_y),
     )
+    ckpt.unlink(missing_ok=True)
+
+
+def _sync(spec: RunSpec) -> Callable[[], None]:
+    if spec.device == "cuda":
+        from numba import cuda
+
+        return cuda.synchronize
+    return no_sync
+
+
+def _host(array: Any) -> np.ndarray:
+    """A copy on the host of a NumPy or numba device array."""
+    return array.copy_to_host() if hasattr(array, "copy_to_host") else np.array(array)
+
+
+def _save_checkpoint(path: Path, config_hash: str, model: Any, done: list[record.Epoch]) -> None:
+    """Parameters, momentum and the epochs so far (as JSON text): arrays only, read back
+    without pickle."""
+    meta = {"config_hash": config_hash, "epochs": record.epochs_as_json(done)}
+    with io.atomic_path(path) as tmp, tmp.open("wb") as handle:
+        np.savez(
+            handle,
+            theta=_host(model.theta),
+            velocity=_host(model.velocity),
+            meta=np.array(json.dumps(meta)),
+        )
+
+
+def _load_checkpoint(
+    path: Path, config_hash: str
+) -> tuple[np.ndarray, np.ndarray, list[record.Epoch]] | None:
+    """The checkpoint's state if it was written under the same study config, else None."""
+    if not path.exists():
+        return None
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            meta = json.loads(str(npz["meta"]))
+            theta, velocity = npz["theta"], npz["velocity"]
+    except (OSError, ValueError, KeyError) as error:
+        print(f"ignoring {path.name}: not a checkpoint this engine wrote ({error})", flush=True)
+        return None
+    if meta["config_hash"] != config_hash:
+        return None
+    return theta, velocity, [record.Epoch.from_row(row) for row in meta["epochs"]]
 
 
 def predict(spec: RunSpec, dataset: str) -> Predictions:
@@ -203,7 +248,7 @@ def predict(spec: RunSpec, dataset: str) -> Predictions:
     _set_threads(spec)
     theta, num_classes, norm = _load(spec)
     data = _data(spec, dataset)
-    batch_size = spec.train_cfg.get("batch_size", 128)
+    batch_size = spec.train_cfg["batch_size"]
     model = _model(spec, theta, num_classes, norm, batch_size)
     probs, loss = _softmax_xent(model.logits(model.resident(data.test_x)), data.test_y)
     return Predictions(probs=probs, labels=data.test_y, loss=loss)
@@ -214,26 +259,19 @@ def benchmark(spec: RunSpec) -> dict[str, Any]:
     _set_threads(spec)
     theta, num_classes, norm = _load(spec)
     bench = spec.bench_cfg
-    batch_size = bench.get("batch_size") or spec.train_cfg.get("batch_size", 128)
+    batch_size = bench["batch_size"] or spec.train_cfg["batch_size"]
     images = _data(spec).test_x
     batch = np.resize(images, (batch_size, *INPUT_SHAPE))  # repeats a small test set
     model = _model(spec, theta, num_classes, norm, batch_size)
-    sync = no_sync
-    if spec.device == "cuda":
-        from numba import cuda
-
-        sync = cuda.synchronize
-        run = model.logits_device
-    else:
-        run = model.logits
+    run = model.logits_device if spec.device == "cuda" else model.logits
     timings = benchmark_inference(
         run,
         model.resident(batch[:1]),
         model.resident(batch),
         batch_size,
-        warmup=bench.get("warmup", 10),
-        repeats=bench.get("repeats", 50),
-        sync=sync,
+        warmup=bench["warmup"],
+        repeats=bench["repeats"],
+        sync=_sync(spec),
         device=spec.device,
     )
     params = layout.param_count(num_classes)
@@ -246,6 +284,12 @@ def benchmark(spec: RunSpec) -> dict[str, Any]:
         "est_footprint_mb": params * 4 / 2**20,
         "macs": macs,
         "flops": 2 * macs,
-        "bench_peak_vram_mb": _vram_mb(spec),
-        "device_name": _device_name(spec),
+        "binary_mac_ratio": None,
+        "binary_mac_ratio_reason": records.NOT_BINARY,
+        "binary_params": None,
+        "binary_params_reason": records.NOT_BINARY,
+        "fp_params": None,
+        "fp_params_reason": records.NOT_BINARY,
+        **records.measured("bench_peak_vram_mb", _vram_mb(spec), records.NO_DEVICE_MEMORY),
+        "bench_device_name": _device_name(spec),
     }

@@ -1,4 +1,5 @@
-"""The training math: settings, optimiser, schedule, loss, one train step, one epoch, evaluation.
+"""The training parts the torch epoch loop (`fit.train`) calls: settings, optimiser, schedule,
+loss, one train step, evaluation.
 
 `train_step` is the unit `benchmarks/harness_overhead.py` times against a bare PyTorch loop.
 """
@@ -9,33 +10,23 @@ import contextlib
 import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cache
-from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
-import yaml
 from torch import nn
 from torch.nn import functional as F
 
 from tradeoffs import precision
-from tradeoffs.engines.torch_data import Split, batch_indices, random_crop_flip
+from tradeoffs.engines.torch.data import Split
 
-CONFIG_SCHEMA = Path(__file__).resolve().parents[3] / "schemas" / "config.schema.yaml"
 LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 Autocast = Callable[[], contextlib.AbstractContextManager]
 
 
-@cache
-def _schema_defaults() -> dict[str, Any]:
-    props = yaml.safe_load(CONFIG_SCHEMA.read_text())["$defs"]["train"]["properties"]
-    return {key: value.get("default") for key, value in props.items()}
-
-
 @dataclass(frozen=True)
 class TrainSettings:
-    """A study's `train:` block; keys it leaves out take the config schema's defaults."""
+    """A study's checked `train:` block (every key present: the config check filled the
+    schema's defaults)."""
 
     epochs: int
     batch_size: int
@@ -55,8 +46,7 @@ class TrainSettings:
 
     @classmethod
     def from_cfg(cls, cfg: dict[str, Any]) -> TrainSettings:
-        values = {**_schema_defaults(), **cfg}
-        return cls(**{f.name: values[f.name] for f in dataclasses.fields(cls)})
+        return cls(**{f.name: cfg[f.name] for f in dataclasses.fields(cls)})
 
 
 def make_optimizer(model: nn.Module, s: TrainSettings) -> torch.optim.Optimizer:
@@ -126,47 +116,6 @@ def train_step(
     loss.backward()
     optimizer.step()
     return loss.detach(), (logits.detach().argmax(dim=1) == y).sum()
-
-
-@dataclass(frozen=True)
-class EpochResult:
-    loss: float
-    acc: float
-    samples: int
-
-
-def run_epoch(
-    model: nn.Module,
-    optimizer: torch.optim.Optimizer,
-    scheduler: torch.optim.lr_scheduler.LRScheduler,
-    loss_fn: LossFn,
-    data: Split,
-    batch_size: int,
-    order: np.ndarray,
-    *,
-    augment: torch.Generator | None = None,
-    autocast: Autocast = contextlib.nullcontext,
-    channels_last: bool = False,
-) -> EpochResult:
-    """One pass over `data` in the sample order `order` (`seeding.epoch_order`); with
-    `augment`, random crops and flips drawn from that generator."""
-    model.train()
-    device = data.y.device
-    loss_sum = torch.zeros((), device=device)
-    correct = torch.zeros((), dtype=torch.long, device=device)
-    seen = 0
-    for idx in batch_indices(order, batch_size, device):
-        x, y = data.x[idx], data.y[idx]
-        if augment is not None:
-            x = random_crop_flip(x, augment)
-            if channels_last:
-                x = x.contiguous(memory_format=torch.channels_last)
-        loss, right = train_step(model, optimizer, loss_fn, x, y, autocast)
-        scheduler.step()
-        loss_sum += loss * y.shape[0]
-        correct += right
-        seen += y.shape[0]
-    return EpochResult(loss_sum.item() / seen, correct.item() / seen, seen)
 
 
 @torch.inference_mode()

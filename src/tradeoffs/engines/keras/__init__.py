@@ -1,0 +1,82 @@
+"""Keras backends (`keras-cpu`, `keras-gpu`): seed 000's binary study and seed 003's transfer
+learning. train (the loop in `fit.py`) -> model.keras, history.csv, train.json; predict;
+benchmark -> bench.json keys."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")  # larq runs on Keras 2 only; before TF loads
+
+from typing import Any
+
+import numpy as np
+import tensorflow as tf
+
+from tradeoffs import records
+from tradeoffs.data.prepared import adapt_images, load_prepared
+from tradeoffs.engines.keras import runtime
+from tradeoffs.engines.keras.fit import train
+from tradeoffs.evaluation import Predictions
+from tradeoffs.measure.inference import benchmark_inference
+from tradeoffs.models.keras import INPUT_SHAPE, load_model
+from tradeoffs.models.keras.profile import profile
+from tradeoffs.runspec import RunSpec
+
+__all__ = ["benchmark", "predict", "train"]
+
+
+def _images(x: np.ndarray) -> np.ndarray:
+    return adapt_images(x, INPUT_SHAPE).astype(np.float32)
+
+
+def _cross_entropy(probs: np.ndarray, labels: np.ndarray) -> float:
+    """Mean sparse categorical cross-entropy, clipped as Keras clips (epsilon 1e-7)."""
+    picked = probs[np.arange(labels.size), labels]
+    return float(-np.log(np.clip(picked, 1e-7, 1.0)).mean())
+
+
+def predict(spec: RunSpec, dataset: str) -> Predictions:
+    """Probabilities on `dataset`'s test split, adapted to the model's input."""
+    runtime.configure(spec)
+    data = load_prepared(spec.prepared_dir(dataset))
+    with runtime.device_scope(spec):
+        model = load_model(spec.model_path)
+        batch = spec.train_cfg["batch_size"]
+        probs = model.predict(_images(data.test_x), batch_size=batch, verbose=0)
+    labels = data.test_y.astype(np.int64)
+    return Predictions(probs=probs, labels=labels, loss=_cross_entropy(probs, labels))
+
+
+def benchmark(spec: RunSpec) -> dict[str, Any]:
+    """Sizes, larq's parameter/MAC profile and the shared inference benchmark, timed through a
+    compiled inference function (not model.predict, whose per-call set-up would dominate)."""
+    runtime.configure(spec)
+    cfg = spec.bench_cfg
+    batch_size = cfg["batch_size"] or spec.train_cfg["batch_size"]
+    test_x = _images(load_prepared(spec.prepared_dir()).test_x)
+    batch = np.resize(test_x, (batch_size, *test_x.shape[1:]))  # repeats images if too few
+    with runtime.device_scope(spec):
+        model = load_model(spec.model_path)
+        infer = tf.function(model, jit_compile=False)
+        runtime.reset_peak_vram(spec)
+        timings = benchmark_inference(
+            lambda x: infer(x).numpy(),  # .numpy() waits for the device
+            tf.constant(test_x[:1]),
+            tf.constant(batch),
+            batch_size,
+            warmup=cfg["warmup"],
+            repeats=cfg["repeats"],
+            device=spec.device,
+        )
+    weight_bytes = sum(int(np.prod(w.shape)) * w.dtype.size for w in model.weights)
+    return {
+        **profile(model),
+        **timings,
+        "size_disk_mb": spec.model_path.stat().st_size / 2**20,
+        "size_mem_mb": weight_bytes / 2**20,
+        **records.measured(
+            "bench_peak_vram_mb", runtime.peak_vram_mb(spec), records.NO_DEVICE_MEMORY
+        ),
+        "bench_device_name": runtime.device_name(spec),
+    }

@@ -1,0 +1,248 @@
+"""The Keras training loop, top to bottom in one function: set up, resume, then per phase (seed
+003: frozen base, then fine-tuning at a tenth of the rate) and per epoch the sample order, the
+augmented epoch, the timed `model.fit` of one epoch, evaluation, the epoch's record, early
+stopping and best weights, the checkpoint; then the outputs.
+
+Every epoch ends with a checkpoint (`keras_checkpoint/`: a TensorFlow checkpoint of the model,
+its optimiser and its layers' random generators, the best weights so far, and `state.json`
+naming them, written last), so a killed job resumes after the last finished epoch and ends
+bit-identical on CPU.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import tensorflow as tf
+
+from tradeoffs import io, records
+from tradeoffs.data.prepared import adapt_images, load_prepared
+from tradeoffs.engines import record
+from tradeoffs.engines.keras import runtime
+from tradeoffs.engines.keras.augment import epoch_rng, random_crop_flip
+from tradeoffs.measure.timing import no_sync
+from tradeoffs.models.keras import INPUT_SHAPE, build_model
+from tradeoffs.models.keras.transfer import APPLICATIONS, start_fine_tuning
+from tradeoffs.runspec import RunSpec
+from tradeoffs.seeding import epoch_order, usable_samples
+
+FINE_TUNE_LR_FACTOR = 0.1  # seed 003: fine-tune the unfrozen layers at a tenth of the lr
+CHECKPOINT_DIR = "keras_checkpoint"
+EpochHook = Callable[[int], None]
+
+
+def _optimizer(cfg: dict[str, Any], lr: float, steps: int) -> tf.keras.optimizers.Optimizer:
+    rate: Any = lr
+    if cfg["schedule"] == "cosine":
+        rate = tf.keras.optimizers.schedules.CosineDecay(lr, decay_steps=max(steps, 1))
+    decay = cfg["weight_decay"] or None
+    if cfg["optimizer"] == "sgd":
+        return tf.keras.optimizers.SGD(rate, momentum=cfg["momentum"], weight_decay=decay)
+    if cfg["optimizer"] == "adamw":
+        return tf.keras.optimizers.AdamW(rate, weight_decay=cfg["weight_decay"])
+    return tf.keras.optimizers.Adam(rate, weight_decay=decay)
+
+
+def train(spec: RunSpec, on_epoch_end: EpochHook | None = None) -> None:
+    """Train, keep the best (or last) weights, write model.keras, history.csv and train.json.
+    A non-finite loss or running out of memory records the run as `failed`."""
+    started = records.now()
+    runtime.configure(spec)
+    cfg = spec.train_cfg
+    data = load_prepared(spec.prepared_dir())
+    train_x = adapt_images(data.train_x[: cfg["limit_train"]], INPUT_SHAPE)  # uint8
+    train_y = data.train_y[: cfg["limit_train"]]
+    test_x = adapt_images(data.test_x, INPUT_SHAPE).astype(np.float32)
+    used = usable_samples(len(train_y), cfg["batch_size"])
+    steps_per_epoch = math.ceil(used / cfg["batch_size"])
+    phases = [(cfg["epochs"], cfg["lr"])]
+    if spec.model in APPLICATIONS and cfg["fine_tune_epochs"]:
+        phases.append((cfg["fine_tune_epochs"], cfg["lr"] * FINE_TUNE_LR_FACTOR))
+
+    # What the loop carries from epoch to epoch (all of it in every checkpoint).
+    epochs: list[record.Epoch] = []
+    best_acc, best_epoch, best_weights = -math.inf, None, None
+    best_loss, bad_epochs, stopped_phases, failure = math.inf, 0, [], None
+    phase_epochs = [0] * len(phases)
+
+    ckpt_dir = spec.run_dir / CHECKPOINT_DIR
+    saved = _load_state(ckpt_dir, spec.config_hash)
+    if saved:
+        epochs = [record.Epoch.from_row(row) for row in saved["epochs"]]
+        best_acc, best_epoch, best_loss = saved["best_acc"], saved["best_epoch"], saved["best_loss"]
+        bad_epochs, stopped_phases = saved["bad_epochs"], saved["stopped_phases"]
+        phase_epochs = saved["phase_epochs"]
+        if saved["best_file"]:
+            with np.load(ckpt_dir / saved["best_file"], allow_pickle=False) as npz:
+                best_weights = [npz[f"w{i}"] for i in range(len(npz.files))]
+        print(f"resumed after epoch {len(epochs)}", flush=True)
+    writer = (
+        tf.summary.create_file_writer(str(spec.run_dir / "tensorboard"))
+        if cfg["tensorboard"]
+        else None
+    )
+
+    with runtime.device_scope(spec):
+        model = build_model(spec.model, data.num_classes, spec.transfer_cfg)
+        print(f"{spec.model} ({model.count_params():,} params) on {len(train_y)} samples")
+        restored = False
+        try:
+            for phase, (count, lr) in enumerate(phases):
+                if phase == 1:
+                    start_fine_tuning(model, spec.transfer_cfg)
+                if phase_epochs[phase] >= count or phase in stopped_phases:
+                    continue
+                if phase and not phase_epochs[phase]:  # a phase has its own patience
+                    best_loss, bad_epochs = math.inf, 0
+                optimizer = _optimizer(cfg, lr, count * steps_per_epoch)
+                model.compile(optimizer, "sparse_categorical_crossentropy", ["accuracy"])
+                tracked = tf.train.Checkpoint(model=model, optimizer=optimizer)
+                if saved and not restored:  # the optimiser too when resuming inside its phase
+                    target = tracked if phase_epochs[phase] else tf.train.Checkpoint(model=model)
+                    target.read(str(ckpt_dir / saved["tf_prefix"])).expect_partial()
+                    restored = True
+                while phase_epochs[phase] < count:
+                    epoch = len(epochs) + 1
+                    order = epoch_order(spec.seed, epoch, len(train_y))[:used]
+                    x = train_x[order]
+                    if cfg["augment"]:
+                        x = random_crop_flip(x, epoch_rng(spec.seed, epoch))
+                    x = x.astype(np.float32)
+                    runtime.reset_peak_vram(spec)
+                    with record.training_window(no_sync) as window:
+                        logs = model.fit(
+                            x,
+                            train_y[order],
+                            batch_size=cfg["batch_size"],
+                            epochs=1,
+                            shuffle=False,
+                            verbose=0,
+                        ).history
+                    test_loss, test_acc = model.evaluate(
+                        test_x, data.test_y, batch_size=cfg["batch_size"], verbose=0
+                    )
+                    e = record.Epoch(
+                        epoch=epoch,
+                        samples=used,
+                        train_s=window.seconds,
+                        cpu_s=window.cpu_s,
+                        train_loss=float(logs["loss"][0]),
+                        train_acc=float(logs["accuracy"][0]),
+                        test_loss=float(test_loss),
+                        test_acc=float(test_acc),
+                        peak_rss_mb=window.peak_rss_mb,
+                        peak_vram_mb=runtime.peak_vram_mb(spec),
+                    )
+                    epochs.append(e)
+                    phase_epochs[phase] += 1
+                    print(record.progress_line(e, sum(c for c, _ in phases)), flush=True)
+                    if writer is not None:
+                        with writer.as_default():
+                            for key, value in record.history_row(e).items():
+                                if key != "epoch" and value is not None:
+                                    tf.summary.scalar(key, value, step=epoch)
+                    if not math.isfinite(e.train_loss):
+                        failure = f"training diverged: non-finite loss in epoch {epoch}"
+                        break
+                    best_file = None
+                    if cfg["best_checkpoint"] and e.test_acc > best_acc:
+                        best_acc, best_epoch = e.test_acc, epoch
+                        best_weights = model.get_weights()
+                        best_file = f"best{epoch}.npz"
+                    if e.test_loss < best_loss:
+                        best_loss, bad_epochs = e.test_loss, 0
+                    else:
+                        bad_epochs += 1
+                    if cfg["early_stopping"] and bad_epochs >= cfg["early_stopping"]:
+                        stopped_phases.append(phase)
+                    state = {
+                        "config_hash": spec.config_hash,
+                        "epochs": record.epochs_as_json(epochs),
+                        "best_acc": best_acc,
+                        "best_epoch": best_epoch,
+                        "best_loss": best_loss,
+                        "bad_epochs": bad_epochs,
+                        "stopped_phases": stopped_phases,
+                        "phase_epochs": phase_epochs,
+                    }
+                    _save_state(ckpt_dir, tracked, state, best_weights, best_file)
+                    if on_epoch_end is not None:
+                        on_epoch_end(epoch)
+                    if phase in stopped_phases:
+                        break
+                if failure:
+                    break
+        except tf.errors.ResourceExhaustedError as error:
+            failure = f"out of memory: {error.message.splitlines()[0]}"
+        if saved and not restored:  # killed after the last epoch's checkpoint
+            tf.train.Checkpoint(model=model).read(
+                str(ckpt_dir / saved["tf_prefix"])
+            ).expect_partial()
+    if writer is not None:
+        writer.close()
+    if failure:
+        print(f"failed: {failure}", flush=True)
+
+    # The saved weights are the best epoch's when asked for, else the last epoch's: best_epoch
+    # names whichever was saved.
+    saved_epoch = len(epochs) or None
+    if cfg["best_checkpoint"] and best_weights is not None and failure is None:
+        model.set_weights(best_weights)
+        saved_epoch = best_epoch
+    runtime.save_model(model, spec.model_path)
+    record.write_outputs(
+        spec,
+        epochs,
+        best_epoch=saved_epoch,
+        failure=failure,
+        device_name=runtime.device_name(spec),
+        started=started,
+        early_stopped=bool(stopped_phases),
+        train_samples=len(train_y),
+    )
+    shutil.rmtree(ckpt_dir, ignore_errors=True)
+
+
+def _save_state(
+    folder: Path,
+    tracked: tf.train.Checkpoint,
+    state: dict[str, Any],
+    best_weights: list[np.ndarray] | None,
+    best_file: str | None,
+) -> None:
+    """The epoch's TensorFlow checkpoint and (when new) best weights under fresh names, then
+    state.json naming them (atomically), then the files it no longer names."""
+    epoch = len(state["epochs"])
+    folder.mkdir(parents=True, exist_ok=True)
+    tracked.write(str(folder / f"epoch{epoch}"))
+    previous = _load_state(folder, state["config_hash"]) or {}
+    if best_file is not None and best_weights is not None:
+        with io.atomic_path(folder / best_file) as tmp, tmp.open("wb") as handle:
+            np.savez(handle, **{f"w{i}": w for i, w in enumerate(best_weights)})
+    else:
+        best_file = previous.get("best_file")
+    io.write_json(
+        folder / "state.json", {**state, "tf_prefix": f"epoch{epoch}", "best_file": best_file}
+    )
+    keep = {"state.json", best_file}
+    for path in folder.iterdir():
+        if path.name not in keep and not path.name.startswith(f"epoch{epoch}."):
+            path.unlink()
+
+
+def _load_state(folder: Path, config_hash: str) -> dict[str, Any] | None:
+    """state.json if it was written under the same study config, else None."""
+    path = folder / "state.json"
+    if not path.exists():
+        return None
+    try:
+        state = json.loads(path.read_text())
+    except ValueError:
+        return None
+    return state if state.get("config_hash") == config_hash else None

@@ -1,0 +1,204 @@
+"""The torch training loop, top to bottom in one function: set up, resume, then per epoch the
+sample order, the batches (augmented on the device), the timed training steps, evaluation, the
+epoch's record, early stopping and best weights, the checkpoint; then the outputs.
+
+Every epoch ends with an atomic checkpoint, so a killed job rerun by Snakemake resumes after
+the last finished epoch and (on CPU) ends bit-identical to an uninterrupted run.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+import torch
+
+from tradeoffs import records, registry
+from tradeoffs.engines import record
+from tradeoffs.engines.torch import checkpoint, modelfile, runtime
+from tradeoffs.engines.torch.data import (
+    batch_indices,
+    load_device_data,
+    random_crop_flip,
+    steps_per_epoch,
+)
+from tradeoffs.engines.torch.steps import (
+    TrainSettings,
+    evaluate,
+    make_autocast,
+    make_loss,
+    make_optimizer,
+    make_scheduler,
+    train_step,
+)
+from tradeoffs.runspec import RunSpec
+from tradeoffs.seeding import epoch_order
+
+EpochHook = Callable[[int], None]
+
+
+def train(spec: RunSpec, on_epoch_end: EpochHook | None = None) -> None:
+    """Train `spec`'s run, resuming from its checkpoint if one matches, and write model.pt,
+    history.csv and train.json.
+
+    `on_epoch_end(epoch)` runs after each epoch's checkpoint is on disk (tests use it to
+    simulate a kill).
+    """
+    started = records.now()
+    s = TrainSettings.from_cfg(spec.train_cfg)
+    softmax = spec.quant_cfg["softmax"]
+
+    # Model, optimiser and data: built the same way on a fresh start and on a resume, so the
+    # random draws of construction match too.
+    device = runtime.configure(spec)
+    channels_last = s.channels_last and device.type == "cuda"
+    shape = registry.model_impl(spec.model, spec.backend).input_shape
+    data = load_device_data(spec.prepared_dir(), shape, device, s.limit_train, channels_last)
+    model = modelfile.build(spec, len(data.classes), shape).to(device)
+    if channels_last:
+        model = model.to(memory_format=torch.channels_last)
+    optimizer = make_optimizer(model, s)
+    scheduler = make_scheduler(optimizer, s, steps_per_epoch(len(data.train), s.batch_size))
+    generator = torch.Generator().manual_seed(spec.seed)  # augmentation crops and flips only
+    loss_fn = make_loss(softmax, s.label_smoothing)
+    autocast = make_autocast(s, device)
+    sync = runtime.sync_for(device)
+
+    # What the loop carries from epoch to epoch (all of it in every checkpoint).
+    epochs: list[record.Epoch] = []
+    best_acc, best_epoch, best_state = -math.inf, None, None
+    best_loss, bad_epochs, early_stopped, failure = math.inf, 0, False, None
+
+    ckpt = spec.run_dir / checkpoint.FILENAME
+    saved = checkpoint.load(ckpt, spec.config_hash)
+    if saved:
+        model.load_state_dict(saved["model"])
+        optimizer.load_state_dict(saved["optimizer"])
+        scheduler.load_state_dict(saved["scheduler"])
+        checkpoint.restore_rng_states(saved["rng"], generator)
+        epochs = [record.Epoch.from_row(row) for row in saved["epochs"]]
+        best_acc, best_epoch, best_loss, bad_epochs = (
+            saved["best_acc"],
+            saved["best_epoch"],
+            saved["best_loss"],
+            saved["bad_epochs"],
+        )
+        if saved["best_state"] is not None:
+            best_state = {k: v.to(device) for k, v in saved["best_state"].items()}
+        print(f"resumed after epoch {len(epochs)}", flush=True)
+    params = sum(p.numel() for p in model.parameters())
+    print(f"{spec.model} ({params:,} params) on {len(data.train)} samples, {device}", flush=True)
+    writer = _tensorboard(spec) if s.tensorboard else None
+
+    try:
+        while len(epochs) < s.epochs and not early_stopped:
+            epoch = len(epochs) + 1
+            order = epoch_order(spec.seed, epoch, len(data.train))
+            model.train()
+            loss_sum = torch.zeros((), device=device)
+            correct = torch.zeros((), dtype=torch.long, device=device)
+            seen = 0
+            runtime.reset_peak_vram(device)
+            with record.training_window(sync) as window:
+                for idx in batch_indices(order, s.batch_size, device):
+                    x, y = data.train.x[idx], data.train.y[idx]
+                    if s.augment:
+                        x = random_crop_flip(x, generator)
+                        if channels_last:
+                            x = x.contiguous(memory_format=torch.channels_last)
+                    loss, right = train_step(model, optimizer, loss_fn, x, y, autocast)
+                    scheduler.step()
+                    loss_sum += loss * y.shape[0]
+                    correct += right
+                    seen += y.shape[0]
+                train_loss, train_acc = loss_sum.item() / seen, correct.item() / seen
+            test_loss, test_acc = evaluate(model, data.test, s.batch_size, softmax, autocast)
+            e = record.Epoch(
+                epoch=epoch,
+                samples=seen,
+                train_s=window.seconds,
+                cpu_s=window.cpu_s,
+                train_loss=train_loss,
+                train_acc=train_acc,
+                test_loss=test_loss,
+                test_acc=test_acc,
+                peak_rss_mb=window.peak_rss_mb,
+                peak_vram_mb=runtime.peak_vram_mb(device),
+            )
+            epochs.append(e)
+            print(record.progress_line(e, s.epochs), flush=True)
+            if writer is not None:
+                for key, value in record.history_row(e).items():
+                    if key != "epoch" and value is not None:
+                        writer.add_scalar(key, value, epoch)
+            if not math.isfinite(train_loss):
+                failure = f"non-finite training loss ({train_loss}) at epoch {epoch}"
+                break
+            if s.best_checkpoint and test_acc > best_acc:
+                best_acc, best_epoch = test_acc, epoch
+                best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+            if test_loss < best_loss:
+                best_loss, bad_epochs = test_loss, 0
+            else:
+                bad_epochs += 1
+            early_stopped = bool(s.early_stopping and bad_epochs >= s.early_stopping)
+            state: dict[str, Any] = {
+                "config_hash": spec.config_hash,
+                "model": model.state_dict(),
+                "optimizer": optimizer.state_dict(),
+                "scheduler": scheduler.state_dict(),
+                "rng": checkpoint.rng_states(generator),
+                "epochs": record.epochs_as_json(epochs),
+                "best_acc": best_acc,
+                "best_epoch": best_epoch,
+                "best_state": best_state,
+                "best_loss": best_loss,
+                "bad_epochs": bad_epochs,
+            }
+            checkpoint.save(ckpt, state)
+            if on_epoch_end is not None:
+                on_epoch_end(epoch)
+    except torch.OutOfMemoryError as err:
+        failure = f"out of memory: {str(err).splitlines()[0]}"
+    finally:
+        if writer is not None:
+            writer.close()
+    if failure:
+        print(f"failed: {failure}", flush=True)
+
+    # The saved weights are the best epoch's when asked for (and the run did not fail), else
+    # the last epoch's: best_epoch names whichever was saved.
+    saved_epoch = len(epochs) or None
+    if s.best_checkpoint and best_state is not None and failure is None:
+        model.load_state_dict(best_state)
+        saved_epoch = best_epoch
+    meta = {
+        "model": spec.model,
+        "act": spec.act,
+        "precision": spec.precision,
+        "num_classes": len(data.classes),
+        "classes": data.classes,
+        "in_shape": list(shape),
+        "norm_mean": data.mean,
+        "norm_std": data.std,
+        "channels_last": channels_last,
+    }
+    modelfile.save(spec.model_path, model, meta)
+    record.write_outputs(
+        spec,
+        epochs,
+        best_epoch=saved_epoch,
+        failure=failure,
+        device_name=runtime.device_name(device),
+        started=started,
+        early_stopped=early_stopped,
+        train_samples=len(data.train),
+    )
+    ckpt.unlink(missing_ok=True)
+
+
+def _tensorboard(spec: RunSpec) -> Any:
+    from torch.utils.tensorboard import SummaryWriter
+
+    return SummaryWriter(log_dir=str(spec.run_dir / "tensorboard"))

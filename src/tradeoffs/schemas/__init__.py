@@ -1,0 +1,29 @@
+"""The config and metrics schemas, shipped inside the package so an installed `tradeoffs` finds
+them without a checkout (read through importlib.resources)."""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from importlib.resources import files
+from typing import Any
+
+import yaml
+
+CONFIG = "config.schema.yaml"
+METRICS = "metrics.schema.json"
+
+
+def text(name: str) -> str:
+    """The schema file `name` (CONFIG or METRICS) as text."""
+    return files(__name__).joinpath(name).read_text()
+
+
+@cache
+def config_schema() -> dict[str, Any]:
+    return yaml.safe_load(text(CONFIG))
+
+
+@cache
+def metrics_schema() -> dict[str, Any]:
+    return json.loads(text(METRICS))
