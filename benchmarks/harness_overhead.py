@@ -19,16 +19,17 @@ import time
 import numpy as np
 import torch
 from torch.nn import functional as F
-from tradeoffs.engines.torch_data import Split
-from tradeoffs.engines.torch_train import (
+
+from tradeoffs import registry
+from tradeoffs.config import study_with_defaults
+from tradeoffs.engines.torch.data import Split, batch_indices
+from tradeoffs.engines.torch.steps import (
     TrainSettings,
     make_loss,
     make_optimizer,
     make_scheduler,
-    run_epoch,
+    train_step,
 )
-
-from tradeoffs import registry
 from tradeoffs.models.torch import build_model
 from tradeoffs.seeding import epoch_order
 
@@ -58,7 +59,8 @@ def main() -> None:
     torch.manual_seed(0)
     h, w, c = registry.MODELS[args.model]["torch"].input_shape
     data = Split(torch.randn(args.samples, c, h, w), torch.randint(0, 10, (args.samples,)))
-    settings = TrainSettings.from_cfg({"batch_size": args.batch_size, "lr": 0.01})
+    train = {"batch_size": args.batch_size, "lr": 0.01}
+    settings = TrainSettings.from_cfg(study_with_defaults({"train": train})["train"])
 
     def setup():
         model = build_model(args.model, "relu", 10, (h, w, c))
@@ -73,9 +75,15 @@ def main() -> None:
 
     def pipeline() -> int:  # both loops shuffle as the engines do, inside the timed call
         order = epoch_order(0, next(pipe_epochs), args.samples)
-        return run_epoch(
-            pipe_model, pipe_opt, pipe_sched, loss_fn, data, args.batch_size, order
-        ).samples
+        pipe_model.train()  # the batch loop of engines/torch/fit.py
+        loss_sum, correct, seen = torch.zeros(()), torch.zeros((), dtype=torch.long), 0
+        for idx in batch_indices(order, args.batch_size, data.y.device):
+            loss, right = train_step(pipe_model, pipe_opt, loss_fn, data.x[idx], data.y[idx])
+            pipe_sched.step()
+            loss_sum += loss * len(idx)
+            correct += right
+            seen += len(idx)
+        return seen
 
     def bare() -> int:
         order = epoch_order(0, next(bare_epochs), args.samples)

@@ -1,0 +1,134 @@
+"""Safe loading and resume (issue 11): checkpoints read without running code, a killed run of
+every framework resumes to the uninterrupted result, and the log keeps the earlier epochs."""
+
+from __future__ import annotations
+
+import os
+import pickle
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from keras_helpers import make_spec as keras_spec
+from numba_fixtures import digits_spec
+from prepared_digits import write_prepared_digits
+
+from tradeoffs import io
+from tradeoffs.engines import load
+from tradeoffs.engines.torch import checkpoint as torch_checkpoint
+from tradeoffs.runspec import RunSpec
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+class KilledError(Exception):
+    """Stands in for the job being killed after an epoch."""
+
+
+def kill_after_first(epoch: int) -> None:
+    if epoch == 1:
+        raise KilledError
+
+
+def curve(spec: RunSpec) -> pd.DataFrame:
+    history = pd.read_csv(spec.run_dir / "history.csv")
+    return history[["epoch", "train_loss", "train_acc", "test_loss", "test_acc"]]
+
+
+class Planted:
+    """A pickle that runs a command when loaded without weights_only."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self):
+        return (os.system, (f"touch {self.marker}",))
+
+
+def test_planted_torch_checkpoint_runs_no_code(tmp_path):
+    write_prepared_digits(tmp_path / "data")
+    spec = RunSpec(
+        "s",
+        "digits",
+        "mnist_cnn",
+        "relu",
+        "fp32",
+        "torch-cpu",
+        0,
+        tmp_path / "run",
+        tmp_path / "data",
+        study_config={"train": {"epochs": 1, "batch_size": 64, "limit_train": 128}},
+    )
+    marker = tmp_path / "PWNED"
+    spec.run_dir.mkdir()
+    with (spec.run_dir / torch_checkpoint.FILENAME).open("wb") as handle:
+        pickle.dump({"config_hash": spec.config_hash, "model": Planted(marker)}, handle)
+    load("torch").train(spec)
+    assert not marker.exists()
+    assert io.read_json(spec.run_dir / "train.json")["epochs_run"] == 1
+
+
+def test_every_torch_load_is_weights_only():
+    src = ROOT / "src" / "tradeoffs"
+    calls = [
+        f"{path}: {line.strip()}"
+        for path in src.rglob("*.py")
+        for line in path.read_text().splitlines()
+        if "torch.load(" in line and "weights_only=True" not in line
+    ]
+    assert not calls, calls
+
+
+@pytest.mark.slow
+def test_killed_numba_run_resumes_to_the_uninterrupted_result(tmp_path, capsys):
+    engine = load("numba")
+    whole = digits_spec(tmp_path / "whole", epochs=3, limit_train=256)
+    engine.train(whole)
+    resumed = digits_spec(tmp_path / "resumed", epochs=3, limit_train=256)
+    with pytest.raises(KilledError):
+        engine.train(resumed, on_epoch_end=kill_after_first)
+    assert (resumed.run_dir / engine.CHECKPOINT).exists() and not resumed.model_path.exists()
+    capsys.readouterr()
+    engine.train(resumed)
+    assert "resumed after epoch 1" in capsys.readouterr().out
+    pd.testing.assert_frame_equal(curve(whole), curve(resumed), check_exact=True)
+    with np.load(whole.model_path) as a, np.load(resumed.model_path) as b:
+        assert a.files == b.files and all(np.array_equal(a[k], b[k]) for k in a.files)
+    assert not (resumed.run_dir / engine.CHECKPOINT).exists()
+
+
+@pytest.mark.slow
+def test_killed_keras_run_resumes_to_the_uninterrupted_result(tmp_path, capsys):
+    """`cnn` has dropout: its random generator's state is part of the checkpoint too."""
+    from tradeoffs.models.keras import load_model
+
+    engine = load("keras")
+    data = write_prepared_digits(tmp_path / "data", 10, 4)
+    train = {"epochs": 3, "augment": True, "best_checkpoint": True, "schedule": "cosine"}
+
+    def spec(name: str) -> RunSpec:
+        return keras_spec(data, tmp_path / name, "cnn", train=train)
+
+    whole, resumed = spec("whole"), spec("resumed")
+    engine.train(whole)
+    with pytest.raises(KilledError):
+        engine.train(resumed, on_epoch_end=kill_after_first)
+    assert not resumed.model_path.exists()
+    capsys.readouterr()
+    engine.train(resumed)
+    assert "resumed after epoch 1" in capsys.readouterr().out
+    pd.testing.assert_frame_equal(curve(whole), curve(resumed), check_exact=True)
+    a, b = load_model(whole.model_path), load_model(resumed.model_path)
+    assert all(np.array_equal(x, y) for x, y in zip(a.get_weights(), b.get_weights(), strict=True))
+    assert (
+        io.read_json(resumed.run_dir / "train.json")["best_epoch"]
+        == (io.read_json(whole.run_dir / "train.json")["best_epoch"])
+    )
+
+
+def test_train_log_is_appended_not_overwritten():
+    """A resumed job's log keeps the killed attempt's epochs ("resumed after epoch N" follows
+    them): the train rule appends to its log."""
+    rule = (ROOT / "rules" / "train.smk").read_text()
+    assert ">> {log" in rule and "> {log" not in rule.replace(">> {log", "")
