@@ -102,10 +102,18 @@ def train(spec: RunSpec, on_epoch_end: EpochHook | None = None) -> None:
                     best_loss, bad_epochs = math.inf, 0
                 optimizer = _optimizer(cfg, lr, count * steps_per_epoch)
                 model.compile(optimizer, "sparse_categorical_crossentropy", ["accuracy"])
-                tracked = tf.train.Checkpoint(model=model, optimizer=optimizer)
+                tracked = tf.train.Checkpoint(
+                    model=model, optimizer=optimizer, **_random_generators(model)
+                )
                 if saved and not restored:  # the optimiser too when resuming inside its phase
+                    # Create what is built lazily (optimiser slots, the layers' random
+                    # generators) so that reading assigns it now.
+                    optimizer.build(model.trainable_variables)
+                    model(test_x[:1], training=True)
                     target = tracked if phase_epochs[phase] else tf.train.Checkpoint(model=model)
-                    target.read(str(ckpt_dir / saved["tf_prefix"])).expect_partial()
+                    target.read(
+                        str(ckpt_dir / saved["tf_prefix"])
+                    ).assert_existing_objects_matched()
                     restored = True
                 while phase_epochs[phase] < count:
                     epoch = len(epochs) + 1
@@ -207,6 +215,14 @@ def train(spec: RunSpec, on_epoch_end: EpochHook | None = None) -> None:
         train_samples=len(train_y),
     )
     shutil.rmtree(ckpt_dir, ignore_errors=True)
+
+
+def _random_generators(model: tf.keras.Model) -> dict[str, tf.random.Generator]:
+    """The layers' random generators (dropout), which a model checkpoint leaves out: a layer
+    without weights is not saved."""
+    found = (getattr(layer, "_random_generator", None) for layer in model.submodules)
+    generators = [g._generator for g in found if getattr(g, "_generator", None) is not None]
+    return {f"rng{i}": generator for i, generator in enumerate(generators)}
 
 
 def _save_state(
