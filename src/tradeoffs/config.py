@@ -178,6 +178,7 @@ def _path_errors(config: Mapping) -> list[str]:
 
 
 def _name_errors(config: Mapping) -> list[str]:
+    """Every name a user typed that becomes a folder or wildcard is an identifier."""
     errors = [_name_error(f"datasets.{name}", name) for name in config["datasets"]]
     errors += [_name_error(f"studies.{name}", name) for name in config["studies"]]
     for study, spec in config["studies"].items():
@@ -185,18 +186,18 @@ def _name_errors(config: Mapping) -> list[str]:
             errors += [
                 _name_error(f"studies.{study}.{key}[{i}]", name) for i, name in enumerate(spec[key])
             ]
-        for key, repeats in _repeats(spec).items():
-            errors += [
-                f"studies.{study}.{key}: {value!r} is listed {n} times; list it once (a repeated "
-                f"entry would count one run {n} times)"
-                for value, n in repeats
-            ]
     return [error for error in errors if error]
 
 
-def _repeats(spec: Mapping) -> dict[str, list[tuple[Any, int]]]:
-    counts = {key: Counter(spec[key]) for key in UNIQUE_LISTS}
-    return {key: [(v, n) for v, n in c.items() if n > 1] for key, c in counts.items()}
+def _repeat_errors(config: Mapping) -> list[str]:
+    """A value listed twice in a study would make one run count twice in its aggregate."""
+    return [
+        f"studies.{study}.{key}: {value!r} is listed {n} times; list it once"
+        for study, spec in config["studies"].items()
+        for key in UNIQUE_LISTS
+        for value, n in Counter(spec[key]).items()
+        if n > 1
+    ]
 
 
 def _dataset_errors(config: Mapping, basedir: Path) -> list[str]:
@@ -327,7 +328,7 @@ def check_config(config: Mapping, schema_path: str | Path, basedir: str | Path =
     if errors:
         raise ConfigError("\n".join(errors))
     checked = _fill_defaults(config, schema, schema)
-    errors = _path_errors(checked) + _name_errors(checked)
+    errors = _path_errors(checked) + _name_errors(checked) + _repeat_errors(checked)
     if errors:
         raise ConfigError("\n".join(dict.fromkeys(errors)))
     errors = _dataset_errors(checked, Path(basedir)) + _study_errors(checked)
