@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shlex
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -51,8 +52,8 @@ def array_record(path: Path, array: np.ndarray) -> dict[str, Any]:
 
 def rebuild_hint(folder: Path) -> str:
     return (
-        f"rebuild it: snakemake --force {folder / 'meta.json'} (or delete {folder} and run the "
-        "workflow again)"
+        f"rebuild it: snakemake --force {shlex.quote(str(folder / 'meta.json'))} (or delete "
+        f"{folder} and run the workflow again)"
     )
 
 
