@@ -183,6 +183,7 @@ def snakemake(config: Path, *args: str) -> str:
     return result.stdout + result.stderr
 
 
+@pytest.mark.slow
 def test_changed_image_folder_makes_prepare_out_of_date(tmp_path):
     root = make_folder(tmp_path / "img", {"train": {"a": 2, "b": 2}, "test": {"a": 1, "b": 1}})
     config = {

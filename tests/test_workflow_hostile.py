@@ -67,6 +67,7 @@ def test_every_planned_command_keeps_each_path_one_argument(tmp_path):
     no_stray_files(tmp_path)
 
 
+@pytest.mark.slow
 def test_prepare_runs_in_a_hostile_folder(tmp_path):
     config = write_config(tmp_path)
     target = tmp_path / DATA / "prepared" / "digits" / "meta.json"
