@@ -1,15 +1,18 @@
 """tradeoffs: dataset download -> train -> evaluate -> benchmark -> metrics -> tables, figures."""
 
 import os
+import shlex
 import sys
 
 SRC = os.path.join(workflow.basedir, "src")
 sys.path.insert(0, SRC)
 # Every job imports the library from this checkout, in any env and on any node; Keras jobs get
 # the legacy tf-keras that larq needs.
-shell.prefix(f"set -euo pipefail; export PYTHONPATH={SRC} TF_USE_LEGACY_KERAS=1; ")
+shell.prefix(
+    f"set -euo pipefail; export PYTHONPATH={shlex.quote(SRC)} TF_USE_LEGACY_KERAS=1; "
+)
 
-from tradeoffs.config import ConfigError, check_config
+from tradeoffs.config import ConfigError, check_config, check_config_files
 
 # A preset given with --configfile replaces the default config instead of being merged into it,
 # so the default's scaled-down studies never leak into a preset's grid.
@@ -19,6 +22,7 @@ if not workflow.config_settings.configfiles:
 
 
 try:
+    check_config_files(workflow.configfiles)
     checked = check_config(config, basedir=workflow.basedir)
 except ConfigError as error:
     sys.exit(f"Config error:\n{error}")

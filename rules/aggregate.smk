@@ -30,8 +30,8 @@ rule aggregate:
     params:
         out_dir=lambda w, output: os.path.dirname(output.runs),
     shell:
-        "python scripts/aggregate.py --metrics {input.metrics} "
-        "--out-dir {params.out_dir} > {log} 2>&1"
+        "python scripts/aggregate.py --metrics {input.metrics:q} "
+        "--out-dir {params.out_dir:q} > {log:q} 2>&1"
 
 
 rule summary:
@@ -73,5 +73,5 @@ rule summary:
     params:
         out_dir=lambda w, output: os.path.dirname(output.runs),
     shell:
-        "python scripts/summary.py --runs {input.runs} "
-        "--out-dir {params.out_dir} > {log} 2>&1"
+        "python scripts/summary.py --runs {input.runs:q} "
+        "--out-dir {params.out_dir:q} > {log:q} 2>&1"

@@ -17,4 +17,4 @@ rule benchmark:
         study=study_json,
     shell:
         "python scripts/benchmark.py {params.run} --threads {threads} "
-        "--study-json {params.study:q} > {log} 2>&1"
+        "--study-json {params.study:q} > {log:q} 2>&1"

@@ -1,10 +1,12 @@
 """Paths and input functions shared by the rules."""
 
 import json
+import shlex
 
 from tradeoffs import registry
 from tradeoffs.analysis.plan import analysis_targets
 from tradeoffs.config import all_runs, dataset_spec, study_runs
+from tradeoffs.data.integrity import source_digest
 from tradeoffs.data.sources import archive_names
 
 DATA = config["data_dir"]
@@ -42,6 +44,12 @@ def download_files(wildcards):
     ]
 
 
+def dataset_sources(wildcards):
+    """A digest of an imagefolder's file list with sizes and modification times: as a param
+    of prepare, a changed folder makes prepare out of date."""
+    return source_digest(dataset_spec(config, wildcards.dataset)) or "none"
+
+
 def framework(wildcards):
     return registry.BACKENDS[wildcards.backend].framework
 
@@ -59,15 +67,19 @@ def model_file(wildcards):
 
 
 def run_args(wildcards):
-    """The identity arguments every per-run script takes."""
+    """The identity arguments every per-run script takes, quoted for the shell (the rules
+    insert them as they are)."""
     skip = (
         "--skip-unavailable" if config["skip_unavailable"] else "--no-skip-unavailable"
     )
-    return (
-        f"--study {wildcards.study} --dataset {wildcards.dataset} --model {wildcards.model} "
-        f"--act {wildcards.act} --precision {wildcards.precision} "
-        f"--backend {wildcards.backend} --seed {wildcards.seed} "
-        f"--run-dir {run_dir(wildcards)} --data-dir {DATA} {skip}"
+    return shlex.join(
+        [
+            *("--study", wildcards.study, "--dataset", wildcards.dataset),
+            *("--model", wildcards.model, "--act", wildcards.act),
+            *("--precision", wildcards.precision, "--backend", wildcards.backend),
+            *("--seed", wildcards.seed, "--run-dir", run_dir(wildcards)),
+            *("--data-dir", DATA, skip),
+        ]
     )
 
 
@@ -81,7 +93,8 @@ def gpus(wildcards):
 
 def eval_datasets(wildcards):
     """The run's own dataset first, then the study's `eval_on` datasets."""
-    return [wildcards.dataset, *config["studies"][wildcards.study]["eval_on"]]
+    eval_on = config["studies"][wildcards.study]["eval_on"]
+    return list(dict.fromkeys([wildcards.dataset, *eval_on]))
 
 
 def metrics_inputs(wildcards):

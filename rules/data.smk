@@ -16,9 +16,9 @@ rule download:
         offline="--offline" if config["offline"] else "--online",
         mirrors=lambda w: json.dumps(config["mirrors"].get(w.source, [])),
     shell:
-        "python scripts/download.py --source {wildcards.source} "
-        "--filename {wildcards.filename} --output {output} {params.offline} "
-        "--mirrors {params.mirrors:q} 2>&1 | tee {log}"
+        "python scripts/download.py --source {wildcards.source:q} "
+        "--filename {wildcards.filename:q} --output {output:q} {params.offline} "
+        "--mirrors {params.mirrors:q} 2>&1 | tee {log:q}"
 
 
 rule prepare:
@@ -41,7 +41,8 @@ rule prepare:
         spec=lambda w: json.dumps(dataset_spec(config, w.dataset)),
         downloads=f"{DATA}/downloads",
         output_dir=lambda w: f"{DATA}/prepared/{w.dataset}",
+        sources=dataset_sources,
     shell:
-        "python scripts/prepare.py --dataset {wildcards.dataset} --spec {params.spec:q} "
-        "--downloads {params.downloads} --output-dir {params.output_dir} "
-        "> {log} 2>&1"
+        "python scripts/prepare.py --dataset {wildcards.dataset:q} --spec {params.spec:q} "
+        "--downloads {params.downloads:q} --output-dir {params.output_dir:q} "
+        "> {log:q} 2>&1"

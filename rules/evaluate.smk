@@ -19,4 +19,5 @@ rule evaluate:
         study=study_json,
     shell:
         "python scripts/evaluate.py {params.run} --threads {threads} "
-        "--study-json {params.study:q} --eval-dataset {wildcards.eval_dataset} > {log} 2>&1"
+        "--study-json {params.study:q} --eval-dataset {wildcards.eval_dataset:q} "
+        "> {log:q} 2>&1"

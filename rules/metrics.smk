@@ -12,5 +12,5 @@ rule metrics:
         study=study_json,
     shell:
         "python scripts/metrics.py {params.run} --study-json {params.study:q} "
-        "--train {input.train} --bench {input.bench} --evals {input.evals} "
-        "--output {output} > {log} 2>&1"
+        "--train {input.train:q} --bench {input.bench:q} --evals {input.evals:q} "
+        "--output {output:q} > {log:q} 2>&1"

@@ -28,10 +28,11 @@ for _name in plan.study_figures(config):
             "../envs/analysis.yaml"
         params:
             figure=_name,
+            title=lambda w: f"{w.study}: ",
             spec=plan.figure_params(_name),
         shell:
-            "python scripts/figures.py --figure {params.figure} --runs {input.runs} "
-            "--title '{wildcards.study}: ' --output {output} > {log} 2>&1"
+            "python scripts/figures.py --figure {params.figure:q} --runs {input.runs:q} "
+            "--title {params.title:q} --output {output:q} > {log:q} 2>&1"
 
 
 for _name in SUMMARY_FIGURES:
@@ -55,7 +56,8 @@ for _name in SUMMARY_FIGURES:
             "../envs/analysis.yaml"
         params:
             figure=_name,
+            title="All studies: ",
             spec=plan.figure_params(_name),
         shell:
-            "python scripts/figures.py --figure {params.figure} --runs {input.runs} "
-            "--title 'All studies: ' --output {output} > {log} 2>&1"
+            "python scripts/figures.py --figure {params.figure:q} --runs {input.runs:q} "
+            "--title {params.title:q} --output {output:q} > {log:q} 2>&1"

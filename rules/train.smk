@@ -19,7 +19,7 @@ rule train_torch:
         study=study_json,
     shell:
         "python scripts/train.py {params.run} --threads {threads} "
-        "--study-json {params.study:q} >> {log} 2>&1"
+        "--study-json {params.study:q} >> {log:q} 2>&1"
 
 
 use rule train_torch as train_numba with:

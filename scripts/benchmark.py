@@ -1,8 +1,10 @@
 """Benchmark one trained run: sizes, FLOPs/MACs, latency, throughput, memory -> bench.json."""
 
 import argparse
+import sys
 
 from tradeoffs import engines, io, records
+from tradeoffs.data import DataError
 from tradeoffs.runspec import add_run_arguments, spec_from_args
 
 
@@ -12,7 +14,11 @@ def main() -> None:
     spec = spec_from_args(parser.parse_args())
     status, reason = records.upstream_status(spec)
     if status == "ok":
-        bench = {"status": "ok", "reason": None, **engines.load(spec.framework).benchmark(spec)}
+        try:
+            measured = engines.load(spec.framework).benchmark(spec)
+        except DataError as error:
+            sys.exit(f"benchmark failed: {error}")
+        bench = {"status": "ok", "reason": None, **measured}
     else:
         bench = {"status": status, "reason": reason}
     io.write_json(spec.run_dir / "bench.json", bench)

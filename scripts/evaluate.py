@@ -1,12 +1,14 @@
 """Evaluate one trained run on one dataset: eval/{d}.json, the confusion matrix, the report."""
 
 import argparse
+import sys
 
 import pandas as pd
 
 from tradeoffs import engines, io, records
-from tradeoffs.data.prepared import load_meta
-from tradeoffs.evaluation import classification_metrics
+from tradeoffs.classmap import ClassMapError, class_alignment
+from tradeoffs.data import DataError
+from tradeoffs.evaluation import classification_metrics, relabel
 from tradeoffs.runspec import add_run_arguments, spec_from_args
 
 
@@ -17,10 +19,16 @@ def main() -> None:
     args = parser.parse_args()
     spec = spec_from_args(args)
     out = spec.run_dir / "eval"
-    classes = load_meta(spec.prepared_dir(args.eval_dataset))["classes"]
-    status, reason = records.upstream_status(spec)
+    try:
+        classes, indices = class_alignment(spec, args.eval_dataset)
+        status, reason = records.upstream_status(spec)
+        if status == "ok":
+            predictions = relabel(
+                engines.load(spec.framework).predict(spec, args.eval_dataset), indices
+            )
+    except (ClassMapError, DataError) as error:
+        sys.exit(f"evaluate on {args.eval_dataset} failed: {error}")
     if status == "ok":
-        predictions = engines.load(spec.framework).predict(spec, args.eval_dataset)
         summary, confusion, report = classification_metrics(predictions, classes)
         summary.update(status="ok", reason=None)
     else:

@@ -5,6 +5,7 @@ import sys
 
 from tradeoffs import engines, records
 from tradeoffs.availability import unavailable_reason
+from tradeoffs.data import DataError
 from tradeoffs.runspec import add_run_arguments, spec_from_args
 
 
@@ -20,7 +21,10 @@ def main() -> None:
         print(f"skipped: {reason}")
         records.write_not_run(spec, "skipped", reason, started)
         return
-    engines.load(spec.framework).train(spec)
+    try:
+        engines.load(spec.framework).train(spec)
+    except DataError as error:
+        sys.exit(f"train failed: {error}")
 
 
 if __name__ == "__main__":

@@ -165,7 +165,7 @@ def test_imagefolder_errors(tmp_path, layout, message):
 
 
 def test_imagefolder_unreadable_image_is_named(tmp_path):
-    root = make_folder(tmp_path / "img", {"train": {"a": 1}, "test": {"a": 1}})
+    root = make_folder(tmp_path / "img", {"train": {"a": 1, "b": 1}, "test": {"a": 1, "b": 1}})
     (root / "test" / "a" / "broken.png").write_bytes(b"not a png")
     with pytest.raises(DataError, match="broken.png"):
         prepare("mine", {"format": "imagefolder", "path": str(root)}, tmp_path, tmp_path / "o")

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import copy
 import itertools
+import re
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,8 +19,18 @@ import jsonschema
 import yaml
 
 from tradeoffs import registry, schemas
+from tradeoffs.classmap import ClassMapError, class_indices
+from tradeoffs.data import DataError
+from tradeoffs.data.local import SYNTHETIC_DEFAULTS, imagefolder_classes, synthetic_classes
 
 RESERVED_STUDY_NAMES = ("summary",)  # results/summary/ holds the cross-study tables
+# Names that become folders, file names and wildcards: no separators, spaces, shell syntax or
+# leading dot (so never `.` or `..`).
+NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
+NAME_HINT = "use letters, digits, '_', '.' and '-', starting with a letter or digit"
+# Lists in a study whose entries must be distinct: a repeat would count one run twice.
+UNIQUE_LISTS = ("datasets", "models", "activations", "precisions", "backends", "seeds", "eval_on")
+_NUMBER = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?")
 
 
 class ConfigError(ValueError):
@@ -77,6 +89,32 @@ def _fill_defaults(instance: Any, schema: Mapping, root: Mapping) -> Any:
     return instance
 
 
+def _coerce_numbers(instance: Any, schema: Mapping, root: Mapping) -> Any:
+    """Read number strings such as `1e-3` (YAML 1.1 takes a number without a dot for a string)
+    as numbers where the schema expects one; anything else is left for the schema to word."""
+    if "$ref" in schema:
+        schema = root["$defs"][schema["$ref"].rsplit("/", 1)[-1]]
+    types = schema.get("type", [])
+    types = [types] if isinstance(types, str) else types
+    if isinstance(instance, str) and _NUMBER.fullmatch(instance.strip()):
+        value = float(instance)
+        if "number" in types:
+            return value
+        if "integer" in types and value.is_integer():
+            return int(value)
+        return instance
+    if not isinstance(instance, dict):
+        return instance
+    extra = schema.get("additionalProperties")
+    for key in instance:
+        sub = schema.get("properties", {}).get(key, extra if isinstance(extra, dict) else None)
+        if sub is not None:
+            instance[key] = _coerce_numbers(instance[key], sub, root)
+    return instance
+
+
+
+
 def load_schema(path: str | Path | None = None) -> dict:
     """The config schema at `path`, or the one shipped with the package."""
     return yaml.safe_load(Path(path).read_text()) if path else schemas.config_schema()
@@ -87,6 +125,89 @@ def study_with_defaults(study: Mapping) -> dict:
     does to every study), for a study built outside a checked config."""
     schema = schemas.config_schema()
     return _fill_defaults(copy.deepcopy(dict(study)), schema["$defs"]["study"], schema)
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """A safe YAML loader that refuses a key repeated in one mapping (PyYAML keeps the last)."""
+
+
+def _unique_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
+    seen: dict[Any, int] = {}
+    for key_node, _ in node.value:
+        if key_node.tag == "tag:yaml.org,2002:merge":
+            continue
+        key = loader.construct_object(key_node, deep=True)
+        line = key_node.start_mark.line + 1
+        if key in seen:
+            raise ConfigError(
+                f"{key_node.start_mark.name}: line {line}: key {key!r} is repeated (first on "
+                f"line {seen[key]}); the later one would silently replace it, keep one"
+            )
+        seen[key] = line
+    return loader.construct_mapping(node, deep)
+
+
+_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _unique_mapping)
+
+
+def load_yaml(path: str | Path) -> Any:
+    """A YAML (or JSON) file, refusing repeated keys; ConfigError for a file that is not YAML."""
+    path = Path(path)
+    try:
+        with path.open(encoding="utf-8") as f:
+            return yaml.load(f, Loader=_UniqueKeyLoader)  # noqa: S506 (a SafeLoader subclass)
+    except yaml.YAMLError as error:
+        raise ConfigError(f"{path} is not valid YAML: {error}") from error
+
+
+def check_config_files(paths: Iterable[str | Path]) -> None:
+    """Re-read the config files Snakemake loaded, for mistakes its loader lets through
+    (a repeated key)."""
+    for path in paths:
+        load_yaml(path)
+
+
+def _name_error(where: str, name: Any) -> str | None:
+    if isinstance(name, str) and NAME.fullmatch(name):
+        return None
+    return f"{where}: {name!r} is not a valid name; {NAME_HINT}"
+
+
+def _path_errors(config: Mapping) -> list[str]:
+    """data_dir and results_dir may hold spaces (every rule quotes them) but not what Snakemake
+    reads as a wildcard, nor control characters."""
+    errors = []
+    for key in ("data_dir", "results_dir"):
+        value = config[key]
+        if not value.strip() or any(c in value for c in "{}") or not value.isprintable():
+            errors.append(
+                f"{key}: {value!r} is not a usable folder; give a path without braces or "
+                "control characters"
+            )
+    return errors
+
+
+def _name_errors(config: Mapping) -> list[str]:
+    """Every name a user typed that becomes a folder or wildcard is an identifier."""
+    errors = [_name_error(f"datasets.{name}", name) for name in config["datasets"]]
+    errors += [_name_error(f"studies.{name}", name) for name in config["studies"]]
+    for study, spec in config["studies"].items():
+        for key in ("datasets", "eval_on", "models"):
+            errors += [
+                _name_error(f"studies.{study}.{key}[{i}]", name) for i, name in enumerate(spec[key])
+            ]
+    return [error for error in errors if error]
+
+
+def _repeat_errors(config: Mapping) -> list[str]:
+    """A value listed twice in a study would make one run count twice in its aggregate."""
+    return [
+        f"studies.{study}.{key}: {value!r} is listed {n} times; list it once"
+        for study, spec in config["studies"].items()
+        for key in UNIQUE_LISTS
+        for value, n in Counter(spec[key]).items()
+        if n > 1
+    ]
 
 
 def _dataset_errors(config: Mapping, basedir: Path) -> list[str]:
@@ -117,6 +238,50 @@ def _dataset_errors(config: Mapping, basedir: Path) -> list[str]:
                 errors.append(
                     f"datasets.{name}.path: {spec['path']!r} has no {' or '.join(missing)}/ "
                     "folder; expected train/<class>/* and test/<class>/*"
+                )
+            elif len(dataset_classes(config, name, basedir) or []) < 2:
+                errors.append(
+                    f"datasets.{name}.path: {spec['path']!r} needs at least two class folders "
+                    "in train/ (train/<class>/*)"
+                )
+    return errors
+
+
+def dataset_classes(config: Mapping, name: str, basedir: str | Path = ".") -> list[str] | None:
+    """A dataset's class names in label order, as far as they are known before `prepare`
+    (None for an imagefolder whose train/ folder cannot be read)."""
+    spec = dataset_spec(config, name)
+    if spec["format"] in registry.FORMAT_CLASSES:
+        return list(registry.FORMAT_CLASSES[spec["format"]])
+    if spec["format"] == "synthetic":
+        return synthetic_classes(spec.get("classes", SYNTHETIC_DEFAULTS["classes"]))
+    try:
+        return imagefolder_classes(Path(basedir) / Path(spec["path"]).expanduser())
+    except DataError:
+        return None
+
+
+def _eval_errors(config: Mapping, basedir: Path) -> list[str]:
+    """Every eval_on dataset has the training datasets' classes, or a class_map onto them."""
+    errors = []
+    for study, spec in config["studies"].items():
+        for name in spec["class_map"]:
+            if name not in spec["eval_on"]:
+                errors.append(
+                    f"studies.{study}.class_map.{name}: {name!r} is not in eval_on; "
+                    "map only the classes of a dataset the study evaluates on"
+                )
+        for trained, other in itertools.product(spec["datasets"], spec["eval_on"]):
+            train_classes = dataset_classes(config, trained, basedir)
+            other_classes = dataset_classes(config, other, basedir)
+            if other == trained or train_classes is None or other_classes is None:
+                continue
+            try:
+                class_indices(train_classes, other_classes, spec["class_map"].get(other))
+            except ClassMapError as error:
+                errors.append(
+                    f"studies.{study}.eval_on: cannot evaluate runs trained on {trained!r} on "
+                    f"{other!r}: {error}"
                 )
     return errors
 
@@ -179,11 +344,18 @@ def check_config(
     Raises ConfigError listing every problem found.
     """
     schema = load_schema(schema_path)
+    config = _coerce_numbers(copy.deepcopy(dict(config)), schema, schema)
     errors = _schema_errors(config, schema)
     if errors:
         raise ConfigError("\n".join(errors))
-    checked = _fill_defaults(copy.deepcopy(dict(config)), schema, schema)
+    checked = _fill_defaults(config, schema, schema)
+    errors = _path_errors(checked) + _name_errors(checked) + _repeat_errors(checked)
+    if errors:
+        raise ConfigError("\n".join(dict.fromkeys(errors)))
     errors = _dataset_errors(checked, Path(basedir)) + _study_errors(checked)
+    if errors:
+        raise ConfigError("\n".join(dict.fromkeys(errors)))
+    errors = _eval_errors(checked, Path(basedir))
     if errors:
         raise ConfigError("\n".join(dict.fromkeys(errors)))
     return checked

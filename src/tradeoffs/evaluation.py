@@ -8,6 +8,8 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import classification_report, confusion_matrix, top_k_accuracy_score
 
+from tradeoffs.classmap import is_identity, remap_labels
+
 
 @dataclass(frozen=True)
 class Predictions:
@@ -16,6 +18,17 @@ class Predictions:
     probs: np.ndarray  # (N, classes) softmax probabilities
     labels: np.ndarray  # (N,) true class indices
     loss: float  # mean cross-entropy the model's own loss gives
+
+
+def relabel(pred: Predictions, indices: list[int]) -> Predictions:
+    """Predictions on another dataset with its labels as training class indices
+    (`classmap.class_indices`); the loss is recomputed from the probabilities for new labels."""
+    if is_identity(indices):
+        return pred
+    labels = remap_labels(pred.labels, indices)
+    picked = pred.probs[np.arange(len(labels)), labels]
+    loss = float(-np.log(np.maximum(picked, np.finfo(np.float64).tiny)).mean())
+    return Predictions(pred.probs, labels, loss)
 
 
 def expected_calibration_error(probs: np.ndarray, labels: np.ndarray, bins: int = 15) -> float:

@@ -16,7 +16,7 @@ from typing import IO, Any
 import numpy as np
 
 from tradeoffs.data import Arrays, DataError, Log
-from tradeoffs.data.images import EXTENSIONS, decode, stack
+from tradeoffs.data.images import EXTENSIONS, Notes, decode, log_notes, stack
 from tradeoffs.data.subsets import first_per_class, seeded_order
 
 _IDX_UBYTE = 0x08
@@ -122,7 +122,10 @@ def read_cinic10(folder: Path, spec: dict[str, Any], log: Log = print) -> Arrays
             keep = first_per_class(labels, spec.get(f"{split}_per_class"))
             wanted[split] = ([ordered[i] for i in keep], labels[keep])
         log(f"decoding {sum(len(keys) for keys, _ in wanted.values())} images of {archive.name}")
-        pixels = _decode_members(tar, members, {k for keys, _ in wanted.values() for k in keys})
+        notes = Notes()
+        chosen = {key for keys, _ in wanted.values() for key in keys}
+        pixels = _decode_members(tar, members, chosen, notes)
+        log_notes(notes, len(chosen), log)
     split_x = {split: stack(pixels[key] for key in keys) for split, (keys, _) in wanted.items()}
     return Arrays(split_x["train"], wanted["train"][1], split_x["test"], wanted["test"][1], classes)
 
@@ -137,11 +140,11 @@ def _split_class(name: str) -> tuple[str, str, str] | None:
     return parts[-3], parts[-2], parts[-1]
 
 
-def _decode_members(tar: tarfile.TarFile, members: dict, wanted: set) -> dict:
+def _decode_members(tar: tarfile.TarFile, members: dict, wanted: set, notes: Notes) -> dict:
     """Decode the wanted members in archive order (one forward pass through the gzip stream)."""
     pixels = {}
     for key, member in sorted(members.items(), key=lambda item: item[1].offset):
         if key in wanted:
             f: IO[bytes] = tar.extractfile(member)
-            pixels[key] = decode(f.read(), f"{tar.name}:{member.name}")
+            pixels[key] = decode(f.read(), f"{tar.name}:{member.name}", notes)
     return pixels

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from tradeoffs.data import Arrays, DataError, Log
-from tradeoffs.data.images import EXTENSIONS, decode, stack
+from tradeoffs.data.images import EXTENSIONS, Notes, decode, log_notes, stack
 from tradeoffs.data.subsets import seeded_order
 
 DIGITS_TEST_FRACTION = 0.2
@@ -51,12 +51,22 @@ def make_synthetic(spec: dict[str, Any], log: Log = print) -> Arrays:
 
     train_x, train_y = draw(spec["train_size"])
     test_x, test_y = draw(spec["test_size"])
-    return Arrays(train_x, train_y, test_x, test_y, [f"class{i}" for i in range(classes)])
+    return Arrays(train_x, train_y, test_x, test_y, synthetic_classes(classes))
+
+
+def synthetic_classes(n: int) -> list[str]:
+    return [f"class{i}" for i in range(n)]
+
+
+def imagefolder_classes(root: str | Path) -> list[str]:
+    """The class names of an imagefolder dataset: the sorted folder names of `root/train/`."""
+    return sorted(_class_folders(Path(root).expanduser() / "train"))
 
 
 def read_imagefolder(spec: dict[str, Any], log: Log = print) -> Arrays:
-    """`path/train/<class>/*` and `path/test/<class>/*` (.png, .jpg, .jpeg; other files are
-    ignored). Classes are the sorted folder names of train/; test/ must have the same ones."""
+    """`path/train/<class>/**` and `path/test/<class>/**` (.png, .jpg, .jpeg, in subfolders
+    too; other files are logged and left out). Classes are the sorted folder names of train/;
+    test/ must have the same ones, and there must be at least two."""
     root = Path(spec["path"]).expanduser()
     folders = {split: _class_folders(root / split) for split in ("train", "test")}
     missing = sorted(set(folders["train"]) - set(folders["test"]))
@@ -65,33 +75,55 @@ def read_imagefolder(spec: dict[str, Any], log: Log = print) -> Arrays:
         problems = [f"class {c!r} has no folder in {root / 'test'}" for c in missing]
         problems += [f"class {c!r} is in test/ but not in {root / 'train'}" for c in extra]
         raise DataError("imagefolder: " + "; ".join(problems))
-    classes = sorted(folders["train"])
+    classes = imagefolder_classes(root)
+    if len(classes) < 2:
+        raise DataError(
+            f"imagefolder: {root / 'train'} has {len(classes)} class folder; a classifier needs "
+            "at least two (train/<class>/* for each class)"
+        )
     ordered = {
         split: seeded_order(
-            [(name, path) for name, folder in by_class.items() for path in _images(folder)],
+            [(name, path) for name, folder in by_class.items() for path in _images(folder, log)],
             spec["seed"],
         )
         for split, by_class in folders.items()
     }
     both = ordered["train"] + ordered["test"]
     log(f"reading {len(ordered['train'])} train and {len(ordered['test'])} test images of {root}")
-    x = stack((decode(path, str(path)) for _, path in both), log)  # one shape for both splits
+    notes = Notes()
+    x = stack((decode(path, str(path), notes) for _, path in both), log)  # one shape for both
+    log_notes(notes, len(both), log)
     y = np.array([classes.index(name) for name, _ in both], dtype=np.int64)
     n = len(ordered["train"])
     return Arrays(x[:n], y[:n], x[n:], y[n:], classes)
 
 
+def _visible(path: Path, under: Path) -> bool:
+    return not any(part.startswith(".") for part in path.relative_to(under).parts)
+
+
 def _class_folders(folder: Path) -> dict[str, Path]:
     if not folder.is_dir():
         raise DataError(f"imagefolder: {folder} does not exist; expected {folder}/<class>/*.png")
-    found = {p.name: p for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".")}
+    entries = [p for p in folder.iterdir() if _visible(p, folder)]
+    loose = sorted(p.name for p in entries if p.is_file() and p.suffix.lower() in EXTENSIONS)
+    if loose:
+        raise DataError(
+            f"imagefolder: {folder} holds images outside class folders ({', '.join(loose[:3])}"
+            f"{', ...' if len(loose) > 3 else ''}); move each into {folder}/<class>/"
+        )
+    found = {p.name: p for p in entries if p.is_dir()}
     if not found:
         raise DataError(f"imagefolder: {folder} has no class folders")
     return found
 
 
-def _images(folder: Path) -> list[Path]:
-    files = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in EXTENSIONS)
-    if not files:
+def _images(folder: Path, log: Log) -> list[Path]:
+    """Every image under a class folder, subfolders included (hidden ones left out)."""
+    files = sorted(p for p in folder.rglob("*") if p.is_file() and _visible(p, folder))
+    images = [p for p in files if p.suffix.lower() in EXTENSIONS]
+    if not images:
         raise DataError(f"imagefolder: {folder} holds no {'/'.join(EXTENSIONS)} images")
-    return files
+    if len(images) < len(files):
+        log(f"{folder}: left out {len(files) - len(images)} files that are not {EXTENSIONS}")
+    return images

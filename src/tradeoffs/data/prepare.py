@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from tradeoffs import io
-from tradeoffs.data import Arrays, DataError, Log, archives, local
+from tradeoffs.data import Arrays, DataError, Log, archives, integrity, local
 from tradeoffs.data.download import md5_of
 from tradeoffs.data.prepared import ARRAYS
 from tradeoffs.data.sources import SOURCES, RemoteFile
@@ -93,6 +93,11 @@ def read(
 
 
 def _check(data: Arrays) -> None:
+    if len(data.classes) < 2:
+        raise DataError(
+            f"the dataset has only {len(data.classes)} class {data.classes}; a classifier needs "
+            "at least two"
+        )
     for split in ("train", "test"):
         x, y = getattr(data, f"{split}_x"), getattr(data, f"{split}_y")
         if x.dtype != np.uint8 or x.ndim != 4 or y.dtype != np.int64 or len(x) != len(y):
@@ -105,9 +110,12 @@ def _check(data: Arrays) -> None:
         raise DataError(f"train images {data.train_x.shape[1:]} != test {data.test_x.shape[1:]}")
 
 
-def _save(path: Path, array: np.ndarray) -> None:
-    with io.atomic_path(path) as tmp, open(tmp, "wb") as f:
-        np.save(f, array)
+def _save(path: Path, array: np.ndarray) -> dict[str, Any]:
+    """Write one array atomically; returns its meta.json record (checksum, shape, dtype)."""
+    with io.atomic_path(path) as tmp:
+        with open(tmp, "wb") as f:
+            np.save(f, array)
+        return integrity.array_record(tmp, array)
 
 
 def prepare(
@@ -123,9 +131,11 @@ def prepare(
     spec = full_spec(spec)
     output_dir = Path(output_dir)
     (output_dir / "meta.json").unlink(missing_ok=True)  # the folder is incomplete from here on
+    source_digest = integrity.source_digest(spec)
     data, md5s = read(spec, Path(downloads), sources, log)
-    for array in ARRAYS:
-        _save(output_dir / f"{array}.npy", getattr(data, array))
+    if integrity.source_digest(spec) != source_digest:
+        raise DataError(f"{spec['path']} changed while it was read; prepare it again")
+    arrays = {name: _save(output_dir / f"{name}.npy", getattr(data, name)) for name in ARRAYS}
     meta = {
         "name": name,
         "format": spec["format"],
@@ -135,6 +145,8 @@ def prepare(
         "train_count": len(data.train_y),
         "test_count": len(data.test_y),
         "sources": md5s,
+        "source_digest": source_digest,
+        "arrays": arrays,
         "spec": spec,
     }
     io.write_json(output_dir / "meta.json", meta)

@@ -10,6 +10,7 @@ import numpy as np
 from PIL import Image
 
 from tradeoffs import io
+from tradeoffs.data import integrity
 
 ARRAYS = ("train_x", "train_y", "test_x", "test_y")
 
@@ -35,10 +36,18 @@ def load_meta(folder: str | Path) -> dict[str, Any]:
     return io.read_json(Path(folder) / "meta.json")
 
 
+def load_array(folder: str | Path, name: str, meta: dict[str, Any] | None = None) -> np.ndarray:
+    """One array of a prepared folder, checked against the checksum, shape and dtype that
+    meta.json recorded (`integrity.PreparedDataError` says how to rebuild a damaged one)."""
+    meta = load_meta(folder) if meta is None else meta
+    path = integrity.verify(folder, name, meta)
+    return integrity.check_loaded(path, np.load(path), meta["arrays"][name])
+
+
 def load_prepared(folder: str | Path) -> Prepared:
-    folder = Path(folder)
-    arrays = {name: np.load(folder / f"{name}.npy") for name in ARRAYS}
-    return Prepared(**arrays, meta=load_meta(folder))
+    meta = load_meta(folder)
+    arrays = {name: load_array(folder, name, meta) for name in ARRAYS}
+    return Prepared(**arrays, meta=meta)
 
 
 def adapt_images(x: np.ndarray, shape: tuple[int, int, int]) -> np.ndarray:

@@ -11,7 +11,7 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
-from tradeoffs.data.prepared import adapt_images, channel_stats, load_prepared
+from tradeoffs.data.prepared import adapt_images, channel_stats, load_array, load_prepared
 from tradeoffs.seeding import usable_samples
 
 
@@ -58,8 +58,8 @@ def load_split(
     channels_last: bool = False,
 ) -> Split:
     """One split of a prepared dataset, adapted to `shape` and normalised with given stats."""
-    x = adapt_images(np.load(folder / f"{split}_x.npy"), shape)
-    y = torch.from_numpy(np.load(folder / f"{split}_y.npy").astype(np.int64)).to(device)
+    x = adapt_images(load_array(folder, f"{split}_x"), shape)
+    y = torch.from_numpy(load_array(folder, f"{split}_y").astype(np.int64)).to(device)
     return Split(to_tensor(x, mean, std, device, channels_last), y)
 
 
