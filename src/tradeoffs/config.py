@@ -113,8 +113,6 @@ def _coerce_numbers(instance: Any, schema: Mapping, root: Mapping) -> Any:
     return instance
 
 
-
-
 def load_schema(path: str | Path | None = None) -> dict:
     """The config schema at `path`, or the one shipped with the package."""
     return yaml.safe_load(Path(path).read_text()) if path else schemas.config_schema()
