@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 import torch
 import torch.nn.functional as F
-from numba_fixtures import RNG, close, digits_spec, hwc, rand
+from numba_fixtures import RNG, close, digits_spec, rand
 
 from tradeoffs.engines import numba_engine, torch_engine
 from tradeoffs.evaluation import Predictions
@@ -34,47 +34,83 @@ def test_layout_round_trip_and_counts():
     assert layout.macs(10) == 26 * 26 * 8 * 9 + 11 * 11 * 16 * 72 + 400 * 128 + 128 * 10
 
 
+def wide(planes: np.ndarray, width: int, rows: int, pad: int = 0, spare: int = 2) -> np.ndarray:
+    """(C, h, w) planes -> (C, rows * width + spare) wide-row planes, offset by `pad` rows and
+    columns, zeros elsewhere (`cpu_layers`' layout)."""
+    out = np.zeros((planes.shape[0], rows * width + spare), np.float32)
+    view = out[:, : rows * width].reshape(-1, rows, width)
+    view[:, pad : pad + planes.shape[1], pad : pad + planes.shape[2]] = planes
+    return out
+
+
+def narrow(planes: np.ndarray, width: int, rows: int, cols: int) -> np.ndarray:
+    """The valid (C, rows, cols) part of wide-row planes."""
+    return planes[:, : rows * width].reshape(-1, rows, width)[:, :, :cols]
+
+
 @pytest.mark.parametrize(
     ("kernels", "cin", "cout", "size"),
-    [(cpu.conv1_forward, 1, 8, 26), (cpu.conv2_forward, 8, 16, 11)],
+    [
+        ((cpu_layers.conv1_forward, cpu_layers.conv1_params_grad, None), 1, 8, 28),
+        (
+            (cpu_layers.conv2_forward, cpu_layers.conv2_params_grad, cpu_layers.conv2_input_grad),
+            8,
+            16,
+            13,
+        ),
+    ],
     ids=["conv1", "conv2"],
 )
-def test_conv_forward_backward(kernels, cin, cout, size):
-    forward, backward_params, backward_input = cpu_layers.conv3x3(cin, cout, size)
-    x, w, b = rand(3, size + 2, size + 2, cin), rand(3, 3, cin, cout), rand(cout)
-    g = rand(3, size, size, cout)
-    xt = torch.from_numpy(x).permute(0, 3, 1, 2).requires_grad_()
-    wt = torch.from_numpy(w).permute(3, 2, 0, 1).contiguous().requires_grad_()
-    bt = torch.from_numpy(b).requires_grad_()
+def test_conv_forward_and_backward_as_convolutions(kernels, cin, cout, size):
+    """Forward, weight gradient and (conv2's) input gradient, the valid convolution of the
+    zero-padded output gradient with the flipped kernel, all against torch."""
+    forward, params_grad, input_grad = kernels
+    out_size, full = size - 2, size + 2
+    x, w, b = rand(3, cin, size, size), rand(cout, cin, 3, 3), rand(cout)
+    g = rand(3, cout, out_size, out_size)
+    xt = torch.from_numpy(x).requires_grad_()
+    wt, bt = torch.from_numpy(w).requires_grad_(), torch.from_numpy(b).requires_grad_()
     out_t = F.conv2d(xt, wt, bt)
-    out_t.backward(torch.from_numpy(g).permute(0, 3, 1, 2))
-    out, dx = np.empty_like(g), np.empty_like(x)
-    gw, gb = np.zeros_like(w), np.zeros_like(b)
+    out_t.backward(torch.from_numpy(g))
+    gw, gb, flipped = np.zeros_like(w), np.zeros_like(b), np.empty((cin, cout, 3, 3), np.float32)
+    cpu_layers.flip_transpose(w, flipped)
     for s in range(3):
-        forward(x[s], w, b, out[s])
-        backward_params(x[s], g[s], gw, gb)
-        backward_input(w, g[s], dx[s])
-    close(out, hwc(out_t))
-    close(gw, wt.grad.permute(2, 3, 1, 0))
+        xs = wide(x[s], size, size)
+        out = np.zeros((cout, out_size * size), np.float32)
+        forward(xs, w, b, out)
+        close(narrow(out, size, out_size, out_size), out_t[s])
+        params_grad(xs, wide(g[s], size, out_size, spare=0), gw, gb)
+        if input_grad is not None:
+            assert full == cpu_layers.FULL
+            dx = np.zeros((cin, size * full), np.float32)
+            input_grad(wide(g[s], full, full, pad=2), flipped, np.zeros(cin, np.float32), dx)
+            close(narrow(dx, full, size, size), xt.grad[s])
+    close(gw, wt.grad)
     close(gb, bt.grad)
-    close(dx, hwc(xt.grad))
 
 
 @pytest.mark.parametrize(("size", "channels"), [(26, 8), (11, 16)])
 def test_relu_pool_forward_backward(size, channels):
-    a = rand(3, size, size, channels)
-    pooled = size // 2
-    g = rand(3, pooled, pooled, channels)
-    at = torch.from_numpy(a).permute(0, 3, 1, 2).requires_grad_()
+    """Pooling reads wide rows (width size + 2); the gradient goes to a plane padded by 2, whose
+    positions outside every window (an odd size's last row and column) stay zero."""
+    a = rand(3, channels, size, size)
+    pooled, width = size // 2, size + 2
+    g = rand(3, channels, pooled, pooled)
+    at = torch.from_numpy(a).requires_grad_()
     out_t = F.max_pool2d(F.relu(at), 2)
-    out_t.backward(torch.from_numpy(g).permute(0, 3, 1, 2))
-    out, da = np.empty_like(g), np.empty_like(a)
-    arg = np.empty(g.shape, dtype=np.int8)
+    out_t.backward(torch.from_numpy(g))
+    arg = np.empty((channels, pooled * pooled), dtype=np.int8)
     for s in range(3):
-        cpu_layers.relu_pool_forward(a[s], out[s], arg[s])
-        cpu_layers.relu_pool_backward(g[s], arg[s], da[s])
-    close(out, hwc(out_t))
-    close(da, hwc(at.grad))
+        out = np.empty((channels, pooled * pooled), np.float32)
+        cpu_layers.relu_pool_forward(wide(a[s], width, size), width, pooled, out, pooled, arg)
+        close(out.reshape(-1, pooled, pooled), out_t[s])
+        da = np.zeros((channels, (size + 4) * width), np.float32)
+        d = wide(g[s], pooled, pooled, spare=0)
+        cpu_layers.relu_pool_backward(d, pooled, arg, pooled, da, width, 2)
+        padded = narrow(da, width, size + 4, width)
+        close(padded[:, 2 : size + 2, 2 : size + 2], at.grad[s])
+        assert not padded[:, :2].any() and not padded[:, size + 2 :].any()
+        assert not padded[:, :, :2].any()
 
 
 @pytest.mark.parametrize(("n_in", "n_out"), [(400, 128), (128, 10)])
