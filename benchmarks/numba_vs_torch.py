@@ -137,7 +137,7 @@ def _conv1_fwd(x, w, b, out):
 @njit(parallel=True)
 def _pool1_fwd(a, out, arg):
     for s in prange(a.shape[0]):
-        cpu_layers.relu_pool_forward(a[s], IMAGE, P1, out[s], P1, arg[s])
+        cpu_layers.pool1_forward(a[s], out[s], arg[s])
 
 
 @njit(parallel=True)
@@ -149,7 +149,7 @@ def _conv2_fwd(x, w, b, out):
 @njit(parallel=True)
 def _pool2_fwd(a, out, arg):
     for s in prange(a.shape[0]):
-        cpu_layers.relu_pool_forward(a[s], P1, P2, out[s], P2, arg[s])
+        cpu_layers.pool2_forward(a[s], out[s], arg[s])
 
 
 @njit(parallel=True)
@@ -170,8 +170,7 @@ def _dense_bwd(x, w, d, gw, gb, dx):
 @njit(parallel=True)
 def _pool2_bwd(d, arg, da, dfull):
     for s in prange(d.shape[0]):
-        cpu_layers.relu_pool_backward(d[s], P2, arg[s], P2, da[s], P1, 0)
-        cpu_layers.relu_pool_backward(d[s], P2, arg[s], P2, dfull[s], cpu_layers.FULL, 2)
+        cpu_layers.pool2_backward(d[s], arg[s], da[s], dfull[s])
 
 
 @njit(parallel=True)
@@ -187,7 +186,7 @@ def _conv2_bwd(x, w, da, dfull, gw, gb, flipped, zero_bias, dx):
 @njit(parallel=True)
 def _pool1_bwd(d, arg, da):
     for s in prange(d.shape[0]):
-        cpu_layers.relu_pool_backward(d[s], cpu_layers.FULL, arg[s], P1, da[s], IMAGE, 0)
+        cpu_layers.pool1_backward(d[s], arg[s], da[s])
 
 
 @njit(parallel=True)

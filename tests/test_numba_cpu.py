@@ -3,6 +3,11 @@ torch engine on one run (same weights, standardisation and batches)."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -89,10 +94,11 @@ def test_conv_forward_and_backward_as_convolutions(kernels, cin, cout, size):
     close(gb, bt.grad)
 
 
-@pytest.mark.parametrize(("size", "channels"), [(26, 8), (11, 16)])
+@pytest.mark.parametrize(("size", "channels"), [(26, 8), (11, 16)], ids=["pool1", "pool2"])
 def test_relu_pool_forward_backward(size, channels):
-    """Pooling reads wide rows (width size + 2); the gradient goes to a plane padded by 2, whose
-    positions outside every window (an odd size's last row and column) stay zero."""
+    """Pooling reads wide rows (conv's row stride size + 2); the gradient goes to wide-row planes
+    (pool2's also to conv2's zero-padded one) whose positions outside every window (junk columns,
+    an odd size's last row and column, the padding) stay zero."""
     a = rand(3, channels, size, size)
     pooled, width = size // 2, size + 2
     g = rand(3, channels, pooled, pooled)
@@ -101,16 +107,20 @@ def test_relu_pool_forward_backward(size, channels):
     out_t.backward(torch.from_numpy(g))
     arg = np.empty((channels, pooled * pooled), dtype=np.int8)
     for s in range(3):
-        out = np.empty((channels, pooled * pooled), np.float32)
-        cpu_layers.relu_pool_forward(wide(a[s], width, size), width, pooled, out, pooled, arg)
-        close(out.reshape(-1, pooled, pooled), out_t[s])
-        da = np.zeros((channels, (size + 4) * width), np.float32)
-        d = wide(g[s], pooled, pooled, spare=0)
-        cpu_layers.relu_pool_backward(d, pooled, arg, pooled, da, width, 2)
-        padded = narrow(da, width, size + 4, width)
-        close(padded[:, 2 : size + 2, 2 : size + 2], at.grad[s])
-        assert not padded[:, :2].any() and not padded[:, size + 2 :].any()
-        assert not padded[:, :, :2].any()
+        out = np.zeros((channels, pooled * pooled + (2 if pooled == 13 else 0)), np.float32)
+        da = np.zeros((channels, size * width), np.float32)
+        if size == 26:
+            cpu_layers.pool1_forward(wide(a[s], width, size), out, arg)
+            cpu_layers.pool1_backward(wide(g[s], cpu_layers.FULL, pooled, spare=0), arg, da)
+        else:
+            full = cpu_layers.FULL
+            dfull = np.zeros((channels, full * full + 2), np.float32)
+            cpu_layers.pool2_forward(wide(a[s], width, size), out, arg)
+            cpu_layers.pool2_backward(wide(g[s], pooled, pooled, spare=0), arg, da, dfull)
+            assert np.array_equal(dfull, wide(narrow(da, width, size, size), full, full, pad=2))
+        close(narrow(out, pooled, pooled, pooled), out_t[s])
+        close(narrow(da, width, size, size), at.grad[s])
+        assert not narrow(da, width, size, width)[:, :, size:].any()
 
 
 @pytest.mark.parametrize(("n_in", "n_out"), [(400, 128), (128, 10)])
@@ -229,3 +239,42 @@ def test_digits_training_writes_records(tmp_path, capsys):
     bench = numba_engine.benchmark(spec)
     assert bench["params"] == layout.param_count(10) and bench["macs"] == layout.macs(10)
     assert bench["infer_throughput_sps"] > 0 and bench["bench_batch_size"] == 32
+
+
+_ALLOCATIONS = """
+import numpy as np
+from numba.core.runtime import rtsys
+from tradeoffs.models.numba import cpu, layout
+
+model = cpu.CpuModel(np.zeros(layout.param_count(10), np.float32), 10, layout.Norm(0.1, 0.3))
+images, labels = np.zeros((128, 28, 28, 1), np.uint8), np.zeros(128, np.int64)
+out = np.empty((128, 10), np.float32)
+
+
+def allocations(call):
+    call()  # compile or load
+    before = rtsys.get_allocation_stats().alloc
+    call()
+    return rtsys.get_allocation_stats().alloc - before
+
+
+for n in (16, 128):
+    print(allocations(lambda: model.train_epoch(images, labels, np.arange(n), n, 0.01, 0.9)))
+    print(allocations(lambda: model.logits(images[:n], out[:n])))
+"""
+
+
+@pytest.mark.slow
+def test_training_step_allocates_nothing_per_sample():
+    """numba's allocation counter over one training step and one inference at batch 16 and 128:
+    equal counts, so no kernel allocates per sample or per chunk (what remains is the parallel
+    loops' launch)."""
+    env = {**os.environ, "NUMBA_NRT_STATS": "1"}
+    src = str(Path(__file__).resolve().parents[1] / "src")
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [src, env.get("PYTHONPATH")]))
+    result = subprocess.run(
+        [sys.executable, "-c", _ALLOCATIONS], env=env, capture_output=True, text=True, check=True
+    )
+    step_16, infer_16, step_128, infer_128 = map(int, result.stdout.split())
+    assert step_16 == step_128 and infer_16 == infer_128
+    assert step_128 < 64 and infer_128 < 64

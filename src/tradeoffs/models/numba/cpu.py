@@ -27,8 +27,10 @@ from tradeoffs.models.numba.cpu_layers import (
     dense_forward,
     flip_transpose,
     load_image,
-    relu_pool_backward,
-    relu_pool_forward,
+    pool1_backward,
+    pool1_forward,
+    pool2_backward,
+    pool2_forward,
     softmax_xent,
 )
 from tradeoffs.models.numba.layout import A1, A2, C1, C2, FEATURES, HIDDEN, IMAGE, P1, P2
@@ -95,9 +97,9 @@ def _forward(image, affine, params, s):
     x, a1, p1, arg1, a2, p2, arg2, h, z = s
     load_image(image, affine[0], affine[1], x)
     conv1_forward(x, w1, b1, a1)
-    relu_pool_forward(a1, IMAGE, P1, p1, P1, arg1)
+    pool1_forward(a1, p1, arg1)
     conv2_forward(p1, w2, b2, a2)
-    relu_pool_forward(a2, P1, P2, p2, P2, arg2)
+    pool2_forward(a2, p2, arg2)
     dense_forward(p2.reshape(FEATURES), w3, b3, h, True)
     dense_forward(h, w4, b4, z, False)
     return z
@@ -115,11 +117,10 @@ def _backward(params, flipped, zero_bias, grads, s, g):
     dense_backward_input(h, w4, dz, dh)
     dense_backward_params(f, dh, gw3, gb3)
     dense_backward_input(f, w3, dh, df.reshape(FEATURES))
-    relu_pool_backward(df, P2, arg2, P2, da2, P1, 0)
-    relu_pool_backward(df, P2, arg2, P2, dfull, FULL, 2)
+    pool2_backward(df, arg2, da2, dfull)
     conv2_params_grad(p1, da2, gw2, gb2)
     conv2_input_grad(dfull, flipped, zero_bias, dp1)
-    relu_pool_backward(dp1, FULL, arg1, P1, da1, IMAGE, 0)
+    pool1_backward(dp1, arg1, da1)
     conv1_params_grad(x, da1, gw1, gb1)
 
 

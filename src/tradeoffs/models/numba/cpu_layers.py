@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from tradeoffs.models.numba.layout import A1, A2, IMAGE, P1
+from tradeoffs.models.numba.layout import A1, A2, IMAGE, P1, P2
 
 FASTMATH = {"reassoc", "contract", "nsz", "arcp"}
 FULL = A2 + 4  # conv2's output gradient zero-padded by 2: its input gradient is a valid conv
@@ -119,53 +119,50 @@ def flip_transpose(w: np.ndarray, out: np.ndarray) -> None:
                     out[ci, co, ki, kj] = w[co, ci, 2 - ki, 2 - kj]
 
 
-@kernel
+@inline
 def relu_pool_forward(
     a: np.ndarray, width: int, size: int, out: np.ndarray, out_width: int, arg: np.ndarray
 ) -> None:
     """maxpool 2x2 of relu(a) (equal to relu of the max) over planes of row stride `width` into
     out[c, pi * out_width + pj] for pi, pj < size; arg[c, pi * size + pj] keeps the window
-    position (0..3, first max as torch) or NO_ARG when the max is <= 0."""
+    position (0..3, first max as torch) or NO_ARG when the max is <= 0. Branch-free, so the
+    loop over a row of windows vectorises."""
     for c in range(a.shape[0]):
         for pi in range(size):
+            row = 2 * pi * width
             for pj in range(size):
-                top = 2 * pi * width + 2 * pj
-                best = a[c, top]
-                k = 0
-                v = a[c, top + 1]
-                if v > best:
-                    best, k = v, 1
-                v = a[c, top + width]
-                if v > best:
-                    best, k = v, 2
-                v = a[c, top + width + 1]
-                if v > best:
-                    best, k = v, 3
-                if best > 0:
-                    out[c, pi * out_width + pj] = best
-                    arg[c, pi * size + pj] = k
-                else:
-                    out[c, pi * out_width + pj] = 0
-                    arg[c, pi * size + pj] = NO_ARG
+                t = row + 2 * pj
+                v1, v2, v3 = a[c, t + 1], a[c, t + width], a[c, t + width + 1]
+                best, k = a[c, t], np.int8(0)
+                k = np.int8(1) if v1 > best else k
+                best = v1 if v1 > best else best
+                k = np.int8(2) if v2 > best else k
+                best = v2 if v2 > best else best
+                k = np.int8(3) if v3 > best else k
+                best = v3 if v3 > best else best
+                out[c, pi * out_width + pj] = best if best > 0 else np.float32(0)
+                arg[c, pi * size + pj] = k if best > 0 else np.int8(NO_ARG)
 
 
-@kernel
+@inline
 def relu_pool_backward(
     d: np.ndarray, d_width: int, arg: np.ndarray, size: int, da: np.ndarray, width: int, pad: int
 ) -> None:
     """Route d[c, pi * d_width + pj] to its window's max, through the ReLU, in planes of row
     stride `width` offset by `pad` rows and columns. Every position of every window is written
     (the gradient or 0); the ones outside all windows keep the zeros they were allocated with."""
+    zero = np.float32(0)
     for c in range(d.shape[0]):
         for pi in range(size):
+            row = (2 * pi + pad) * width + pad
             for pj in range(size):
                 g = d[c, pi * d_width + pj]
                 k = arg[c, pi * size + pj]
-                top = (2 * pi + pad) * width + 2 * pj + pad
-                da[c, top] = g if k == 0 else np.float32(0)
-                da[c, top + 1] = g if k == 1 else np.float32(0)
-                da[c, top + width] = g if k == 2 else np.float32(0)
-                da[c, top + width + 1] = g if k == 3 else np.float32(0)
+                t = row + 2 * pj
+                da[c, t] = g if k == 0 else zero
+                da[c, t + 1] = g if k == 1 else zero
+                da[c, t + width] = g if k == 2 else zero
+                da[c, t + width + 1] = g if k == 3 else zero
 
 
 @kernel
@@ -252,3 +249,27 @@ def conv1_params_grad(x: np.ndarray, d: np.ndarray, gw: np.ndarray, gb: np.ndarr
 @kernel
 def conv2_params_grad(x: np.ndarray, d: np.ndarray, gw: np.ndarray, gb: np.ndarray) -> None:
     conv3x3_params_grad(x, d, P1, A2 * P1, gw, gb)
+
+
+@kernel
+def pool1_forward(a: np.ndarray, out: np.ndarray, arg: np.ndarray) -> None:
+    relu_pool_forward(a, IMAGE, P1, out, P1, arg)
+
+
+@kernel
+def pool2_forward(a: np.ndarray, out: np.ndarray, arg: np.ndarray) -> None:
+    relu_pool_forward(a, P1, P2, out, P2, arg)
+
+
+@kernel
+def pool1_backward(d: np.ndarray, arg: np.ndarray, da: np.ndarray) -> None:
+    """pool1's input gradient (row stride IMAGE) from conv2's input gradient (row stride FULL)."""
+    relu_pool_backward(d, FULL, arg, P1, da, IMAGE, 0)
+
+
+@kernel
+def pool2_backward(d: np.ndarray, arg: np.ndarray, da: np.ndarray, dfull: np.ndarray) -> None:
+    """pool2's input gradient twice: row stride P1 for conv2's weight gradient, and zero-padded
+    by 2 with row stride FULL for its input gradient."""
+    relu_pool_backward(d, P2, arg, P2, da, P1, 0)
+    relu_pool_backward(d, P2, arg, P2, dfull, FULL, 2)
