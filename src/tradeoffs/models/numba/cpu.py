@@ -5,7 +5,12 @@ slices; each slice runs forward, loss and backward sample by sample in its own s
 (all of one sample's activations stay in cache) and sums its gradients into its own row of
 `grads`. The second sums the rows and applies SGD with momentum (torch: v = mu*v + g,
 w -= lr*v). The number of chunks is fixed, not the thread count, so the result does not depend
-on how many threads run it. Buffers are allocated once per batch size, never inside a step.
+on how many threads run it. Buffers are allocated once, with the model: the kernels allocate
+nothing, a step's only allocations are the parallel loops' launch, whatever the batch size.
+
+Per sample, the backward runs the convolutions as convolutions (`cpu_layers`): conv2's input
+gradient is the forward kernel applied to its zero-padded output gradient with the flipped
+kernel (flipped once per step), the weight gradients are plane-wide dot products.
 """
 
 from __future__ import annotations
