@@ -44,30 +44,31 @@ def load_image(image: np.ndarray, scale: np.float32, shift: np.float32, x: np.nd
 @inline
 def conv3x3(x: np.ndarray, w: np.ndarray, b: np.ndarray, width: int, length: int, out: np.ndarray):
     """Valid 3x3 cross-correlation (torch's conv2d) on wide rows: x (cin, >= length + 2 * width
-    + 2), w (cout, cin, 3, 3) -> out[co, m] = b[co] + sum w[co, ci, ki, kj] x[ci, m + ki * width
-    + kj] for m < length. The nine taps of one input channel are one expression, so each output
-    vector is loaded and stored once per input channel, not once per tap."""
+    + 2), w (cout, cin, 3, 3), cout even -> out[co, m] = b[co] + sum w[co, ci, ki, kj] x[ci, m +
+    ki * width + kj] for m < length. Two output channels share each sweep over an input plane
+    and its nine loads; each output vector is loaded and stored once per input channel."""
     w2 = width + width
-    for co in range(w.shape[0]):
-        bias = b[co]
+    for co in range(0, w.shape[0], 2):
         for m in range(length):
-            out[co, m] = bias
+            out[co, m] = b[co]
+            out[co + 1, m] = b[co + 1]
         for ci in range(w.shape[1]):
             k0, k1, k2 = w[co, ci, 0, 0], w[co, ci, 0, 1], w[co, ci, 0, 2]
             k3, k4, k5 = w[co, ci, 1, 0], w[co, ci, 1, 1], w[co, ci, 1, 2]
             k6, k7, k8 = w[co, ci, 2, 0], w[co, ci, 2, 1], w[co, ci, 2, 2]
+            j0, j1, j2 = w[co + 1, ci, 0, 0], w[co + 1, ci, 0, 1], w[co + 1, ci, 0, 2]
+            j3, j4, j5 = w[co + 1, ci, 1, 0], w[co + 1, ci, 1, 1], w[co + 1, ci, 1, 2]
+            j6, j7, j8 = w[co + 1, ci, 2, 0], w[co + 1, ci, 2, 1], w[co + 1, ci, 2, 2]
             for m in range(length):
+                x0, x1, x2 = x[ci, m], x[ci, m + 1], x[ci, m + 2]
+                x3, x4, x5 = x[ci, m + width], x[ci, m + width + 1], x[ci, m + width + 2]
+                x6, x7, x8 = x[ci, m + w2], x[ci, m + w2 + 1], x[ci, m + w2 + 2]
                 out[co, m] += (
-                    k0 * x[ci, m]
-                    + k1 * x[ci, m + 1]
-                    + k2 * x[ci, m + 2]
-                    + k3 * x[ci, m + width]
-                    + k4 * x[ci, m + width + 1]
-                    + k5 * x[ci, m + width + 2]
-                    + k6 * x[ci, m + w2]
-                    + k7 * x[ci, m + w2 + 1]
-                    + k8 * x[ci, m + w2 + 2]
-                )
+                    k0 * x0 + k1 * x1 + k2 * x2 + k3 * x3 + k4 * x4 + k5 * x5 + k6 * x6 + k7 * x7
+                ) + k8 * x8
+                out[co + 1, m] += (
+                    j0 * x0 + j1 * x1 + j2 * x2 + j3 * x3 + j4 * x4 + j5 * x5 + j6 * x6 + j7 * x7
+                ) + j8 * x8
 
 
 @inline
