@@ -42,7 +42,3 @@ def close(actual, expected, rtol: float = 1e-4) -> None:
 
 def rand(*shape: int) -> np.ndarray:
     return RNG.standard_normal(shape).astype(np.float32)
-
-
-def hwc(t: torch.Tensor) -> np.ndarray:
-    return t.detach().permute(0, 2, 3, 1).numpy()

@@ -3,12 +3,17 @@ torch engine on one run (same weights, standardisation and batches)."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
 import torch
 import torch.nn.functional as F
-from numba_fixtures import RNG, close, digits_spec, hwc, rand
+from numba_fixtures import RNG, close, digits_spec, rand
 
 from tradeoffs.engines import load
 from tradeoffs.evaluation import Predictions
@@ -37,47 +42,88 @@ def test_layout_round_trip_and_counts():
     assert layout.macs(10) == 26 * 26 * 8 * 9 + 11 * 11 * 16 * 72 + 400 * 128 + 128 * 10
 
 
+def wide(planes: np.ndarray, width: int, rows: int, pad: int = 0, spare: int = 2) -> np.ndarray:
+    """(C, h, w) planes -> (C, rows * width + spare) wide-row planes, offset by `pad` rows and
+    columns, zeros elsewhere (`cpu_layers`' layout)."""
+    out = np.zeros((planes.shape[0], rows * width + spare), np.float32)
+    view = out[:, : rows * width].reshape(-1, rows, width)
+    view[:, pad : pad + planes.shape[1], pad : pad + planes.shape[2]] = planes
+    return out
+
+
+def narrow(planes: np.ndarray, width: int, rows: int, cols: int) -> np.ndarray:
+    """The valid (C, rows, cols) part of wide-row planes."""
+    return planes[:, : rows * width].reshape(-1, rows, width)[:, :, :cols]
+
+
 @pytest.mark.parametrize(
     ("kernels", "cin", "cout", "size"),
-    [(cpu.conv1_forward, 1, 8, 26), (cpu.conv2_forward, 8, 16, 11)],
+    [
+        ((cpu_layers.conv1_forward, cpu_layers.conv1_params_grad, None), 1, 8, 28),
+        (
+            (cpu_layers.conv2_forward, cpu_layers.conv2_params_grad, cpu_layers.conv2_input_grad),
+            8,
+            16,
+            13,
+        ),
+    ],
     ids=["conv1", "conv2"],
 )
-def test_conv_forward_backward(kernels, cin, cout, size):
-    forward, backward_params, backward_input = cpu_layers.conv3x3(cin, cout, size)
-    x, w, b = rand(3, size + 2, size + 2, cin), rand(3, 3, cin, cout), rand(cout)
-    g = rand(3, size, size, cout)
-    xt = torch.from_numpy(x).permute(0, 3, 1, 2).requires_grad_()
-    wt = torch.from_numpy(w).permute(3, 2, 0, 1).contiguous().requires_grad_()
-    bt = torch.from_numpy(b).requires_grad_()
+def test_conv_forward_and_backward_as_convolutions(kernels, cin, cout, size):
+    """Forward, weight gradient and (conv2's) input gradient, the valid convolution of the
+    zero-padded output gradient with the flipped kernel, all against torch."""
+    forward, params_grad, input_grad = kernels
+    out_size, full = size - 2, size + 2
+    x, w, b = rand(3, cin, size, size), rand(cout, cin, 3, 3), rand(cout)
+    g = rand(3, cout, out_size, out_size)
+    xt = torch.from_numpy(x).requires_grad_()
+    wt, bt = torch.from_numpy(w).requires_grad_(), torch.from_numpy(b).requires_grad_()
     out_t = F.conv2d(xt, wt, bt)
-    out_t.backward(torch.from_numpy(g).permute(0, 3, 1, 2))
-    out, dx = np.empty_like(g), np.empty_like(x)
-    gw, gb = np.zeros_like(w), np.zeros_like(b)
+    out_t.backward(torch.from_numpy(g))
+    gw, gb, flipped = np.zeros_like(w), np.zeros_like(b), np.empty((cin, cout, 3, 3), np.float32)
+    cpu_layers.flip_transpose(w, flipped)
     for s in range(3):
-        forward(x[s], w, b, out[s])
-        backward_params(x[s], g[s], gw, gb)
-        backward_input(w, g[s], dx[s])
-    close(out, hwc(out_t))
-    close(gw, wt.grad.permute(2, 3, 1, 0))
+        xs = wide(x[s], size, size)
+        out = np.zeros((cout, out_size * size), np.float32)
+        forward(xs, w, b, out)
+        close(narrow(out, size, out_size, out_size), out_t[s])
+        params_grad(xs, wide(g[s], size, out_size, spare=0), gw, gb)
+        if input_grad is not None:
+            assert full == cpu_layers.FULL
+            dx = np.zeros((cin, size * full), np.float32)
+            input_grad(wide(g[s], full, full, pad=2), flipped, np.zeros(cin, np.float32), dx)
+            close(narrow(dx, full, size, size), xt.grad[s])
+    close(gw, wt.grad)
     close(gb, bt.grad)
-    close(dx, hwc(xt.grad))
 
 
-@pytest.mark.parametrize(("size", "channels"), [(26, 8), (11, 16)])
+@pytest.mark.parametrize(("size", "channels"), [(26, 8), (11, 16)], ids=["pool1", "pool2"])
 def test_relu_pool_forward_backward(size, channels):
-    a = rand(3, size, size, channels)
-    pooled = size // 2
-    g = rand(3, pooled, pooled, channels)
-    at = torch.from_numpy(a).permute(0, 3, 1, 2).requires_grad_()
+    """Pooling reads wide rows (conv's row stride size + 2); the gradient goes to wide-row planes
+    (pool2's also to conv2's zero-padded one) whose positions outside every window (junk columns,
+    an odd size's last row and column, the padding) stay zero."""
+    a = rand(3, channels, size, size)
+    pooled, width = size // 2, size + 2
+    g = rand(3, channels, pooled, pooled)
+    at = torch.from_numpy(a).requires_grad_()
     out_t = F.max_pool2d(F.relu(at), 2)
-    out_t.backward(torch.from_numpy(g).permute(0, 3, 1, 2))
-    out, da = np.empty_like(g), np.empty_like(a)
-    arg = np.empty(g.shape, dtype=np.int8)
+    out_t.backward(torch.from_numpy(g))
+    arg = np.empty((channels, pooled * pooled), dtype=np.int8)
     for s in range(3):
-        cpu_layers.relu_pool_forward(a[s], out[s], arg[s])
-        cpu_layers.relu_pool_backward(g[s], arg[s], da[s])
-    close(out, hwc(out_t))
-    close(da, hwc(at.grad))
+        out = np.zeros((channels, pooled * pooled + (2 if pooled == 13 else 0)), np.float32)
+        da = np.zeros((channels, size * width), np.float32)
+        if size == 26:
+            cpu_layers.pool1_forward(wide(a[s], width, size), out, arg)
+            cpu_layers.pool1_backward(wide(g[s], cpu_layers.FULL, pooled, spare=0), arg, da)
+        else:
+            full = cpu_layers.FULL
+            dfull = np.zeros((channels, full * full + 2), np.float32)
+            cpu_layers.pool2_forward(wide(a[s], width, size), out, arg)
+            cpu_layers.pool2_backward(wide(g[s], pooled, pooled, spare=0), arg, da, dfull)
+            assert np.array_equal(dfull, wide(narrow(da, width, size, size), full, full, pad=2))
+        close(narrow(out, pooled, pooled, pooled), out_t[s])
+        close(narrow(da, width, size, size), at.grad[s])
+        assert not narrow(da, width, size, width)[:, :, size:].any()
 
 
 @pytest.mark.parametrize(("n_in", "n_out"), [(400, 128), (128, 10)])
@@ -196,3 +242,42 @@ def test_digits_training_writes_records(tmp_path, capsys):
     bench = numba_engine.benchmark(spec)
     assert bench["params"] == layout.param_count(10) and bench["macs"] == layout.macs(10)
     assert bench["infer_throughput_sps"] > 0 and bench["bench_batch_size"] == 32
+
+
+_ALLOCATIONS = """
+import numpy as np
+from numba.core.runtime import rtsys
+from tradeoffs.models.numba import cpu, layout
+
+model = cpu.CpuModel(np.zeros(layout.param_count(10), np.float32), 10, layout.Norm(0.1, 0.3))
+images, labels = np.zeros((128, 28, 28, 1), np.uint8), np.zeros(128, np.int64)
+out = np.empty((128, 10), np.float32)
+
+
+def allocations(call):
+    call()  # compile or load
+    before = rtsys.get_allocation_stats().alloc
+    call()
+    return rtsys.get_allocation_stats().alloc - before
+
+
+for n in (16, 128):
+    print(allocations(lambda: model.train_epoch(images, labels, np.arange(n), n, 0.01, 0.9)))
+    print(allocations(lambda: model.logits(images[:n], out[:n])))
+"""
+
+
+@pytest.mark.slow
+def test_training_step_allocates_nothing_per_sample():
+    """numba's allocation counter over one training step and one inference at batch 16 and 128:
+    equal counts, so no kernel allocates per sample or per chunk (what remains is the parallel
+    loops' launch)."""
+    env = {**os.environ, "NUMBA_NRT_STATS": "1"}
+    src = str(Path(__file__).resolve().parents[1] / "src")
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [src, env.get("PYTHONPATH")]))
+    result = subprocess.run(
+        [sys.executable, "-c", _ALLOCATIONS], env=env, capture_output=True, text=True, check=True
+    )
+    step_16, infer_16, step_128, infer_128 = map(int, result.stdout.split())
+    assert step_16 == step_128 and infer_16 == infer_128
+    assert step_128 < 64 and infer_128 < 64

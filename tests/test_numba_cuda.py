@@ -16,7 +16,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 from numba import cuda
-from numba_fixtures import RNG, close, hwc, rand
+from numba_fixtures import RNG, close, rand
 
 SIMULATED = os.environ.get("NUMBA_ENABLE_CUDASIM") == "1"
 needs_cuda = pytest.mark.skipif(
@@ -48,38 +48,36 @@ def test_kernel_load_images_standardises_in_order():
 
     images = RNG.integers(0, 256, (4, 3, 3, 1), dtype=np.uint8)
     order, norm = np.array([3, 1, 0, 2]), Norm(mean=0.2, std=0.4)
-    x = cuda.device_array((2, 3, 3, 1), np.float32)
+    x = cuda.device_array((2, 1, 3, 3), np.float32)
     k.launch(k.load_images, x.size, images, order, 1, 2, norm.scale, norm.shift, x)
-    close(x.copy_to_host(), (images[order[1:3]] / 255 - norm.mean) / norm.std)
+    expected = (images[order[1:3]] / 255 - norm.mean) / norm.std
+    close(x.copy_to_host(), expected.transpose(0, 3, 1, 2))
 
 
 @needs_cuda
 def test_kernel_conv_forward_backward():
+    """The tiled forward; the input gradient through the same kernel (padded, flipped); the
+    weight gradient's block reduction, with more positions per chunk than threads per block."""
     from tradeoffs.models.numba import cuda_kernels as k
 
-    n, size, cin, cout = 2, 3, 2, 3
-    x, w, b, g = (
-        rand(n, size + 2, size + 2, cin),
-        rand(3, 3, cin, cout),
-        rand(cout),
-        rand(n, size, size, cout),
-    )
-    xt = torch.from_numpy(x).permute(0, 3, 1, 2).requires_grad_()
-    wt = torch.from_numpy(w).permute(3, 2, 0, 1).contiguous().requires_grad_()
-    bt = torch.from_numpy(b).requires_grad_()
+    n, size, cin, cout = 3, 12, 2, 3
+    x, w, b = rand(n, cin, size + 2, size + 2), rand(cout, cin, 3, 3), rand(cout)
+    g = rand(n, cout, size, size)
+    xt, wt, bt = (torch.from_numpy(a).requires_grad_() for a in (x, w, b))
     out_t = F.conv2d(xt, wt, bt)
-    out_t.backward(torch.from_numpy(g).permute(0, 3, 1, 2))
+    out_t.backward(torch.from_numpy(g))
     out, dx = cuda.device_array(g.shape, np.float32), cuda.device_array(x.shape, np.float32)
     chunks, w_size = 2, w.size
     grads = cuda.to_device(np.zeros((chunks, w_size + cout), np.float32))
-    k.launch(k.conv_forward, out.size, x, w, b, n, out)
-    k.launch(k.conv_backward_params, chunks * (9 * cin + 1) * cout, x, g, n, grads, 0, w_size)
-    k.launch(k.conv_backward_input, dx.size, w, g, n, dx)
+    k.conv_forward[n, k.THREADS](x, w, b, 0, False, out)
+    blocks = k.conv_backward_params_blocks(chunks, cin, cout)
+    k.conv_backward_params[blocks, k.THREADS](x, g, n, grads, 0, w_size)
+    k.conv_forward[n, k.THREADS](g, w, np.zeros(cin, np.float32), 2, True, dx)
     total = grads.copy_to_host().sum(axis=0)
-    close(out.copy_to_host(), hwc(out_t))
-    close(total[:w_size].reshape(w.shape), wt.grad.permute(2, 3, 1, 0))
+    close(out.copy_to_host(), out_t)
+    close(total[:w_size].reshape(w.shape), wt.grad)
     close(total[w_size:], bt.grad)
-    close(dx.copy_to_host(), hwc(xt.grad))
+    close(dx.copy_to_host(), xt.grad)
 
 
 @needs_cuda
@@ -87,16 +85,16 @@ def test_kernel_relu_pool_forward_backward():
     from tradeoffs.models.numba import cuda_kernels as k
 
     n, size, c = 2, 5, 3
-    a, g = rand(n, size, size, c), rand(n, size // 2, size // 2, c)
-    at = torch.from_numpy(a).permute(0, 3, 1, 2).requires_grad_()
+    a, g = rand(n, c, size, size), rand(n, c, size // 2, size // 2)
+    at = torch.from_numpy(a).requires_grad_()
     out_t = F.max_pool2d(F.relu(at), 2)
-    out_t.backward(torch.from_numpy(g).permute(0, 3, 1, 2))
+    out_t.backward(torch.from_numpy(g))
     out, da = cuda.device_array(g.shape, np.float32), cuda.device_array(a.shape, np.float32)
     arg = cuda.device_array(g.shape, np.int8)
     k.launch(k.relu_pool_forward, out.size, a, n, out, arg)
     k.launch(k.relu_pool_backward, da.size, g, arg, n, da)
-    close(out.copy_to_host(), hwc(out_t))
-    close(da.copy_to_host(), hwc(at.grad))
+    close(out.copy_to_host(), out_t)
+    close(da.copy_to_host(), at.grad)
 
 
 @needs_cuda

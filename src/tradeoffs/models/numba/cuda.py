@@ -1,7 +1,8 @@
 """numba-cuda: seed 004's CNN with hand-written `cuda.jit` kernels (`cuda_kernels`).
 
 Parameters, momentum, activations and the datasets live on the device for the whole run; a
-step launches kernels only. Per-sample losses and hits go to device arrays indexed by the
+step launches kernels only (`cuda_kernels`: shared-memory tiled convolutions, the input
+gradient through the forward kernel). Per-sample losses and hits go to device arrays indexed by the
 sample's position in the epoch and are read once per epoch, so no step waits on the host.
 """
 
@@ -24,21 +25,22 @@ class _Buffers:
         def buf(*shape: int, dtype: type = np.float32):
             return cuda.device_array((batch, *shape), dtype=dtype)
 
-        self.x = buf(IMAGE, IMAGE, 1)
+        self.x = buf(1, IMAGE, IMAGE)
         self.a1, self.p1, self.arg1 = (
-            buf(A1, A1, C1),
-            buf(P1, P1, C1),
-            buf(P1, P1, C1, dtype=np.int8),
+            buf(C1, A1, A1),
+            buf(C1, P1, P1),
+            buf(C1, P1, P1, dtype=np.int8),
         )
         self.a2, self.p2, self.arg2 = (
-            buf(A2, A2, C2),
-            buf(P2, P2, C2),
-            buf(P2, P2, C2, dtype=np.int8),
+            buf(C2, A2, A2),
+            buf(C2, P2, P2),
+            buf(C2, P2, P2, dtype=np.int8),
         )
         self.f = self.p2.reshape(batch, FEATURES)
         self.h, self.z, self.dz, self.dh = buf(HIDDEN), buf(classes), buf(classes), buf(HIDDEN)
         self.df = buf(FEATURES)
-        self.dp1 = buf(P1, P1, C1)
+        self.dp1 = buf(C1, P1, P1)
+        self.zero_bias = cuda.to_device(np.zeros(C1, dtype=np.float32))
 
 
 class CudaModel:
@@ -73,9 +75,9 @@ class CudaModel:
         k.launch(
             k.load_images, n * IMAGE * IMAGE, images, order, start, n, self.scale, self.shift, b.x
         )
-        k.launch(k.conv_forward, n * A1 * A1 * C1, b.x, w1, b1, n, b.a1)
+        k.conv_forward[n, k.THREADS](b.x, w1, b1, 0, False, b.a1)
         k.launch(k.relu_pool_forward, n * P1 * P1 * C1, b.a1, n, b.p1, b.arg1)
-        k.launch(k.conv_forward, n * A2 * A2 * C2, b.p1, w2, b2, n, b.a2)
+        k.conv_forward[n, k.THREADS](b.p1, w2, b2, 0, False, b.a2)
         k.launch(k.relu_pool_forward, n * P2 * P2 * C2, b.a2, n, b.p2, b.arg2)
         k.launch(k.dense_forward, n * HIDDEN, b.f, w3, b3, n, True, b.h)
         k.launch(k.dense_forward, n * self.num_classes, b.h, w4, b4, n, False, b.z)
@@ -107,14 +109,14 @@ class CudaModel:
             offs[5],
         )
         k.launch(k.dense_backward_input, n * FEATURES, b.f, w3, b.dh, n, b.df)
-        df = b.df.reshape(self.batch_size, P2, P2, C2)
+        df = b.df.reshape(self.batch_size, C2, P2, P2)
         k.launch(k.relu_pool_backward, n * A2 * A2 * C2, df, b.arg2, n, b.a2)
-        k.launch(
-            k.conv_backward_params, CHUNKS * (9 * C1 + 1) * C2, b.p1, b.a2, n, g, offs[2], offs[3]
-        )
-        k.launch(k.conv_backward_input, n * P1 * P1 * C1, w2, b.a2, n, b.dp1)
+        blocks = k.conv_backward_params_blocks(CHUNKS, C1, C2)
+        k.conv_backward_params[blocks, k.THREADS](b.p1, b.a2, n, g, offs[2], offs[3])
+        k.conv_forward[n, k.THREADS](b.a2, w2, b.zero_bias, 2, True, b.dp1)
         k.launch(k.relu_pool_backward, n * A1 * A1 * C1, b.dp1, b.arg1, n, b.a1)
-        k.launch(k.conv_backward_params, CHUNKS * (9 + 1) * C1, b.x, b.a1, n, g, offs[0], offs[1])
+        blocks = k.conv_backward_params_blocks(CHUNKS, 1, C1)
+        k.conv_backward_params[blocks, k.THREADS](b.x, b.a1, n, g, offs[0], offs[1])
 
     def _loss_and_grads(self, images, labels, order, start, n, losses, hits) -> None:
         scale = np.float32(1.0 / n)

@@ -1,9 +1,9 @@
 """Seed 004's CNN as one flat float32 parameter vector, in the layout the numba kernels read.
 
-Activations are HWC per sample, so the innermost loops run over channels with unit stride: conv
-weights are (kh, kw, cin, cout), dense weights (in, out). fc1's input rows follow the HWC
-flatten; `from_torch` permutes them from torch's CHW flatten, so the network computes exactly
-MnistCNN's function. model.npz keeps torch's names and layouts (loadable into MnistCNN).
+Activations are CHW per sample (channel planes, `cpu_layers`), so the convolutions' innermost
+loops run along a plane with unit stride: conv weights keep torch's (cout, cin, kh, kw), fc1's
+input rows torch's CHW flatten; dense weights are (in, out), so their inner loops run over
+output units. model.npz keeps torch's names and layouts (loadable into MnistCNN).
 """
 
 from __future__ import annotations
@@ -47,9 +47,9 @@ class Norm:
 def param_shapes(num_classes: int) -> list[tuple[str, tuple[int, ...]]]:
     """Names (torch's) and kernel-layout shapes of the parameters, in flat-vector order."""
     return [
-        ("conv1.weight", (3, 3, 1, C1)),
+        ("conv1.weight", (C1, 1, 3, 3)),
         ("conv1.bias", (C1,)),
-        ("conv2.weight", (3, 3, C1, C2)),
+        ("conv2.weight", (C2, C1, 3, 3)),
         ("conv2.bias", (C2,)),
         ("fc1.weight", (FEATURES, HIDDEN)),
         ("fc1.bias", (HIDDEN,)),
@@ -73,30 +73,15 @@ def macs(num_classes: int) -> int:
     return A1 * A1 * C1 * 9 + A2 * A2 * C2 * 9 * C1 + FEATURES * HIDDEN + HIDDEN * num_classes
 
 
-def _to_kernel(name: str, value: np.ndarray) -> np.ndarray:
-    if name.startswith("conv") and name.endswith("weight"):
-        return value.transpose(2, 3, 1, 0)  # (cout, cin, kh, kw) -> (kh, kw, cin, cout)
-    if name == "fc1.weight":  # (out, C*H*W) -> (H*W*C, out)
-        return value.reshape(HIDDEN, C2, P2, P2).transpose(2, 3, 1, 0).reshape(FEATURES, HIDDEN)
-    if name == "fc2.weight":
-        return value.T
-    return value
-
-
-def _to_torch(name: str, value: np.ndarray) -> np.ndarray:
-    if name.startswith("conv") and name.endswith("weight"):
-        return value.transpose(3, 2, 0, 1)
-    if name == "fc1.weight":
-        return value.reshape(P2, P2, C2, HIDDEN).transpose(3, 2, 0, 1).reshape(HIDDEN, FEATURES)
-    if name == "fc2.weight":
-        return value.T
-    return value
+def _transposed(name: str, value: np.ndarray) -> np.ndarray:
+    """torch's (out, in) dense weights <-> the kernels' (in, out); everything else as is."""
+    return value.T if name.startswith("fc") and name.endswith("weight") else value
 
 
 def from_torch(state: Mapping[str, np.ndarray]) -> np.ndarray:
     """Flat kernel-layout vector from MnistCNN's state dict (as numpy arrays)."""
     num_classes = state["fc2.bias"].shape[0]
-    parts = [_to_kernel(name, np.asarray(state[name])) for name, _ in param_shapes(num_classes)]
+    parts = [_transposed(name, np.asarray(state[name])) for name, _ in param_shapes(num_classes)]
     return np.concatenate([part.ravel() for part in parts]).astype(np.float32)
 
 
@@ -104,7 +89,7 @@ def to_torch(flat: np.ndarray, num_classes: int) -> dict[str, np.ndarray]:
     """MnistCNN's state dict (numpy, torch layouts) from a flat kernel-layout vector."""
     bounds = offsets(num_classes)
     return {
-        name: np.ascontiguousarray(_to_torch(name, flat[lo:hi].reshape(shape)))
+        name: np.ascontiguousarray(_transposed(name, flat[lo:hi].reshape(shape)))
         for (name, shape), lo, hi in zip(
             param_shapes(num_classes), bounds[:-1], bounds[1:], strict=True
         )
