@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 import statistics
 import time
+from collections.abc import Callable
 from typing import Any
 
 import numba
@@ -207,6 +208,17 @@ def predict(spec: RunSpec, dataset: str) -> Predictions:
     model = _model(spec, theta, num_classes, norm, batch_size)
     probs, loss = _softmax_xent(model.logits(model.resident(data.test_x)), data.test_y)
     return Predictions(probs=probs, labels=data.test_y, loss=loss)
+
+
+def predictor(spec: RunSpec) -> Callable[[np.ndarray], np.ndarray]:
+    """The model loaded once, as probabilities of uint8 NHWC images adapted as in predict (the
+    dashboard's path)."""
+    _set_threads(spec)
+    theta, num_classes, norm = _load(spec)
+    model = _model(spec, theta, num_classes, norm, spec.train_cfg.get("batch_size", 128))
+    return lambda images: _softmax_xent(
+        model.logits(model.resident(adapt_images(images, INPUT_SHAPE))), np.zeros(len(images), int)
+    )[0]
 
 
 def benchmark(spec: RunSpec) -> dict[str, Any]:

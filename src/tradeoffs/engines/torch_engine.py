@@ -3,13 +3,17 @@ docs/architecture.md, "Engines")."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+import numpy as np
 import torch
 from torch import nn
 
 from tradeoffs import precision
+from tradeoffs.data.prepared import adapt_images
 from tradeoffs.engines import torch_modelfile, torch_runtime
 from tradeoffs.engines.torch_bench import forward_flops, tensor_bytes
-from tradeoffs.engines.torch_data import Split, load_split
+from tradeoffs.engines.torch_data import Split, load_split, to_tensor
 from tradeoffs.engines.torch_fit import fit
 from tradeoffs.engines.torch_train import TrainSettings, logits_of, make_autocast
 from tradeoffs.evaluation import Predictions
@@ -52,6 +56,24 @@ def predict(spec: RunSpec, dataset: str) -> Predictions:
     logp = precision.log_softmax(logits, spec.quant_cfg.get("softmax", "fp32"))
     loss = torch.nn.functional.nll_loss(logp, data.y).item()
     return Predictions(logp.exp().cpu().numpy(), data.y.cpu().numpy(), loss)
+
+
+def predictor(spec: RunSpec) -> Callable[[np.ndarray], np.ndarray]:
+    """The model loaded once, as probabilities of uint8 NHWC images, adapted and normalised as in
+    predict (the dashboard's path)."""
+    device = torch_runtime.configure(spec)
+    model, meta = torch_modelfile.load(spec, device)
+    s = TrainSettings.from_cfg(spec.train_cfg)
+
+    def probs(images: np.ndarray) -> np.ndarray:
+        x = adapt_images(images, tuple(meta["in_shape"]))
+        x = to_tensor(x, meta["norm_mean"], meta["norm_std"], device, meta["channels_last"])
+        logits = logits_of(model, x, s.batch_size, make_autocast(s, device))
+        return (
+            precision.log_softmax(logits, spec.quant_cfg.get("softmax", "fp32")).exp().cpu().numpy()
+        )
+
+    return probs
 
 
 def _bench_batch(data: Split, size: int) -> torch.Tensor:
