@@ -38,6 +38,7 @@ INSIGHT_COLUMNS = (
     "params",
     "macs",
 )
+LATEST = 10  # images summarised in words under the table, newest last
 RECORDED = ("run", "test_acc", "latency_ms_p50", "latency_ms_p95", "model_size_mb", "size_disk_mb")
 
 
@@ -254,6 +255,8 @@ def main() -> None:
     predictions = session.table(st.session_state.get("rows", []))
     st.subheader("Predictions")
     st.dataframe(predictions, hide_index=True)
+    for line in session.summary_lines(predictions, LATEST):
+        st.markdown(line)
     st.download_button(
         "Download CSV",
         session.to_csv(predictions),

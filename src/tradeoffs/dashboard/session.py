@@ -36,6 +36,20 @@ def to_csv(predictions: pd.DataFrame) -> bytes:
     return predictions.to_csv(index=False).encode()
 
 
+def summary_lines(predictions: pd.DataFrame, last: int) -> list[str]:
+    """The last `last` images in words, one Markdown line each: every run's class, confidence
+    and time."""
+    images = list(dict.fromkeys(predictions["image"]))[-last:]
+    return [
+        f"**{image}**: "
+        + "; ".join(
+            f"{r['run']} → **{r['class']}** ({r['confidence']:.2f}, {r['ms']:.2f} ms)"
+            for r in predictions[predictions["image"] == image].to_dict("records")
+        )
+        for image in images
+    ]
+
+
 def per_model(predictions: pd.DataFrame) -> pd.DataFrame:
     """Per run: images seen, mean confidence, median and slowest time (the comparison tab)."""
     grouped = predictions.groupby("run", sort=True)
