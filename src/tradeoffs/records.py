@@ -1,9 +1,9 @@
 """The files a run leaves behind: train.json, eval/*.json, bench.json and metrics.json.
 
 Each stage writes its own JSON record; `merge_metrics` joins them into the flat `metrics.json`
-that DESIGN.md and `schemas/metrics.schema.json` define. A run that could not happen (backend
-absent) or broke in a way the study should show (diverged, out of memory) still leaves every
-file, with `status` and `reason`, so tables list it instead of dropping it.
+that docs/architecture.md and `schemas/metrics.schema.json` define. A run that could not happen
+(backend absent) or broke in a way the study should show (diverged, out of memory) still leaves
+every file, with `status` and `reason`, so tables list it instead of dropping it.
 """
 
 from __future__ import annotations
