@@ -39,10 +39,10 @@ bench: $(STAMP)
 	python benchmarks/harness_overhead.py
 	python benchmarks/numba_vs_torch.py
 
-# The dashboard on http://localhost:8501 over CONFIG's results_dir (RESULTS=dir for another).
+# The dashboard on http://localhost:8501 (.streamlit/config.toml) over CONFIG's results_dir
+# (RESULTS=dir for another).
 dashboard: $(STAMP)
-	streamlit run src/tradeoffs/dashboard/app.py --server.address localhost --server.port 8501 \
-		-- --config $(CONFIG) $(if $(RESULTS),--results $(RESULTS))
+	streamlit run src/tradeoffs/dashboard/app.py -- --config $(CONFIG) $(if $(RESULTS),--results $(RESULTS))
 
 clean:
 	rm -rf results .snakemake
