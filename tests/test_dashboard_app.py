@@ -63,6 +63,7 @@ def test_upload_predict_table_csv_and_tabs(
     assert any("notes.txt: not a PNG or JPEG image" in w for w in warnings)
     assert any("evil.zip: refused, member names leave" in w for w in warnings)
     assert _texts(at.success) == ["2 predictions (1 images × 2 runs)."]
+    assert "seven.png: colour, reduced to its luminance for greyscale runs." in _texts(at.info)
     table = at.dataframe[0].value
     assert list(table.columns) == list(session.COLUMNS)
     assert sorted(table["backend"]) == ["keras-cpu", "torch-cpu"]

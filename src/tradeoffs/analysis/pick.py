@@ -85,50 +85,41 @@ def _fmt(value: float) -> str:
     return f"{value:.4g}"
 
 
-def _upper(runs: pd.DataFrame, column: str, limit: float | None, name: str, unit: str) -> list:
-    """Per row, why `column` breaks an upper bound (None when it does not)."""
+def _bound(
+    runs: pd.DataFrame, column: str, limit: float | None, name: str, unit: str, upper: bool = True
+) -> list[str | None]:
+    """Per row, why `column` breaks the bound `limit` (None when it does not or when there is
+    no bound); a missing measurement breaks any bound."""
     if limit is None:
         return [None] * len(runs)
     values = pd.to_numeric(runs.get(column, pd.Series(np.nan, index=runs.index)), errors="coerce")
-    return [
-        f"{name} not measured"
-        if pd.isna(v)
-        else (f"{name} {_fmt(v)} {unit} > {_fmt(limit)} {unit}" if v > limit else None)
-        for v in values
-    ]
+    sign = ">" if upper else "<"
+
+    def why(value: float) -> str | None:
+        if pd.isna(value):
+            return f"{name} not measured"
+        if value > limit if upper else value < limit:
+            return f"{name} {_fmt(value)}{unit} {sign} {_fmt(limit)}{unit}"
+        return None
+
+    return [why(v) for v in values]
 
 
 def _reasons(runs: pd.DataFrame, budget: Budget) -> pd.Series:
     """Every broken constraint of each run, joined by '; ' (empty when the run fits)."""
     status = runs.get("status", pd.Series("ok", index=runs.index)).fillna("ok")
     reason = runs.get("reason", pd.Series(None, index=runs.index))
-    checks: list[list] = [
+    latency = f"latency {budget.percentile}"
+    checks: list[list[str | None]] = [
         [
             None if s == "ok" else f"{s}: {r}" if isinstance(r, str) else s
             for s, r in zip(status, reason, strict=True)
         ],
-        _upper(
-            runs, budget.latency_column, budget.max_latency_ms, f"latency {budget.percentile}", "ms"
-        ),
-        _upper(runs, "model_size_mb", budget.max_footprint_mb, "footprint", "MB"),
-        _upper(runs, "size_disk_mb", budget.max_disk_mb, "file size", "MB"),
+        _bound(runs, budget.latency_column, budget.max_latency_ms, latency, " ms"),
+        _bound(runs, "model_size_mb", budget.max_footprint_mb, "footprint", " MB"),
+        _bound(runs, "size_disk_mb", budget.max_disk_mb, "file size", " MB"),
+        _bound(runs, ACCURACY, budget.min_accuracy, "accuracy", "", upper=False),
     ]
-    if budget.min_accuracy is not None:
-        acc = pd.to_numeric(
-            runs.get(ACCURACY, pd.Series(np.nan, index=runs.index)), errors="coerce"
-        )
-        checks.append(
-            [
-                "accuracy not measured"
-                if pd.isna(a)
-                else (
-                    f"accuracy {_fmt(a)} < {_fmt(budget.min_accuracy)}"
-                    if a < budget.min_accuracy
-                    else None
-                )
-                for a in acc
-            ]
-        )
     for key, allowed in (("backend", budget.backends), ("dataset", budget.datasets)):
         if allowed:
             checks.append([None if v in allowed else f"{key} {v} not selected" for v in runs[key]])

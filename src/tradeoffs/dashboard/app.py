@@ -59,8 +59,11 @@ def load_config(path: str, mtime: float) -> dict[str, Any]:
 
 
 @st.cache_resource(show_spinner="Loading model…", max_entries=32)
-def cached_model(run: str, model_mtime: float, _row: dict, _config: dict) -> predict.LoadedModel:
-    """One loaded model per run and model-file version, kept across interactions."""
+def cached_model(
+    run_dir: str, model_mtime: float, config_key: str, _row: dict, _config: dict
+) -> predict.LoadedModel:
+    """One loaded model per run folder, model-file version and config, kept across
+    interactions."""
     return predict.load_model(_row, _config)
 
 
@@ -69,7 +72,7 @@ def model_mtime(row: pd.Series) -> float:
     return max((p.stat().st_mtime for p in files), default=0.0)
 
 
-def sidebar(args: argparse.Namespace) -> tuple[dict, catalog.Catalog, pd.DataFrame]:
+def sidebar(args: argparse.Namespace) -> tuple[dict, str, catalog.Catalog, pd.DataFrame]:
     """Config, results directory, filters and the chosen runs; stops with a message when the
     config or results directory cannot be used."""
     st.sidebar.header("Data")
@@ -99,10 +102,11 @@ def sidebar(args: argparse.Namespace) -> tuple[dict, catalog.Catalog, pd.DataFra
     chosen = st.sidebar.multiselect(
         "Runs to try", list(shown["run"]), key="models", placeholder="Choose finished runs"
     )
-    return config, found, runs[runs["run"].isin(chosen)]
+    config_key = f"{Path(config_path).resolve()}@{Path(config_path).stat().st_mtime}"
+    return config, config_key, found, runs[runs["run"].isin(chosen)]
 
 
-def predict_uploads(files: list, chosen: pd.DataFrame, config: dict) -> None:
+def predict_uploads(files: list, chosen: pd.DataFrame, config: dict, config_key: str) -> None:
     """Every image of every upload through every chosen run, appended to the session table."""
     images, problems = [], []
     for file in files:
@@ -112,13 +116,20 @@ def predict_uploads(files: list, chosen: pd.DataFrame, config: dict) -> None:
     models = []
     for _, run in chosen.iterrows():
         try:
-            models.append((run, cached_model(run["run"], model_mtime(run), run.to_dict(), config)))
+            loaded = cached_model(run["path"], model_mtime(run), config_key, run.to_dict(), config)
+            models.append((run, loaded))
         except predict.ModelError as error:
             problems.append(str(error))
     rows = []
     for image in images:
-        if image.note:
-            st.info(f"{image.name}: {image.note}.")
+        notes = [image.note] if image.note else []
+        channels = {model.shape[2] for _, model in models}
+        if image.image.mode == "L" and 3 in channels:
+            notes.append("greyscale, repeated into three channels for colour runs")
+        if image.image.mode == "RGB" and 1 in channels:
+            notes.append("colour, reduced to its luminance for greyscale runs")
+        if notes:
+            st.info(f"{image.name}: {'; '.join(notes)}.")
         for run, model in models:
             array = uploads.to_dataset_array(image.image, model.shape)
             rows.append(session.row(image.name, run, predict.predict(model, array)))
@@ -239,7 +250,7 @@ def pick_tab(found: catalog.Catalog) -> None:
 def main() -> None:
     st.set_page_config(page_title="tradeoffs dashboard", layout="wide")
     st.title("tradeoffs: try the trained models")
-    config, found, chosen = sidebar(arguments())
+    config, config_key, found, chosen = sidebar(arguments())
     for problem in found.problems:
         st.warning(problem)
     files = st.file_uploader(
@@ -247,7 +258,7 @@ def main() -> None:
     )
     left, right = st.columns(2)
     if left.button("Predict", type="primary", disabled=not files or chosen.empty):
-        predict_uploads(files, chosen, config)
+        predict_uploads(files, chosen, config, config_key)
     if right.button("Clear results"):
         st.session_state.rows = []
     if chosen.empty:
