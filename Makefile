@@ -8,7 +8,7 @@ export PYTHONPATH := $(CURDIR)/src
 CORES ?= all
 CONFIG ?= config.yaml
 
-.PHONY: venv test lint run report bench clean
+.PHONY: venv test lint run report bench dashboard clean
 
 venv: $(STAMP)
 
@@ -38,6 +38,11 @@ report: $(STAMP)
 bench: $(STAMP)
 	python benchmarks/harness_overhead.py
 	python benchmarks/numba_vs_torch.py
+
+# The dashboard on http://localhost:8501 (.streamlit/config.toml) over CONFIG's results_dir
+# (RESULTS=dir for another).
+dashboard: $(STAMP)
+	streamlit run src/tradeoffs/dashboard/app.py -- --config $(CONFIG) $(if $(RESULTS),--results $(RESULTS))
 
 clean:
 	rm -rf results .snakemake

@@ -37,7 +37,7 @@ rule aggregate:
 rule summary:
     input:
         runs=expand(f"{RESULTS}/{{study}}/tables/runs.csv", study=config["studies"]),
-        code=plan.code("aggregate.py", "frontier.py"),
+        code=plan.code("aggregate.py", "frontier.py", "pick.py"),
     output:
         runs=report(
             f"{RESULTS}/summary/runs.csv",
@@ -66,6 +66,13 @@ rule summary:
             subcategory="Tables",
         ),
         frontier_size_md=f"{RESULTS}/summary/frontier_size.md",
+        picks=report(
+            f"{RESULTS}/summary/picks.csv",
+            caption="../report/tables/picks.rst",
+            category="summary",
+            subcategory="Tables",
+        ),
+        picks_md=f"{RESULTS}/summary/picks.md",
     log:
         f"{RESULTS}/summary/logs/summary.log",
     conda:

@@ -1,5 +1,5 @@
-"""Tables across studies: every run, every configuration, and the Pareto frontiers of accuracy
-against latency and against model size."""
+"""Tables across studies: every run, every configuration, the Pareto frontiers of accuracy
+against latency and against model size, and the best run for preset budgets."""
 
 import argparse
 from pathlib import Path
@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 
 from tradeoffs import io
-from tradeoffs.analysis import aggregate, frontier
+from tradeoffs.analysis import aggregate, frontier, pick
 
 
 def write_table(table: pd.DataFrame, stem: Path) -> None:
@@ -32,6 +32,7 @@ def main() -> None:
     for name, column in frontier.COSTS.items():
         points = frontier.frontier_points(runs, column)
         write_table(frontier.frontier_table(points, column), out / f"frontier_{name}")
+    write_table(pick.preset_table(runs), out / "picks")
     print(f"{len(runs)} runs from {len(args.runs)} studies -> {out}")
 
 

@@ -21,3 +21,11 @@ os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
 def digits_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A data_dir holding prepared `digits` (shared read-only by the session's tests)."""
     return write_prepared_digits(tmp_path_factory.mktemp("data"))
+
+
+@pytest.fixture(scope="session")
+def dashboard_config(digits_data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The config of a tiny results directory: torch-cpu and keras-cpu runs, one skipped run."""
+    from dashboard_fixtures import write_results
+
+    return write_results(digits_data_dir, tmp_path_factory.mktemp("dashboard"))

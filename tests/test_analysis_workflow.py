@@ -50,3 +50,4 @@ def test_dry_run_plans_tables_and_figures(tmp_path: Path) -> None:
     assert f"{results}/my_study/figures/overview.png" in plan  # default set for unknown studies
     assert f"{results}/architectures/figures/per_class_f1.png" in plan
     assert f"{results}/summary/frontier_size.csv" in plan
+    assert f"{results}/summary/picks.md" in plan

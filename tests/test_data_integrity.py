@@ -17,7 +17,6 @@ import yaml
 from PIL import Image
 from prepared_digits import write_prepared_digits
 from test_data_prepare import make_folder
-from tradeoffs.engines.torch_data import load_split
 
 from tradeoffs.config import check_config
 from tradeoffs.data import DataError, integrity
@@ -25,6 +24,7 @@ from tradeoffs.data.images import decode
 from tradeoffs.data.integrity import PreparedDataError
 from tradeoffs.data.prepare import prepare
 from tradeoffs.data.prepared import ARRAYS, load_prepared
+from tradeoffs.engines.torch.data import load_split
 
 ROOT = Path(__file__).resolve().parents[1]
 SNAKEMAKE = str(Path(sys.executable).parent / "snakemake")

@@ -30,7 +30,7 @@ def env_pins(path: Path) -> dict[str, str]:
 
 
 def test_every_framework_has_an_env():
-    assert {p.stem for p in ENVS} == {"torch", "tensorflow", "numba", "analysis"}
+    assert {p.stem for p in ENVS} == {"torch", "tensorflow", "numba", "analysis", "dashboard"}
 
 
 @pytest.mark.parametrize("path", ENVS, ids=lambda p: p.name)

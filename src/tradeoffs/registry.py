@@ -3,6 +3,7 @@
 Pure data, no framework imports: the Snakefile reads it to check a config and plan the DAG in
 seconds. A model name may have one implementation per framework (`cnn` is seed 002's torch CNN
 on a torch backend and seed 000's Keras baseline on a Keras backend); the backend picks which.
+The seeds are the source studies of docs/studies.md.
 """
 
 from __future__ import annotations

@@ -18,6 +18,8 @@ SUMMARY_TABLES = (
     "summary.csv",
     "summary.md",
     *(f"frontier_{name}.{ext}" for name in COSTS for ext in ("csv", "md")),
+    "picks.csv",
+    "picks.md",
 )
 
 

@@ -254,6 +254,17 @@ def predict(spec: RunSpec, dataset: str) -> Predictions:
     return Predictions(probs=probs, labels=data.test_y, loss=loss)
 
 
+def predictor(spec: RunSpec) -> Callable[[np.ndarray], np.ndarray]:
+    """The model loaded once, as probabilities of uint8 NHWC images adapted as in predict (the
+    dashboard's path)."""
+    _set_threads(spec)
+    theta, num_classes, norm = _load(spec)
+    model = _model(spec, theta, num_classes, norm, spec.train_cfg["batch_size"])
+    return lambda images: _softmax_xent(
+        model.logits(model.resident(adapt_images(images, INPUT_SHAPE))), np.zeros(len(images), int)
+    )[0]
+
+
 def benchmark(spec: RunSpec) -> dict[str, Any]:
     """bench.json's keys: sizes, MACs, latency at batch 1, throughput, memory."""
     _set_threads(spec)

@@ -3,13 +3,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+import numpy as np
 import torch
 from torch import nn
 
 from tradeoffs import precision, records
+from tradeoffs.data.prepared import adapt_images
 from tradeoffs.engines.torch import modelfile, runtime
 from tradeoffs.engines.torch.bench import forward_flops, tensor_bytes
-from tradeoffs.engines.torch.data import Split, load_split
+from tradeoffs.engines.torch.data import Split, load_split, to_tensor
 from tradeoffs.engines.torch.fit import train
 from tradeoffs.engines.torch.steps import TrainSettings, logits_of, make_autocast
 from tradeoffs.evaluation import Predictions
@@ -48,6 +52,24 @@ def predict(spec: RunSpec, dataset: str) -> Predictions:
     logp = precision.log_softmax(logits, spec.quant_cfg["softmax"])
     loss = torch.nn.functional.nll_loss(logp, data.y).item()
     return Predictions(logp.exp().cpu().numpy(), data.y.cpu().numpy(), loss)
+
+
+def predictor(spec: RunSpec) -> Callable[[np.ndarray], np.ndarray]:
+    """The model loaded once, as probabilities of uint8 NHWC images, adapted and normalised as in
+    predict (the dashboard's path)."""
+    device = runtime.configure(spec)
+    model, meta = modelfile.load(spec, device)
+    s = TrainSettings.from_cfg(spec.train_cfg)
+
+    def probs(images: np.ndarray) -> np.ndarray:
+        x = adapt_images(images, tuple(meta["in_shape"]))
+        x = to_tensor(x, meta["norm_mean"], meta["norm_std"], device, meta["channels_last"])
+        logits = logits_of(model, x, s.batch_size, make_autocast(s, device))
+        return (
+            precision.log_softmax(logits, spec.quant_cfg.get("softmax", "fp32")).exp().cpu().numpy()
+        )
+
+    return probs
 
 
 def _bench_batch(data: Split, size: int) -> torch.Tensor:

@@ -1,0 +1,166 @@
+"""Pick a model to deploy: the runs that fit a budget, best first, and why the others do not.
+
+One function answers for the dashboard's "Pick a model" panel and for the report's table of
+preset budgets, so both rank the same way: highest test accuracy first, then lowest latency,
+then smallest footprint.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from tradeoffs.analysis.frontier import FRONTIER_COLUMNS, with_model_size
+
+ACCURACY = "test_acc"
+PERCENTILES = ("p50", "p95")
+
+
+@dataclass(frozen=True)
+class Budget:
+    """Constraints on a run; None leaves a constraint out.
+
+    `max_footprint_mb` bounds the model at its precision (the estimated footprint where the
+    engine has one, else the in-memory size: the size frontier's column); `max_disk_mb` bounds the
+    saved model file.
+    """
+
+    max_latency_ms: float | None = None
+    percentile: str = "p50"
+    max_footprint_mb: float | None = None
+    max_disk_mb: float | None = None
+    min_accuracy: float | None = None
+    backends: tuple[str, ...] | None = None
+    datasets: tuple[str, ...] | None = None
+
+    def __post_init__(self) -> None:
+        if self.percentile not in PERCENTILES:
+            raise ValueError(
+                f"latency percentile {self.percentile!r} is not one of {', '.join(PERCENTILES)}"
+            )
+
+    @property
+    def latency_column(self) -> str:
+        return f"latency_ms_{self.percentile}"
+
+    def describe(self) -> str:
+        """The budget in words, for table rows and captions."""
+        parts = []
+        if self.max_latency_ms is not None:
+            parts.append(f"latency {self.percentile} ≤ {self.max_latency_ms:g} ms")
+        if self.max_footprint_mb is not None:
+            parts.append(f"footprint ≤ {self.max_footprint_mb:g} MB")
+        if self.max_disk_mb is not None:
+            parts.append(f"file ≤ {self.max_disk_mb:g} MB")
+        if self.min_accuracy is not None:
+            parts.append(f"accuracy ≥ {self.min_accuracy:g}")
+        if self.backends:
+            parts.append(f"backend in {', '.join(self.backends)}")
+        if self.datasets:
+            parts.append(f"dataset in {', '.join(self.datasets)}")
+        return "; ".join(parts) or "no constraint"
+
+
+# The report's preset budgets: a latency-bound service, a memory-bound device, both, and none.
+PRESETS: Mapping[str, Budget] = {
+    "best accuracy": Budget(),
+    "real time (p95 ≤ 1 ms)": Budget(max_latency_ms=1.0, percentile="p95"),
+    "small (footprint ≤ 1 MB)": Budget(max_footprint_mb=1.0),
+    "edge (p95 ≤ 1 ms, footprint ≤ 0.25 MB)": Budget(
+        max_latency_ms=1.0, percentile="p95", max_footprint_mb=0.25
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Pick:
+    ranked: pd.DataFrame  # runs that fit, best first, with `rank`
+    excluded: pd.DataFrame  # the other runs, with `why`
+
+
+def _fmt(value: float) -> str:
+    return f"{value:.4g}"
+
+
+def _bound(
+    runs: pd.DataFrame, column: str, limit: float | None, name: str, unit: str, upper: bool = True
+) -> list[str | None]:
+    """Per row, why `column` breaks the bound `limit` (None when it does not or when there is
+    no bound); a missing measurement breaks any bound."""
+    if limit is None:
+        return [None] * len(runs)
+    values = pd.to_numeric(runs.get(column, pd.Series(np.nan, index=runs.index)), errors="coerce")
+    sign = ">" if upper else "<"
+
+    def why(value: float) -> str | None:
+        if pd.isna(value):
+            return f"{name} not measured"
+        if value > limit if upper else value < limit:
+            return f"{name} {_fmt(value)}{unit} {sign} {_fmt(limit)}{unit}"
+        return None
+
+    return [why(v) for v in values]
+
+
+def _reasons(runs: pd.DataFrame, budget: Budget) -> pd.Series:
+    """Every broken constraint of each run, joined by '; ' (empty when the run fits)."""
+    status = runs.get("status", pd.Series("ok", index=runs.index)).fillna("ok")
+    reason = runs.get("reason", pd.Series(None, index=runs.index))
+    latency = f"latency {budget.percentile}"
+    checks: list[list[str | None]] = [
+        [
+            None if s == "ok" else f"{s}: {r}" if isinstance(r, str) else s
+            for s, r in zip(status, reason, strict=True)
+        ],
+        _bound(runs, budget.latency_column, budget.max_latency_ms, latency, " ms"),
+        _bound(runs, "model_size_mb", budget.max_footprint_mb, "footprint", " MB"),
+        _bound(runs, "size_disk_mb", budget.max_disk_mb, "file size", " MB"),
+        _bound(runs, ACCURACY, budget.min_accuracy, "accuracy", "", upper=False),
+    ]
+    for key, allowed in (("backend", budget.backends), ("dataset", budget.datasets)):
+        if allowed:
+            checks.append([None if v in allowed else f"{key} {v} not selected" for v in runs[key]])
+    return pd.Series(
+        ["; ".join(r for r in row if r) for row in zip(*checks, strict=True)],
+        index=runs.index,
+        dtype=object,
+    )
+
+
+def pick(runs: pd.DataFrame, budget: Budget) -> Pick:
+    """Split `runs` (rows of metrics.json, as runs.csv) into those that satisfy `budget`,
+    ranked best first, and the rest with every constraint each one breaks."""
+    runs = with_model_size(runs.reset_index(drop=True))
+    why = _reasons(runs, budget) if len(runs) else pd.Series(dtype=object)
+    fits = runs[why == ""]
+    ranked = fits.sort_values(
+        [ACCURACY, budget.latency_column, "model_size_mb"],
+        ascending=[False, True, True],
+        na_position="last",
+        kind="stable",
+    ).reset_index(drop=True)
+    ranked.insert(0, "rank", np.arange(1, len(ranked) + 1))
+    excluded = runs[why != ""].assign(why=why[why != ""]).reset_index(drop=True)
+    return Pick(ranked=ranked, excluded=excluded)
+
+
+def preset_table(runs: pd.DataFrame, presets: Mapping[str, Budget] = PRESETS) -> pd.DataFrame:
+    """Per preset budget and dataset, the best run that fits it and how many runs fit (the
+    report's "which model to deploy" table). A budget no run fits gets a row saying so."""
+    rows = []
+    shown = (ACCURACY, "latency_ms_p50", "latency_ms_p95", "model_size_mb")
+    for name, budget in presets.items():
+        result = pick(runs, budget)
+        for dataset in sorted(runs["dataset"].dropna().unique()):
+            fits = result.ranked[result.ranked["dataset"] == dataset]
+            row = {"budget": name, "constraints": budget.describe(), "dataset": dataset}
+            if len(fits):
+                best = fits.iloc[0]
+                row.update({c: best.get(c) for c in (*FRONTIER_COLUMNS, *shown) if c != "dataset"})
+            row["runs_fitting"] = len(fits)
+            row["runs_excluded"] = int((result.excluded["dataset"] == dataset).sum())
+            rows.append(row)
+    return pd.DataFrame(rows)

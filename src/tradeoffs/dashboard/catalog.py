@@ -1,0 +1,82 @@
+"""What a results directory holds: every run's metrics.json as one table, and the study tables
+the pipeline wrote. Unreadable records are reported, not fatal."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from tradeoffs.analysis.load import IDENTITY, read_metrics
+
+FILTERS = ("study", "dataset", "model", "precision", "backend")
+
+
+class CatalogError(ValueError):
+    """The results directory cannot be used, with what to do about it."""
+
+
+@dataclass(frozen=True)
+class Catalog:
+    results: Path
+    runs: pd.DataFrame  # one row per readable metrics.json, every status
+    problems: list[str] = field(default_factory=list)  # records that could not be read
+
+    @property
+    def finished(self) -> pd.DataFrame:
+        """The runs that trained and were measured (status ok): the ones a user can try."""
+        return self.runs[self.runs["status"] == "ok"].reset_index(drop=True)
+
+
+def run_label(row: pd.Series) -> str:
+    """A run's identity as one string, unique within a results directory."""
+    return "/".join(f"seed{row[k]}" if k == "seed" else str(row[k]) for k in IDENTITY)
+
+
+def load_catalog(results: str | Path) -> Catalog:
+    """Every `{study}/runs/**/metrics.json` under `results`."""
+    results = Path(results)
+    if not results.is_dir():
+        raise CatalogError(
+            f"results directory {results} does not exist: run the pipeline first (`make run`) "
+            "or choose another directory (--results DIR, or the sidebar)."
+        )
+    readable, problems = [], []
+    for path in sorted(results.glob("*/runs/**/metrics.json")):
+        try:
+            record = json.loads(path.read_text())
+            missing = [k for k in (*IDENTITY, "status") if k not in record]
+            if missing:
+                problems.append(f"{path}: no {', '.join(missing)}; rerun its metrics job")
+                continue
+            readable.append(path)
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+            problems.append(f"{path}: unreadable ({error}); rerun its metrics job")
+    if not readable:
+        raise CatalogError(
+            f"no finished runs in {results} (no readable */runs/**/metrics.json): run the "
+            "pipeline first (`make run`) or choose another results directory."
+        )
+    runs = read_metrics(readable)
+    runs.insert(0, "run", runs.apply(run_label, axis=1))
+    return Catalog(results, runs, problems)
+
+
+def filter_runs(runs: pd.DataFrame, choices: dict[str, list[str]]) -> pd.DataFrame:
+    """The rows whose value of each filter key is among the chosen ones (empty: any)."""
+    keep = pd.Series(True, index=runs.index)
+    for key, values in choices.items():
+        if values:
+            keep &= runs[key].astype(str).isin([str(v) for v in values])
+    return runs[keep]
+
+
+def study_tables(results: Path) -> dict[str, Path]:
+    """The summary tables the pipeline wrote, per study and across studies ("summary")."""
+    tables = {p.parent.parent.name: p for p in sorted(results.glob("*/tables/summary.csv"))}
+    across = results / "summary" / "summary.csv"
+    if across.is_file():
+        tables["summary"] = across
+    return tables
