@@ -159,7 +159,7 @@ def merge_metrics(
         "reason": train.get("reason"),
     }
     metrics.update({k: v for k, v in train.items() if k not in ("provenance", "history")})
-    metrics.update({k: v for k, v in bench.items() if k not in ("provenance",)})
+    metrics.update({k: v for k, v in bench.items() if k not in ("provenance", "sweep")})
     for key in ("acc", "top5", "loss", "ece", "mean_confidence"):
         metrics[f"test_{key}"] = own.get(key)
     if others:

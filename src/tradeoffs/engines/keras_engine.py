@@ -26,6 +26,8 @@ from tradeoffs.models.keras import INPUT_SHAPE, build_model, load_model
 from tradeoffs.models.keras.profile import profile
 from tradeoffs.models.keras.transfer import APPLICATIONS, start_fine_tuning
 from tradeoffs.runspec import RunSpec
+from tradeoffs.runtimes import keras_runtimes
+from tradeoffs.runtimes.base import Loaded
 
 FINE_TUNE_LR_FACTOR = 0.1  # seed 003: fine-tune the unfrozen layers at a tenth of the lr
 UNSUPPORTED = {  # train options the Keras engine does not implement, with the value it needs
@@ -205,6 +207,20 @@ def predict(spec: RunSpec, dataset: str) -> Predictions:
         probs = model.predict(_images(data.test_x), batch_size=batch, verbose=0)
     labels = data.test_y.astype(np.int64)
     return Predictions(probs=probs, labels=labels, loss=_cross_entropy(probs, labels))
+
+
+def loaded(spec: RunSpec) -> Loaded:
+    """The trained model and its test split for `tradeoffs.runtimes`."""
+    runtime.configure(spec)
+    data = load_prepared(spec.prepared_dir())
+    model = load_model(spec.model_path)
+    return Loaded(
+        model,
+        _images(data.test_x),
+        data.test_y.astype(np.int64),
+        lambda name: keras_runtimes.build(name, model, spec.device, spec.threads),
+        lambda x, index: x[index],
+    )
 
 
 def benchmark(spec: RunSpec) -> dict[str, Any]:
