@@ -12,16 +12,17 @@ from tradeoffs.measure.sweep import SweepSettings, sweep
 from tradeoffs.runspec import RunSpec
 from tradeoffs.runtimes.base import Loaded, Runtime, UnsupportedError
 
-EVAL_BATCH = 256  # every check batch is padded to this size: one input shape per runtime
+EVAL_BATCH = 256  # check batches are padded to one size: one input shape per runtime
 
 
 def top1(runtime: Runtime, loaded: Loaded) -> np.ndarray:
     """The runtime's top-1 class of every test image."""
     n = len(loaded.labels)
+    size = min(EVAL_BATCH, n)
     classes = []
-    for start in range(0, n, EVAL_BATCH):
-        count = min(EVAL_BATCH, n - start)
-        index = (start + np.arange(EVAL_BATCH) % count).astype(np.int64)
+    for start in range(0, n, size):
+        count = min(size, n - start)
+        index = (start + np.arange(size) % count).astype(np.int64)
         out = runtime.logits(runtime.call(runtime.place(loaded.take(loaded.images, index))))
         classes.append(np.asarray(out)[:count].argmax(axis=1))
     return np.concatenate(classes)
