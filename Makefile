@@ -38,6 +38,7 @@ report: $(STAMP)
 bench: $(STAMP)
 	python benchmarks/harness_overhead.py
 	python benchmarks/numba_vs_torch.py
+	python benchmarks/runtimes.py
 
 clean:
 	rm -rf results .snakemake
