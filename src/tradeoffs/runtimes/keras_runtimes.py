@@ -9,6 +9,7 @@ os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")  # larq runs on Keras 2 only; 
 
 import contextlib
 import io
+import platform
 import time
 import warnings
 from collections.abc import Callable
@@ -18,6 +19,11 @@ import numpy as np
 import tensorflow as tf
 
 from tradeoffs.runtimes.base import Runtime, UnsupportedError
+
+ARM64 = ("aarch64", "arm64")
+# The interpreter's own documentation: its optimised binary kernels are for ARM64; elsewhere it
+# computes correct outputs with reference kernels, not tuned for speed.
+REFERENCE_KERNELS = " (not ARM64: LCE's reference kernels, not its optimised ones)"
 
 
 def eager(model: tf.keras.Model, device: str) -> Runtime:
@@ -112,7 +118,8 @@ def lce(model: tf.keras.Model, threads: int) -> Runtime:
         np.asarray,
         setup_s=setup_s,
         size_mb=len(flatbuffer) / 2**20,
-        detail=f"larq_compute_engine {larq_compute_engine.__version__}, one sample per invoke",
+        detail=f"larq_compute_engine {larq_compute_engine.__version__}, one sample per invoke"
+        + ("" if platform.machine() in ARM64 else REFERENCE_KERNELS),
     )
 
 
