@@ -6,7 +6,7 @@ figure; across studies, every runtime record and the accuracy-latency frontier p
 rule runtimes_table:
     input:
         bench=lambda w: study_bench(w.study),
-        code=plan.code("runtimes.py", "figures/sweep.py"),
+        code=plan.code("runtimes.py", "figures/runtimes.py"),
     output:
         runtimes=f"{RESULTS}/{{study}}/tables/runtimes.csv",
         runtimes_md=f"{RESULTS}/{{study}}/tables/runtimes.md",
@@ -33,7 +33,7 @@ rule runtimes_summary:
         tables=expand(
             f"{RESULTS}/{{study}}/tables/runtimes.csv", study=config["studies"]
         ),
-        code=plan.code("runtimes.py", "frontier.py"),
+        code=plan.code("runtimes.py", "frontier.py", "figures/runtimes.py"),
     output:
         runtimes=f"{RESULTS}/summary/runtimes.csv",
         frontier=report(
@@ -43,6 +43,12 @@ rule runtimes_summary:
             subcategory="Tables",
         ),
         frontier_md=f"{RESULTS}/summary/frontier_runtimes.md",
+        figure=report(
+            f"{RESULTS}/summary/figures/frontier_runtimes.png",
+            caption="../report/figures/frontier_runtimes.rst",
+            category="summary",
+            subcategory="Figures",
+        ),
     log:
         f"{RESULTS}/summary/logs/runtimes_summary.log",
     conda:
@@ -51,4 +57,4 @@ rule runtimes_summary:
         out_dir=lambda w, output: os.path.dirname(output.runtimes),
     shell:
         "python scripts/runtimes_summary.py --tables {input.tables:q} "
-        "--out-dir {params.out_dir:q} > {log} 2>&1"
+        "--out-dir {params.out_dir:q} --figure {output.figure:q} > {log} 2>&1"

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from tradeoffs import io
 from tradeoffs.analysis import aggregate, style
-from tradeoffs.analysis.figures.sweep import throughput_batch
+from tradeoffs.analysis.figures.runtimes import throughput_batch
 from tradeoffs.analysis.runtimes import key_table, read_bench
 
 

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from tradeoffs import io, runtimes
-from tradeoffs.analysis.figures.sweep import throughput_batch
+from tradeoffs.analysis.figures.runtimes import runtime_frontier_figure, throughput_batch
 from tradeoffs.analysis.runtimes import RUN_KEYS, read_bench, runtime_frontier
 from tradeoffs.config import ConfigError, check_config, load_schema
 
@@ -118,3 +118,16 @@ def test_throughput_figure_draws_one_line_per_runtime(records):
     assert lines == {"a": 3, "b": 1}
     empty = throughput_batch(pd.DataFrame(columns=["runtime"]))
     assert "No runtime" in empty.axes[0].texts[0].get_text()
+
+
+def test_frontier_figure_has_a_panel_per_dataset_and_a_colour_per_runtime(records):
+    figure = runtime_frontier_figure(read_bench(records)[0])
+    (ax,) = figure.axes
+    assert ax.get_title() == "digits"
+    assert sorted(t.get_text() for t in ax.get_legend().get_texts()) == [
+        "eager",
+        "int8",
+        "onnxruntime",
+    ]
+    step = ax.get_lines()[0]
+    assert list(step.get_xdata()) == [0.5, 1.0, 4.0]  # int8, onnxruntime, eager of b
