@@ -70,7 +70,9 @@ def loaded(spec: RunSpec) -> Loaded:
         model,
         test.x,
         test.y.cpu().numpy(),
-        lambda name: torch_runtimes.build(name, model, test.x, calibration, device),
+        lambda name: torch_runtimes.build(
+            name, model, test.x, calibration, device, torch_runtime.sync_for(device)
+        ),
         lambda x, index: x[torch.from_numpy(index).to(x.device)],
     )
 

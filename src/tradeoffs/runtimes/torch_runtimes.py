@@ -17,7 +17,7 @@ import torch
 from torch import nn
 from torch.nn.utils import parametrize
 
-from tradeoffs.engines.torch_runtime import sync_for
+from tradeoffs.measure.timing import no_sync
 from tradeoffs.runtimes.base import Runtime, UnsupportedError
 
 CALIBRATION_BATCH = 64
@@ -39,15 +39,15 @@ def _inference(
     return call
 
 
-def eager(model: nn.Module, device: torch.device) -> Runtime:
-    return Runtime("eager", lambda x: x, _inference(model), _numpy, sync_for(device))
+def eager(model: nn.Module, sync: Callable[[], None]) -> Runtime:
+    return Runtime("eager", lambda x: x, _inference(model), _numpy, sync)
 
 
-def compiled(model: nn.Module, device: torch.device) -> Runtime:
+def compiled(model: nn.Module, sync: Callable[[], None]) -> Runtime:
     """torch.compile with inductor. It compiles on the first call at each input shape; `place`
     makes that call, so compilation lands in `setup_s` and never in a timed call."""
     fn = _inference(torch.compile(model, backend="inductor", dynamic=False))
-    runtime = Runtime("compile", lambda x: x, fn, _numpy, sync_for(device), detail="inductor")
+    runtime = Runtime("compile", lambda x: x, fn, _numpy, sync, detail="inductor")
     shapes: set[tuple[int, ...]] = set()
 
     def place(x: torch.Tensor) -> torch.Tensor:
@@ -205,13 +205,15 @@ def build(
     images: torch.Tensor,
     calibration: Callable[[], torch.Tensor],
     device: torch.device,
+    sync: Callable[[], None] = no_sync,
 ) -> Runtime:
     """Runtime `name` of `model` (eval mode, on `device`); `images` are test images as the
-    engine feeds them, `calibration` loads training images for static quantisation."""
+    engine feeds them, `calibration` loads training images for static quantisation, `sync`
+    waits for `device` (the engine's; nothing on the CPU)."""
     if name == "eager":
-        return eager(model, device)
+        return eager(model, sync)
     if name == "compile":
-        return compiled(model, device)
+        return compiled(model, sync)
     if name == "onnxruntime":
         return onnxruntime(model, images, device)
     if name == "int8":
