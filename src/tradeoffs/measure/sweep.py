@@ -80,6 +80,7 @@ def _point(batch: int, samples: np.ndarray, target: float, peak_mb: float) -> di
         "repeats": int(samples.size),
         **stats,
         "latency_ms_mean": float(samples.mean()),
+        "latency_ms_std": float(samples.std()),
         "throughput_sps": batch * 1e3 / stats["latency_ms_p50"],
         "throughput_sps_ci": [batch * 1e3 / p50_high, batch * 1e3 / p50_low],
         "p99_ci_rel_width": width,
