@@ -89,5 +89,10 @@ def benchmark(spec: RunSpec, name: str) -> dict[str, Any]:
     settings = SweepSettings.from_cfg(spec.bench_cfg, throughput_batch)
     if not hasattr(engine, "loaded"):
         reason = f"the {spec.framework} engine offers no loaded model to sweep"
-        return {**static, "runtime": name, "runtime_kind": "float", "sweep_stopped": reason}
+        return {
+            **static,
+            "runtime": name,
+            "runtime_kind": runtimes.kind(name),
+            "sweep_stopped": reason,
+        }
     return {**static, **measure(name, engine.loaded(spec), settings)}
