@@ -38,6 +38,7 @@ report: $(STAMP)
 bench: $(STAMP)
 	python benchmarks/harness_overhead.py
 	python benchmarks/numba_vs_torch.py
+	python benchmarks/runtimes.py
 
 # The dashboard on http://localhost:8501 (.streamlit/config.toml) over CONFIG's results_dir
 # (RESULTS=dir for another).

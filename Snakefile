@@ -40,6 +40,7 @@ include: "rules/evaluate.smk"
 include: "rules/benchmark.smk"
 include: "rules/metrics.smk"
 include: "rules/aggregate.smk"
+include: "rules/runtimes.smk"
 include: "rules/report.smk"
 
 

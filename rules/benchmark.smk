@@ -4,9 +4,9 @@ rule benchmark:
         record=f"{RUN}/train.json",
         data=lambda w: prepared(w.dataset),
     output:
-        record=f"{RUN}/bench.json",
+        record=f"{RUN}/bench/{{runtime}}.json",
     log:
-        f"{RUN}/logs/benchmark.log",
+        f"{RUN}/logs/benchmark_{{runtime}}.log",
     conda:
         env_for
     threads: config["threads"]
@@ -17,4 +17,5 @@ rule benchmark:
         study=study_json,
     shell:
         "python scripts/benchmark.py {params.run} --threads {threads} "
+        "--runtime {wildcards.runtime:q} --output {output.record:q} "
         "--study-json {params.study:q} > {log:q} 2>&1"

@@ -8,6 +8,8 @@ from tradeoffs.analysis.plan import analysis_targets
 from tradeoffs.config import all_runs, dataset_spec, study_runs
 from tradeoffs.data.integrity import source_digest
 from tradeoffs.data.sources import archive_names
+from tradeoffs.runtimes import DEFAULT as DEFAULT_RUNTIME
+from tradeoffs.runtimes import runtimes_for
 
 DATA = config["data_dir"]
 RESULTS = config["results_dir"]
@@ -28,6 +30,7 @@ wildcard_constraints:
     backend=r"[^/]+",
     seed=r"\d+",
     eval_dataset=r"[^/]+",
+    runtime=r"[^/]+",
 
 
 def prepared(dataset):
@@ -102,7 +105,7 @@ def metrics_inputs(wildcards):
     return {
         "train": f"{run}/train.json",
         "evals": [f"{run}/eval/{name}.json" for name in eval_datasets(wildcards)],
-        "bench": f"{run}/bench.json",
+        "bench": f"{run}/bench/{DEFAULT_RUNTIME}.json",
     }
 
 
@@ -110,7 +113,27 @@ def study_metrics(study):
     return [f"{run.path(RESULTS)}/metrics.json" for run in study_runs(config, study)]
 
 
+def study_bench(study):
+    """Every run's bench/{runtime}.json: the study's runtimes its framework offers."""
+    requested = config["studies"][study]["runtimes"]
+    return [
+        f"{run.path(RESULTS)}/bench/{runtime}.json"
+        for run in study_runs(config, study)
+        for runtime in runtimes_for(registry.BACKENDS[run.backend].framework, requested)
+    ]
+
+
 def all_targets():
     """Every run's metrics, every study's tables and figures, the cross-study summary."""
     metrics = [f"{run.path(RESULTS)}/metrics.json" for run in all_runs(config)]
-    return metrics + analysis_targets(config, RESULTS)
+    return metrics + analysis_targets(config, RESULTS) + runtime_targets()
+
+
+def runtime_targets():
+    """Every study's runtime tables and throughput figure, and the runtime frontier."""
+    tables = ("runtimes.csv", "runtimes.md", "sweep.csv")
+    studies = [f"{RESULTS}/{s}/tables/{t}" for s in config["studies"] for t in tables]
+    figures = [f"{RESULTS}/{s}/figures/throughput_batch.png" for s in config["studies"]]
+    summary = ("runtimes.csv", "frontier_runtimes.csv", "frontier_runtimes.md")
+    summary += ("figures/frontier_runtimes.png",)
+    return studies + figures + [f"{RESULTS}/summary/{t}" for t in summary]

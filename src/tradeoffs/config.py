@@ -22,6 +22,7 @@ from tradeoffs import registry, schemas
 from tradeoffs.classmap import ClassMapError, class_indices
 from tradeoffs.data import DataError
 from tradeoffs.data.local import SYNTHETIC_DEFAULTS, imagefolder_classes, synthetic_classes
+from tradeoffs.runtimes import RUNTIMES
 
 RESERVED_STUDY_NAMES = ("summary",)  # results/summary/ holds the cross-study tables
 # Names that become folders, file names and wildcards: no separators, spaces, shell syntax or
@@ -284,6 +285,19 @@ def _eval_errors(config: Mapping, basedir: Path) -> list[str]:
     return errors
 
 
+def _runtime_errors(study: str, spec: Mapping) -> list[str]:
+    """A runtime none of the study's backends offers is a mistake (one some offer is not: a
+    study may mix frameworks, and each run gets the runtimes its framework has)."""
+    frameworks = sorted({registry.BACKENDS[b].framework for b in spec["backends"]})
+    offered = list(dict.fromkeys(name for f in frameworks for name in RUNTIMES[f]))
+    return [
+        f"studies.{study}.runtimes[{i}]: {name!r} runs no model of this study's backends; "
+        f"choose from: {', '.join(offered)}"
+        for i, name in enumerate(spec["runtimes"])
+        if name not in offered
+    ]
+
+
 def _study_errors(config: Mapping) -> list[str]:
     errors = []
     known_data = sorted(set(registry.BUILTIN_DATASETS) | set(config["datasets"]))
@@ -319,6 +333,7 @@ def _study_errors(config: Mapping) -> list[str]:
                         f"studies.{study}.train.{key}: {why}; change the value or drop the "
                         "backend from the study"
                     )
+        errors += _runtime_errors(study, spec)
         if errors:
             continue
         grid = itertools.product(

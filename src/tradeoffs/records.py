@@ -44,6 +44,9 @@ PACKAGES = (
     "tensorflow",
     "tf-keras",
     "larq",
+    "larq-compute-engine",
+    "onnx",
+    "onnxruntime",
     "numba",
     "numpy",
     "ml-dtypes",
@@ -192,7 +195,10 @@ def merge_metrics(
     parts = [
         ("the run's identity", {**spec.identity(), "framework": spec.framework}),
         (f"{spec.run_dir}/train.json", _without(train, "provenance", "history", *spec.identity())),
-        (f"{spec.run_dir}/bench.json", _without(bench, "provenance")),
+        (
+            f"{spec.run_dir}/bench/eager.json",
+            _without(bench, "provenance", "sweep", *spec.identity()),
+        ),
         (f"{spec.run_dir}/eval/*.json", evaluation),
     ]
     metrics: dict[str, Any] = {}

@@ -53,13 +53,25 @@ def time_calls(
     sync: Callable[[], None] = no_sync,
 ) -> Timing:
     """Call `fn` `warmup` times untimed, then `repeats` times, each timed between two syncs."""
+    warm(fn, warmup, sync)
+    return summarize(sample_calls(fn, repeats, sync), warmup)
+
+
+def warm(fn: Callable[[], Any], warmup: int, sync: Callable[[], None] = no_sync) -> None:
+    """Untimed calls that let caches, allocators and lazy compilation settle."""
     for _ in range(warmup):
         fn()
     sync()
+
+
+def sample_calls(
+    fn: Callable[[], Any], repeats: int, sync: Callable[[], None] = no_sync
+) -> np.ndarray:
+    """Wall time in milliseconds of each of `repeats` calls, each timed between two syncs."""
     samples = np.empty(repeats)
     for i in range(repeats):
         start = time.perf_counter()
         fn()
         sync()
         samples[i] = (time.perf_counter() - start) * 1e3
-    return summarize(samples, warmup)
+    return samples

@@ -23,8 +23,10 @@ from tradeoffs.measure.inference import benchmark_inference
 from tradeoffs.models.keras import INPUT_SHAPE, load_model
 from tradeoffs.models.keras.profile import profile
 from tradeoffs.runspec import RunSpec
+from tradeoffs.runtimes import keras_runtimes
+from tradeoffs.runtimes.base import Loaded
 
-__all__ = ["benchmark", "predict", "train"]
+__all__ = ["benchmark", "loaded", "predict", "predictor", "train"]
 
 
 def _images(x: np.ndarray) -> np.ndarray:
@@ -56,6 +58,20 @@ def predictor(spec: RunSpec) -> Callable[[np.ndarray], np.ndarray]:
     with runtime.device_scope(spec):
         infer = tf.function(load_model(spec.model_path), jit_compile=False)
     return lambda images: infer(tf.constant(_images(images))).numpy()
+
+
+def loaded(spec: RunSpec) -> Loaded:
+    """The trained model and its test split for `tradeoffs.runtimes`."""
+    runtime.configure(spec)
+    data = load_prepared(spec.prepared_dir())
+    model = load_model(spec.model_path)
+    return Loaded(
+        model,
+        _images(data.test_x),
+        data.test_y.astype(np.int64),
+        lambda name: keras_runtimes.build(name, model, spec.device, spec.threads),
+        lambda x, index: x[index],
+    )
 
 
 def benchmark(spec: RunSpec) -> dict[str, Any]:

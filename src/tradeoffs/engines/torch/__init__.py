@@ -20,13 +20,17 @@ from tradeoffs.evaluation import Predictions
 from tradeoffs.measure.inference import benchmark_inference
 from tradeoffs.precision.fp8_inference import benchmark_fp8
 from tradeoffs.runspec import RunSpec
+from tradeoffs.runtimes import torch_runtimes
+from tradeoffs.runtimes.base import Loaded
 
 MB = 2**20
-__all__ = ["benchmark", "predict", "train"]
+__all__ = ["benchmark", "loaded", "predict", "predictor", "train"]
 
 
-def _trained(spec: RunSpec, dataset: str) -> tuple[torch.device, nn.Module, Split]:
-    """The trained model on the run's device and `dataset`'s test split, adapted and normalised
+def _trained(
+    spec: RunSpec, dataset: str, split: str = "test"
+) -> tuple[torch.device, nn.Module, Split]:
+    """The trained model on the run's device and `dataset`'s `split`, adapted and normalised
     as in training."""
     device = runtime.configure(spec)
     model, meta = modelfile.load(spec, device)
@@ -34,7 +38,7 @@ def _trained(spec: RunSpec, dataset: str) -> tuple[torch.device, nn.Module, Spli
         model = model.to(memory_format=torch.channels_last)
     data = load_split(
         spec.prepared_dir(dataset),
-        "test",
+        split,
         tuple(meta["in_shape"]),
         meta["norm_mean"],
         meta["norm_std"],
@@ -70,6 +74,25 @@ def predictor(spec: RunSpec) -> Callable[[np.ndarray], np.ndarray]:
         )
 
     return probs
+
+
+def loaded(spec: RunSpec) -> Loaded:
+    """The trained model and its test split for `tradeoffs.runtimes` (training images calibrate
+    static int8 quantisation)."""
+    device, model, test = _trained(spec, spec.dataset)
+
+    def calibration() -> torch.Tensor:
+        return _trained(spec, spec.dataset, "train")[2].x[: torch_runtimes.CALIBRATION_SIZE]
+
+    return Loaded(
+        model,
+        test.x,
+        test.y.cpu().numpy(),
+        lambda name: torch_runtimes.build(
+            name, model, test.x, calibration, device, runtime.sync_for(device)
+        ),
+        lambda x, index: x[torch.from_numpy(index).to(x.device)],
+    )
 
 
 def _bench_batch(data: Split, size: int) -> torch.Tensor:

@@ -1,0 +1,31 @@
+"""A study's runtime tables from its runs' bench/{runtime}.json: runtimes.csv/.md (one row per
+run and runtime), sweep.csv (one row per batch size) and the throughput-versus-batch figure."""
+
+import argparse
+from pathlib import Path
+
+from tradeoffs import io
+from tradeoffs.analysis import aggregate, style
+from tradeoffs.analysis.figures.runtimes import throughput_batch
+from tradeoffs.analysis.runtimes import key_table, read_bench
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--bench", type=Path, nargs="+", required=True)
+    parser.add_argument("--out-dir", type=Path, required=True, help="the study's tables/")
+    parser.add_argument("--figure", type=Path, required=True)
+    parser.add_argument("--title", default="")
+    args = parser.parse_args()
+    runtimes, sweep = read_bench(args.bench)
+    with io.atomic_path(args.out_dir / "runtimes.csv") as tmp:
+        runtimes.to_csv(tmp, index=False)
+    with io.atomic_path(args.out_dir / "sweep.csv") as tmp:
+        sweep.to_csv(tmp, index=False)
+    io.write_text(args.out_dir / "runtimes.md", aggregate.to_markdown(key_table(runtimes)))
+    style.save(throughput_batch(sweep), args.figure, f"{args.title}throughput against batch size")
+    print(f"{len(runtimes)} runtime records, {len(sweep)} sweep points -> {args.out_dir}")
+
+
+if __name__ == "__main__":
+    main()

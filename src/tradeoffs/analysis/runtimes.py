@@ -1,0 +1,91 @@
+"""Tables of the runtime axis: one row per run and runtime (bench/{runtime}.json), one row per
+run, runtime and batch size (the sweep), and the accuracy-versus-single-stream-latency frontier
+over all runtimes and per runtime."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from tradeoffs import io
+from tradeoffs.analysis.frontier import frontier_points
+from tradeoffs.analysis.load import IDENTITY
+
+RUN_KEYS = (*IDENTITY, "runtime")
+# The columns the Markdown table shows (the CSV holds every scalar key of the records).
+KEY_COLUMNS = (
+    *RUN_KEYS,
+    "status",
+    "runtime_acc",
+    "agreement_top1",
+    "single_stream_latency_ms",
+    "offline_throughput_sps",
+    "offline_batch_size",
+    "throughput_vs_eager",
+    "setup_s",
+    "runtime_size_mb",
+    "p99_ci_met",
+    "reason",
+)
+FRONTIER_COST = "single_stream_latency_ms"
+FRONTIER_VALUE = "runtime_acc"
+
+
+def _scalars(record: dict[str, Any]) -> dict[str, Any]:
+    """A record's keys for a table row: each [low, high] interval as `_low` and `_high`."""
+    row: dict[str, Any] = {}
+    for key, value in record.items():
+        if isinstance(value, list) and len(value) == 2 and key.endswith("_ci"):
+            row[f"{key}_low"], row[f"{key}_high"] = value
+        elif not isinstance(value, (list, dict)):
+            row[key] = value
+    return row
+
+
+def read_bench(paths: Sequence[str | Path]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(runtimes, sweep): one row per bench/{runtime}.json, and one per swept batch size."""
+    rows, points = [], []
+    for path in paths:
+        record = io.read_json(path)
+        identity = {key: record.get(key) for key in RUN_KEYS}
+        rows.append({**identity, **_scalars(record)})
+        points += [{**identity, **_scalars(point)} for point in record.get("sweep") or []]
+    return with_eager_ratio(_frame(rows)), _frame(points)
+
+
+def _frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    return pd.DataFrame(rows) if rows else pd.DataFrame(columns=list(RUN_KEYS))
+
+
+def with_eager_ratio(runtimes: pd.DataFrame) -> pd.DataFrame:
+    """`throughput_vs_eager`: each runtime's offline throughput over the same run's eager one."""
+    if runtimes.empty or "offline_throughput_sps" not in runtimes:
+        return runtimes.assign(throughput_vs_eager=pd.Series(dtype=float))
+    eager = runtimes[runtimes["runtime"] == "eager"].set_index(list(IDENTITY))
+    base = runtimes.join(eager["offline_throughput_sps"].rename("eager_sps"), on=list(IDENTITY))
+    ratio = base["offline_throughput_sps"] / base["eager_sps"]
+    return runtimes.assign(throughput_vs_eager=ratio)
+
+
+def key_table(runtimes: pd.DataFrame) -> pd.DataFrame:
+    return runtimes[[c for c in KEY_COLUMNS if c in runtimes]]
+
+
+def runtime_frontier(runtimes: pd.DataFrame) -> pd.DataFrame:
+    """Frontier members of accuracy (measured under the runtime) against single-stream latency,
+    per dataset: `scope` "all" over every runtime, or one runtime's name for its own frontier."""
+    columns = [*RUN_KEYS, FRONTIER_VALUE, FRONTIER_COST]
+    if runtimes.empty or FRONTIER_COST not in runtimes:
+        return pd.DataFrame(columns=["scope", *columns])
+    scopes = [("all", ("dataset",)), ("runtime", ("dataset", "runtime"))]
+    tables = []
+    for scope, by in scopes:
+        points = frontier_points(runtimes, FRONTIER_COST, FRONTIER_VALUE, by=by)
+        members = points.loc[points["on_frontier"], columns]
+        name = members["runtime"] if scope == "runtime" else scope
+        tables.append(members.assign(scope=name))
+    table = pd.concat(tables, ignore_index=True)
+    return table[["scope", *columns]].sort_values(["scope", "dataset", FRONTIER_COST])

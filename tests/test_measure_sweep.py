@@ -1,0 +1,162 @@
+"""The sweep's statistics: bootstrap intervals of percentiles on known samples, adaptive
+repeats, the memory budget, MLPerf's single-stream and offline figures."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from tradeoffs.measure import sweep as sweep_module
+from tradeoffs.measure.percentiles import latency_percentiles, percentile_ci, relative_width
+from tradeoffs.measure.sweep import SweepSettings, summarize_sweep, sweep, timed_samples
+
+BENCH = {
+    "warmup": 0,
+    "repeats": 20,
+    "batch_size": None,
+    "batch_sizes": None,
+    "max_repeats": 400,
+    "max_seconds": 5.0,
+    "p99_ci_rel": 0.1,
+    "memory_budget_mb": 4096,
+}
+
+
+def settings(**changes) -> SweepSettings:
+    return SweepSettings.from_cfg({**BENCH, **changes}, throughput_batch=32)
+
+
+def order_statistic_interval(n: int, q: float) -> tuple[int, int]:
+    """The distribution-free 95% interval of the q-quantile: ranks from Binomial(n, q)."""
+    low, high = stats.binom.ppf([0.025, 0.975], n, q)
+    return int(low), int(high)
+
+
+@pytest.mark.parametrize("q", [50, 90, 99])
+def test_bootstrap_interval_matches_the_order_statistic_interval(q):
+    samples = np.random.default_rng(1).permutation(np.arange(1.0, 2001.0))  # values = ranks
+    low, high = percentile_ci(samples, q)
+    exact_low, exact_high = order_statistic_interval(samples.size, q / 100)
+    assert low <= np.percentile(samples, q) <= high
+    width = exact_high - exact_low
+    assert abs(low - exact_low) <= 0.25 * width and abs(high - exact_high) <= 0.25 * width
+
+
+def test_interval_is_seeded_and_degenerate_for_constant_samples():
+    samples = np.random.default_rng(0).exponential(1.0, 300)
+    assert percentile_ci(samples, 99) == percentile_ci(samples, 99)
+    assert percentile_ci(np.full(50, 3.0), 99) == (3.0, 3.0)
+    assert relative_width(3.0, (3.0, 3.0)) == 0.0
+    with pytest.raises(ValueError, match="at least 2"):
+        percentile_ci([1.0], 50)
+
+
+def test_latency_percentiles_keys_and_order():
+    out = latency_percentiles(np.arange(1.0, 101.0))
+    assert out["latency_ms_p50"] == pytest.approx(50.5)
+    assert (
+        out["latency_ms_p50"]
+        < out["latency_ms_p90"]
+        < out["latency_ms_p95"]
+        < out["latency_ms_p99"]
+    )
+    for q in (50, 90, 95, 99):
+        low, high = out[f"latency_ms_p{q}_ci"]
+        assert low <= out[f"latency_ms_p{q}"] <= high
+
+
+def fake_timer(monkeypatch, draw):
+    """sample_calls returns `draw(n)` instead of timing; records the block sizes asked for."""
+    blocks = []
+
+    def sample_calls(fn, repeats, sync):
+        blocks.append(repeats)
+        return np.asarray(draw(repeats), dtype=float)
+
+    monkeypatch.setattr(sweep_module, "sample_calls", sample_calls)
+    return blocks
+
+
+def test_steady_calls_stop_after_the_first_block(monkeypatch):
+    blocks = fake_timer(monkeypatch, lambda n: np.full(n, 2.0))
+    samples = timed_samples(lambda: None, settings())
+    assert blocks == [1, 20] and samples.size == 21
+
+
+def test_noisy_calls_double_the_repeats_up_to_max_repeats(monkeypatch):
+    rng = np.random.default_rng(0)
+    blocks = fake_timer(monkeypatch, lambda n: rng.lognormal(0.0, 1.5, n))
+    samples = timed_samples(lambda: None, settings(max_seconds=1e6))
+    assert blocks[:4] == [1, 20, 21, 42]
+    assert samples.size == 400  # max_repeats: the interval never got within 10%
+    width = relative_width(np.percentile(samples, 99), percentile_ci(samples, 99))
+    assert width > 0.1
+
+
+def test_time_budget_ends_timing_but_keeps_five_calls(monkeypatch):
+    fake_timer(monkeypatch, lambda n: np.random.default_rng(n).lognormal(6.0, 1.0, n))
+    samples = timed_samples(lambda: None, settings(max_seconds=0.001))
+    assert samples.size == sweep_module.MIN_SAMPLES
+
+
+def test_sweep_records_every_batch_size_and_mlperf_figures(monkeypatch):
+    fake_timer(monkeypatch, lambda n: np.linspace(1.0, 1.5, n))
+    record = sweep(lambda batch: lambda: None, settings(batch_sizes=[8, 32]))
+    assert [p["batch_size"] for p in record["sweep"]] == [1, 8, 32]
+    single = record["sweep"][0]
+    assert record["single_stream_latency_ms"] == single["latency_ms_p90"]
+    assert record["latency_ms_p99"] == single["latency_ms_p99"]
+    # equal latency per call at every batch size: the largest batch has the best throughput
+    assert record["offline_batch_size"] == 32
+    assert record["offline_throughput_sps"] == pytest.approx(
+        32e3 / np.median(np.linspace(1, 1.5, 20 + 1)), rel=0.05
+    )
+    low, high = record["offline_throughput_sps_ci"]
+    assert low <= record["offline_throughput_sps"] <= high
+    assert record["sweep_stopped"] is None and record["p99_ci_met"] is True
+
+
+def test_memory_budget_stops_the_sweep_before_a_batch_that_would_not_fit():
+    kept = []
+
+    def make_call(batch):
+        kept.append(np.ones(batch * 2**17))  # batch MB, touched: resident
+        return lambda: None
+
+    record = sweep(
+        make_call, settings(batch_sizes=[8, 32, 128], memory_budget_mb=100, max_seconds=0.01)
+    )
+    assert [p["batch_size"] for p in record["sweep"]] == [1, 8, 32]
+    assert record["sweep_stopped"].startswith("batch 128: projected memory growth")
+    assert "benchmark.memory_budget_mb" in record["sweep_stopped"]
+
+
+def test_out_of_memory_ends_the_sweep_and_other_errors_propagate():
+    def make_call(batch):
+        if batch > 8:
+            raise RuntimeError("CUDA out of memory. Tried to allocate 2 GiB")
+        return lambda: None
+
+    record = sweep(make_call, settings(batch_sizes=[8, 32], max_seconds=0.01))
+    assert [p["batch_size"] for p in record["sweep"]] == [1, 8]
+    assert (
+        record["sweep_stopped"]
+        == "batch 32: out of memory (CUDA out of memory. Tried to allocate 2 GiB)"
+    )
+
+    def broken(batch):
+        raise ValueError("shape mismatch")
+
+    with pytest.raises(ValueError, match="shape mismatch"):
+        sweep(broken, settings(max_seconds=0.01))
+
+
+def test_null_batch_sizes_sweep_batch_one_and_the_throughput_batch():
+    assert settings().batch_sizes == (1, 32)
+    assert settings(batch_sizes=[512, 8, 1]).batch_sizes == (1, 8, 512)
+
+
+def test_summary_without_batch_one_is_an_error():
+    with pytest.raises(RuntimeError, match="no measurement at batch 1"):
+        summarize_sweep([], settings(), "batch 1: out of memory")
