@@ -12,12 +12,14 @@ import pytest
 import torch
 from torch import nn
 
-from tradeoffs import io, precision, runtimes
-from tradeoffs.engines import torch_engine
+from tradeoffs import engines, io, precision, runtimes
+from tradeoffs.config import study_with_defaults
 from tradeoffs.measure.sweep import SweepSettings
 from tradeoffs.runspec import RunSpec
 from tradeoffs.runtimes import bench, torch_runtimes
 from tradeoffs.runtimes.base import Loaded
+
+torch_engine = engines.load("torch")
 
 pytestmark = pytest.mark.slow
 
@@ -48,7 +50,7 @@ def spec(tmp_path_factory, digits_data_dir) -> RunSpec:
         run_dir=tmp_path_factory.mktemp("run"),
         data_dir=digits_data_dir,
         threads=1,
-        study_config={"train": TRAIN, "benchmark": BENCH},
+        study_config=study_with_defaults({"train": TRAIN, "benchmark": BENCH}),
     )
     torch_engine.train(run)
     return run

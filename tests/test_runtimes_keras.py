@@ -7,10 +7,11 @@ import pytest
 from keras_helpers import make_spec
 from prepared_digits import write_prepared_digits
 
-from tradeoffs import runtimes
-from tradeoffs.engines import keras_engine
+from tradeoffs import engines, runtimes
 from tradeoffs.measure.sweep import SweepSettings
 from tradeoffs.runtimes import bench
+
+keras_engine = engines.load("keras")
 
 pytestmark = pytest.mark.slow
 
