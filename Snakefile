@@ -39,6 +39,7 @@ include: "rules/benchmark.smk"
 include: "rules/metrics.smk"
 include: "rules/aggregate.smk"
 include: "rules/report.smk"
+include: "rules/cluster.smk"
 
 
 rule all:

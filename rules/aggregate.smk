@@ -28,9 +28,10 @@ rule aggregate:
     conda:
         "../envs/analysis.yaml"
     params:
+        python=PYTHON["analysis"],
         out_dir=lambda w, output: os.path.dirname(output.runs),
     shell:
-        "python scripts/aggregate.py --metrics {input.metrics} "
+        "{params.python:q} scripts/aggregate.py --metrics {input.metrics} "
         "--out-dir {params.out_dir} > {log} 2>&1"
 
 
@@ -71,7 +72,8 @@ rule summary:
     conda:
         "../envs/analysis.yaml"
     params:
+        python=PYTHON["analysis"],
         out_dir=lambda w, output: os.path.dirname(output.runs),
     shell:
-        "python scripts/summary.py --runs {input.runs} "
+        "{params.python:q} scripts/summary.py --runs {input.runs} "
         "--out-dir {params.out_dir} > {log} 2>&1"

@@ -13,8 +13,9 @@ rule benchmark:
     resources:
         gpu=gpus,
     params:
+        python=python_for,
         run=run_args,
         study=study_json,
     shell:
-        "python scripts/benchmark.py {params.run} --threads {threads} "
+        "{params.python:q} scripts/benchmark.py {params.run} --threads {threads} "
         "--study-json {params.study:q} > {log} 2>&1"

@@ -13,10 +13,11 @@ rule download:
     conda:
         "../envs/analysis.yaml"
     params:
+        python=PYTHON["analysis"],
         offline="--offline" if config["offline"] else "--online",
         mirrors=lambda w: json.dumps(config["mirrors"].get(w.source, [])),
     shell:
-        "python scripts/download.py --source {wildcards.source} "
+        "{params.python:q} scripts/download.py --source {wildcards.source} "
         "--filename {wildcards.filename} --output {output} {params.offline} "
         "--mirrors {params.mirrors:q} 2>&1 | tee {log}"
 
@@ -38,10 +39,11 @@ rule prepare:
     conda:
         "../envs/analysis.yaml"
     params:
+        python=PYTHON["analysis"],
         spec=lambda w: json.dumps(dataset_spec(config, w.dataset)),
         downloads=f"{DATA}/downloads",
         output_dir=lambda w: f"{DATA}/prepared/{w.dataset}",
     shell:
-        "python scripts/prepare.py --dataset {wildcards.dataset} --spec {params.spec:q} "
+        "{params.python:q} scripts/prepare.py --dataset {wildcards.dataset} --spec {params.spec:q} "
         "--downloads {params.downloads} --output-dir {params.output_dir} "
         "> {log} 2>&1"

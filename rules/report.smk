@@ -27,10 +27,11 @@ for _name in plan.study_figures(config):
         conda:
             "../envs/analysis.yaml"
         params:
+            python=PYTHON["analysis"],
             figure=_name,
             spec=plan.figure_params(_name),
         shell:
-            "python scripts/figures.py --figure {params.figure} --runs {input.runs} "
+            "{params.python:q} scripts/figures.py --figure {params.figure} --runs {input.runs} "
             "--title '{wildcards.study}: ' --output {output} > {log} 2>&1"
 
 
@@ -54,8 +55,9 @@ for _name in SUMMARY_FIGURES:
         conda:
             "../envs/analysis.yaml"
         params:
+            python=PYTHON["analysis"],
             figure=_name,
             spec=plan.figure_params(_name),
         shell:
-            "python scripts/figures.py --figure {params.figure} --runs {input.runs} "
+            "{params.python:q} scripts/figures.py --figure {params.figure} --runs {input.runs} "
             "--title 'All studies: ' --output {output} > {log} 2>&1"
