@@ -74,6 +74,7 @@ def jobs(planned: str, pythons: dict[str, Path]) -> tuple[dict, set[str]]:
     return found, covered
 
 
+@pytest.mark.slow
 def test_every_rule_imports_only_its_env(env_pythons, tmp_path):
     """Every rule's script, with the engine its framework loads, imports in its own env."""
     planned = planned_commands(tmp_path / "local", env_pythons, {})
