@@ -56,7 +56,7 @@ if NO_GPU_BACKENDS:
             "--study-json {params.study:q} && {params.python:q} scripts/metrics.py "
             "{params.run} --study-json {params.study:q} --train {output.train:q} "
             "--bench {output.bench:q} --evals {params.records:q} --output {output.metrics:q}"
-            ") > {log} 2>&1"
+            ") > {log:q} 2>&1"
 
 
 # Partition and account of every job (config cluster.partition / cluster.account).
