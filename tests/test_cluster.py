@@ -1,12 +1,18 @@
 """The nodes' shape (sinfo or config), the jobs none can run, and each framework's interpreter."""
 
+import re
+import subprocess
 import sys
+from pathlib import Path
 
 import pytest
+import yaml
 
 from tradeoffs import cluster
 from tradeoffs.config import ConfigError
 from tradeoffs.interpreters import ENV_FILES, default_python, interpreters
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_gpus_are_counted_from_sinfo_gres():
@@ -59,3 +65,46 @@ def test_interpreters_default_and_configured(tmp_path):
 def test_a_missing_interpreter_is_a_config_error(tmp_path):
     with pytest.raises(ConfigError, match=r"python.numba: '/no/such/python'.*envs/numba.yaml"):
         interpreters({"numba": "/no/such/python"}, tmp_path, conda=False)
+
+
+def plan(tmp_path, gpus_per_node: int) -> str:
+    """Dry-run a torch-cpu + torch-cuda study on a cluster of the stated shape."""
+    config = {
+        "results_dir": str(tmp_path / f"results{gpus_per_node}"),
+        "data_dir": str(tmp_path / "data"),
+        "cluster": {
+            "scheduler": "slurm",
+            "cores_per_node": 4,
+            "mem_mb_per_node": 8000,
+            "gpus_per_node": gpus_per_node,
+        },
+        "studies": {
+            "backends": {
+                "datasets": ["digits"],
+                "models": ["mnist_cnn"],
+                "backends": ["torch-cpu", "torch-cuda"],
+            }
+        },
+    }
+    path = tmp_path / f"config{gpus_per_node}.yaml"
+    path.write_text(yaml.safe_dump(config))
+    result = subprocess.run(
+        [sys.executable, "-m", "snakemake", "-n", "--cores", "1", "--workflow-profile", "none"]
+        + ["--configfile", str(path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result.stdout
+
+
+def test_gpu_runs_on_a_gpu_less_cluster_are_skipped_without_a_job(tmp_path):
+    planned = plan(tmp_path, gpus_per_node=0)
+    jobs = re.findall(r"^(?:local)?rule (\w+):\n(?:.*\n)*?\s+wildcards: (.*)$", planned, re.M)
+    cuda = {rule for rule, wildcards in jobs if "backend=torch-cuda" in wildcards}
+    assert cuda == {"skip_run"}
+    with_gpus = plan(tmp_path, gpus_per_node=1)
+    assert "skip_run" not in with_gpus
+    assert re.search(r"backend=torch-cuda.*\n(?:.*\n)*?\s+resources: .*gpu=1", with_gpus)
