@@ -67,7 +67,7 @@ def test_a_missing_interpreter_is_a_config_error(tmp_path):
         interpreters({"numba": "/no/such/python"}, tmp_path, conda=False)
 
 
-def plan(tmp_path, gpus_per_node: int) -> str:
+def plan(tmp_path, gpus_per_node: int, **stated) -> str:
     """Dry-run a torch-cpu + torch-cuda study on a cluster of the stated shape."""
     config = {
         "results_dir": str(tmp_path / f"results{gpus_per_node}"),
@@ -77,6 +77,7 @@ def plan(tmp_path, gpus_per_node: int) -> str:
             "cores_per_node": 4,
             "mem_mb_per_node": 8000,
             "gpus_per_node": gpus_per_node,
+            **stated,
         },
         "studies": {
             "backends": {
@@ -105,6 +106,10 @@ def test_gpu_runs_on_a_gpu_less_cluster_are_skipped_without_a_job(tmp_path):
     jobs = re.findall(r"^(?:local)?rule (\w+):\n(?:.*\n)*?\s+wildcards: (.*)$", planned, re.M)
     cuda = {rule for rule, wildcards in jobs if "backend=torch-cuda" in wildcards}
     assert cuda == {"skip_run"}
-    with_gpus = plan(tmp_path, gpus_per_node=1)
+    with_gpus = plan(tmp_path, gpus_per_node=1, partition="gpu", account="lab")
     assert "skip_run" not in with_gpus
     assert re.search(r"backend=torch-cuda.*\n(?:.*\n)*?\s+resources: .*gpu=1", with_gpus)
+    # every job's resources but rule all's (a target list, never submitted)
+    resources = re.findall(r"^\s+resources: (.*)$", with_gpus, re.M)[:-1]
+    assert resources and all("slurm_partition=gpu" in r for r in resources)
+    assert all("slurm_account=lab" in r for r in resources)
