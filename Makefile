@@ -8,7 +8,9 @@ export PYTHONPATH := $(CURDIR)/src
 CORES ?= all
 CONFIG ?= config.yaml
 
-.PHONY: venv test lint run report bench dashboard clean
+RUNNER := .venv-runner
+
+.PHONY: venv runner test lint run report bench dashboard clean
 
 venv: $(STAMP)
 
@@ -18,6 +20,15 @@ $(STAMP): requirements.txt pyproject.toml
 	$(VENV)/bin/python -m pip install --quiet -r requirements.txt
 	$(VENV)/bin/python -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
+
+# The runner env (envs/runner.yaml): Snakemake and its executor plugins, for cluster runs.
+runner: $(RUNNER)/.installed
+
+$(RUNNER)/.installed: envs/runner.yaml
+	test -x $(RUNNER)/bin/python || $(PYTHON) -m venv $(RUNNER)
+	sed -n '/^  - pip:/,$$ s/^      - //p' envs/runner.yaml > $(RUNNER)/requirements.txt
+	$(RUNNER)/bin/python -m pip install --quiet -r $(RUNNER)/requirements.txt
+	touch $@
 
 lint: $(STAMP)
 	ruff check .
@@ -29,11 +40,11 @@ test: lint
 	pytest -ra
 
 run: $(STAMP)
-	snakemake --cores $(CORES) --configfile $(CONFIG)
-	snakemake --cores $(CORES) --configfile $(CONFIG) --report results/report.html
+	snakemake --workflow-profile profiles/local --cores $(CORES) --configfile $(CONFIG)
+	snakemake --workflow-profile profiles/local --cores $(CORES) --configfile $(CONFIG) --report results/report.html
 
 report: $(STAMP)
-	snakemake --cores $(CORES) --configfile $(CONFIG) --report results/report.html
+	snakemake --workflow-profile profiles/local --cores $(CORES) --configfile $(CONFIG) --report results/report.html
 
 bench: $(STAMP)
 	python benchmarks/harness_overhead.py

@@ -28,9 +28,10 @@ rule aggregate:
     conda:
         "../envs/analysis.yaml"
     params:
+        python=PYTHON["analysis"],
         out_dir=lambda w, output: os.path.dirname(output.runs),
     shell:
-        "python scripts/aggregate.py --metrics {input.metrics:q} "
+        "{params.python:q} scripts/aggregate.py --metrics {input.metrics:q} "
         "--out-dir {params.out_dir:q} > {log:q} 2>&1"
 
 
@@ -78,7 +79,8 @@ rule summary:
     conda:
         "../envs/analysis.yaml"
     params:
+        python=PYTHON["analysis"],
         out_dir=lambda w, output: os.path.dirname(output.runs),
     shell:
-        "python scripts/summary.py --runs {input.runs:q} "
+        "{params.python:q} scripts/summary.py --runs {input.runs:q} "
         "--out-dir {params.out_dir:q} > {log:q} 2>&1"

@@ -13,9 +13,10 @@ rule benchmark:
     resources:
         gpu=gpus,
     params:
+        python=python_for,
         run=run_args,
         study=study_json,
     shell:
-        "python scripts/benchmark.py {params.run} --threads {threads} "
+        "{params.python:q} scripts/benchmark.py {params.run} --threads {threads} "
         "--runtime {wildcards.runtime:q} --output {output.record:q} "
         "--study-json {params.study:q} > {log:q} 2>&1"

@@ -3,22 +3,38 @@
 import json
 import shlex
 
-from tradeoffs import registry
+from snakemake.settings.types import DeploymentMethod
+
+from tradeoffs import cluster, registry
 from tradeoffs.analysis.plan import analysis_targets
 from tradeoffs.config import all_runs, dataset_spec, study_runs
 from tradeoffs.data.integrity import source_digest
 from tradeoffs.data.sources import archive_names
+from tradeoffs.interpreters import ENV_FILES, interpreters
 from tradeoffs.runtimes import DEFAULT as DEFAULT_RUNTIME
 from tradeoffs.runtimes import runtimes_for
 
 DATA = config["data_dir"]
 RESULTS = config["results_dir"]
 RUN = f"{RESULTS}/{{study}}/runs/{{dataset}}/{{model}}/{{act}}/{{precision}}/{{backend}}/seed{{seed}}"
-ENVS = {
-    "torch": "../envs/torch.yaml",
-    "numba": "../envs/numba.yaml",
-    "keras": "../envs/tensorflow.yaml",
-}
+ENVS = {framework: f"../envs/{name}" for framework, name in ENV_FILES.items()}
+CONDA = DeploymentMethod.CONDA in workflow.deployment_settings.deployment_method
+try:
+    PYTHON = interpreters(config["python"], workflow.basedir, CONDA)
+    # On SLURM the nodes' shape decides what can run: GPU backends on a cluster without GPUs
+    # get their skip record on the submitting node, without a job (rule skip_run).
+    NODES = (
+        cluster.read_nodes(config["cluster"])
+        if config["cluster"]["scheduler"] == "slurm"
+        else None
+    )
+except ConfigError as error:
+    sys.exit(f"Config error:\n{error}")
+NO_GPU_BACKENDS = (
+    sorted(name for name, b in registry.BACKENDS.items() if b.device != "cpu")
+    if NODES is not None and not cluster.has_gpus(NODES)
+    else []
+)
 
 
 wildcard_constraints:
@@ -59,6 +75,11 @@ def framework(wildcards):
 
 def env_for(wildcards):
     return ENVS[framework(wildcards)]
+
+
+def python_for(wildcards):
+    """The interpreter of the run's framework (config `python:`)."""
+    return PYTHON[framework(wildcards)]
 
 
 def run_dir(wildcards):

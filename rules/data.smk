@@ -13,10 +13,11 @@ rule download:
     conda:
         "../envs/analysis.yaml"
     params:
+        python=PYTHON["analysis"],
         offline="--offline" if config["offline"] else "--online",
         mirrors=lambda w: json.dumps(config["mirrors"].get(w.source, [])),
     shell:
-        "python scripts/download.py --source {wildcards.source:q} "
+        "{params.python:q} scripts/download.py --source {wildcards.source:q} "
         "--filename {wildcards.filename:q} --output {output:q} {params.offline} "
         "--mirrors {params.mirrors:q} 2>&1 | tee {log:q}"
 
@@ -38,11 +39,12 @@ rule prepare:
     conda:
         "../envs/analysis.yaml"
     params:
+        python=PYTHON["analysis"],
         spec=lambda w: json.dumps(dataset_spec(config, w.dataset)),
         downloads=f"{DATA}/downloads",
         output_dir=lambda w: f"{DATA}/prepared/{w.dataset}",
         sources=dataset_sources,
     shell:
-        "python scripts/prepare.py --dataset {wildcards.dataset:q} --spec {params.spec:q} "
+        "{params.python:q} scripts/prepare.py --dataset {wildcards.dataset:q} --spec {params.spec:q} "
         "--downloads {params.downloads:q} --output-dir {params.output_dir:q} "
         "> {log:q} 2>&1"

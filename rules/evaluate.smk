@@ -15,9 +15,10 @@ rule evaluate:
     resources:
         gpu=gpus,
     params:
+        python=python_for,
         run=run_args,
         study=study_json,
     shell:
-        "python scripts/evaluate.py {params.run} --threads {threads} "
+        "{params.python:q} scripts/evaluate.py {params.run} --threads {threads} "
         "--study-json {params.study:q} --eval-dataset {wildcards.eval_dataset:q} "
         "> {log:q} 2>&1"

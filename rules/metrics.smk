@@ -8,9 +8,10 @@ rule metrics:
     conda:
         "../envs/analysis.yaml"
     params:
+        python=PYTHON["analysis"],
         run=run_args,
         study=study_json,
     shell:
-        "python scripts/metrics.py {params.run} --study-json {params.study:q} "
+        "{params.python:q} scripts/metrics.py {params.run} --study-json {params.study:q} "
         "--train {input.train:q} --bench {input.bench:q} --evals {input.evals:q} "
         "--output {output:q} > {log:q} 2>&1"

@@ -27,11 +27,12 @@ for _name in plan.study_figures(config):
         conda:
             "../envs/analysis.yaml"
         params:
+            python=PYTHON["analysis"],
             figure=_name,
             title=lambda w: f"{w.study}: ",
             spec=plan.figure_params(_name),
         shell:
-            "python scripts/figures.py --figure {params.figure:q} --runs {input.runs:q} "
+            "{params.python:q} scripts/figures.py --figure {params.figure:q} --runs {input.runs:q} "
             "--title {params.title:q} --output {output:q} > {log:q} 2>&1"
 
 
@@ -55,9 +56,10 @@ for _name in SUMMARY_FIGURES:
         conda:
             "../envs/analysis.yaml"
         params:
+            python=PYTHON["analysis"],
             figure=_name,
             title="All studies: ",
             spec=plan.figure_params(_name),
         shell:
-            "python scripts/figures.py --figure {params.figure:q} --runs {input.runs:q} "
+            "{params.python:q} scripts/figures.py --figure {params.figure:q} --runs {input.runs:q} "
             "--title {params.title:q} --output {output:q} > {log:q} 2>&1"

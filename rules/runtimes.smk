@@ -22,9 +22,10 @@ rule runtimes_table:
     conda:
         "../envs/analysis.yaml"
     params:
+        python=PYTHON["analysis"],
         out_dir=lambda w, output: os.path.dirname(output.runtimes),
     shell:
-        "python scripts/runtimes.py --bench {input.bench:q} --out-dir {params.out_dir:q} "
+        "{params.python:q} scripts/runtimes.py --bench {input.bench:q} --out-dir {params.out_dir:q} "
         "--figure {output.figure:q} --title {wildcards.study:q}': ' > {log} 2>&1"
 
 
@@ -54,7 +55,8 @@ rule runtimes_summary:
     conda:
         "../envs/analysis.yaml"
     params:
+        python=PYTHON["analysis"],
         out_dir=lambda w, output: os.path.dirname(output.runtimes),
     shell:
-        "python scripts/runtimes_summary.py --tables {input.tables:q} "
+        "{params.python:q} scripts/runtimes_summary.py --tables {input.tables:q} "
         "--out-dir {params.out_dir:q} --figure {output.figure:q} > {log} 2>&1"

@@ -15,10 +15,11 @@ rule train_torch:
     resources:
         gpu=gpus,
     params:
+        python=python_for,
         run=run_args,
         study=study_json,
     shell:
-        "python scripts/train.py {params.run} --threads {threads} "
+        "{params.python:q} scripts/train.py {params.run} --threads {threads} "
         "--study-json {params.study:q} >> {log:q} 2>&1"
 
 

@@ -1,13 +1,15 @@
 """envs/*.yaml (for --sdm conda) name the same packages and pins as requirements.txt."""
 
 import re
+import subprocess
 from pathlib import Path
 
 import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
-ENVS = sorted((ROOT / "envs").glob("*.yaml"))
+RUNNER = ROOT / "envs" / "runner.yaml"
+ENVS = sorted(p for p in (ROOT / "envs").glob("*.yaml") if p != RUNNER)
 
 
 def pins(lines) -> dict[str, str]:
@@ -65,3 +67,25 @@ def test_rules_name_existing_envs():
         named |= set(re.findall(r'"\.\./envs/([a-z]+\.yaml)"', rule_file.read_text()))
     assert named
     assert named <= {p.name for p in ENVS}
+
+
+def test_runner_env_pins_no_framework():
+    """The runner env holds Snakemake and its plugins, and leaves numpy/pandas unpinned so a
+    plugin that wants newer ones installs beside it."""
+    deps = yaml.safe_load(RUNNER.read_text())["dependencies"]
+    pip = next(d["pip"] for d in deps if isinstance(d, dict) and "pip" in d)
+    pinned = pins(line for line in pip if "==" in line)
+    assert {"snakemake", "snakemake-executor-plugin-slurm", "jsonschema", "pyyaml"} <= set(pinned)
+    assert not {"torch", "tensorflow", "numba", "numpy", "pandas"} & set(pinned)
+    assert pinned["snakemake"] == REQUIREMENTS["snakemake"]
+
+
+def test_makefile_reads_the_runner_pins():
+    """`make runner` installs exactly the runner env's pip list (its sed extraction)."""
+    deps = yaml.safe_load(RUNNER.read_text())["dependencies"]
+    pip = next(d["pip"] for d in deps if isinstance(d, dict) and "pip" in d)
+    sed = re.search(r"sed -n '(.*)' envs/runner.yaml", (ROOT / "Makefile").read_text()).group(1)
+    out = subprocess.run(
+        ["sed", "-n", sed.replace("$$", "$"), str(RUNNER)], capture_output=True, text=True
+    )
+    assert out.stdout.split() == pip

@@ -1,0 +1,113 @@
+"""On SLURM (config cluster.scheduler, set by profiles/slurm): what no node can run is settled
+before the first submission. GPU backends on a cluster without GPUs get their skip records on the
+submitting node, without a job; any other job that fits on no node stops the run with the
+numbers."""
+
+if NO_GPU_BACKENDS:
+    if not config["skip_unavailable"]:
+        sys.exit(
+            "Config error:\nthe cluster has no GPU node (sinfo), so the GPU backends "
+            f"{', '.join(NO_GPU_BACKENDS)} cannot run. Remove them from the studies or set "
+            "skip_unavailable: true to record them as skipped."
+        )
+
+    localrules:
+        skip_run,
+        skip_bench,
+
+    ruleorder: skip_run > train_torch
+    ruleorder: skip_run > train_numba
+    ruleorder: skip_run > train_keras
+    ruleorder: skip_run > evaluate
+    ruleorder: skip_run > benchmark
+    ruleorder: skip_run > metrics
+    ruleorder: skip_run > skip_bench
+    ruleorder: skip_bench > benchmark
+
+    rule skip_run:
+        input:
+            data=lambda w: [prepared(name) for name in eval_datasets(w)],
+        output:
+            train=f"{RUN}/train.json",
+            history=f"{RUN}/history.csv",
+            eval=f"{RUN}/eval/{{dataset}}.json",
+            confusion=f"{RUN}/eval/{{dataset}}_confusion.csv",
+            report=f"{RUN}/eval/{{dataset}}_report.csv",
+            bench=f"{RUN}/bench/{DEFAULT_RUNTIME}.json",
+            metrics=f"{RUN}/metrics.json",
+        log:
+            f"{RUN}/logs/skip_run.log",
+        wildcard_constraints:
+            backend="|".join(NO_GPU_BACKENDS),
+        conda:
+            "../envs/analysis.yaml"
+        params:
+            python=PYTHON["analysis"],
+            run=run_args,
+            study=study_json,
+            evals=eval_datasets,
+            records=lambda w: [
+                f"{run_dir(w)}/eval/{name}.json" for name in eval_datasets(w)
+            ],
+            reason="the cluster has no GPU node (sinfo lists no gres/gpu)",
+            runtime=DEFAULT_RUNTIME,
+        shell:
+            "({params.python:q} scripts/train.py {params.run} --threads 1 "
+            "--study-json {params.study:q} --unavailable {params.reason:q} && "
+            "for name in {params.evals:q}; do {params.python:q} scripts/evaluate.py "
+            '{params.run} --threads 1 --study-json {params.study:q} --eval-dataset "$name"; '
+            "done && {params.python:q} scripts/benchmark.py {params.run} --threads 1 "
+            "--study-json {params.study:q} --runtime {params.runtime:q} "
+            "--output {output.bench:q} && {params.python:q} scripts/metrics.py "
+            "{params.run} --study-json {params.study:q} --train {output.train:q} "
+            "--bench {output.bench:q} --evals {params.records:q} --output {output.metrics:q}"
+            ") > {log:q} 2>&1"
+
+    rule skip_bench:
+        input:
+            record=f"{RUN}/train.json",
+        output:
+            record=f"{RUN}/bench/{{runtime}}.json",
+        log:
+            f"{RUN}/logs/benchmark_{{runtime}}.log",
+        wildcard_constraints:
+            backend="|".join(NO_GPU_BACKENDS),
+        conda:
+            "../envs/analysis.yaml"
+        params:
+            python=PYTHON["analysis"],
+            run=run_args,
+            study=study_json,
+        shell:
+            "{params.python:q} scripts/benchmark.py {params.run} --threads 1 "
+            "--study-json {params.study:q} --runtime {wildcards.runtime:q} "
+            "--output {output.record:q} > {log:q} 2>&1"
+
+
+# Partition and account of every job (config cluster.partition / cluster.account).
+for _rule in workflow.rules:
+    for _key in ("partition", "account"):
+        if _key in config["cluster"]:
+            _rule.resources[f"slurm_{_key}"] = config["cluster"][_key]
+
+
+onstart:
+    if NODES is not None:
+        requests = [
+            (
+                job.rule.name,
+                job.threads,
+                job.resources.get("mem_mb", 0),
+                job.resources.get("gpu", 0),
+            )
+            for job in workflow.dag.needrun_jobs()
+            if not job.is_local
+        ]
+        problems = cluster.unsatisfiable(requests, NODES)
+        if problems:
+            sys.exit(
+                "No node of the cluster can run these jobs (nothing was submitted):\n  "
+                + "\n  ".join(problems)
+                + "\nLower `threads` in the config or the rule's resources (profiles/slurm), "
+                "or state the nodes' shape under `cluster:` if sinfo is wrong."
+            )

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Stop the daemons tests/slurm/start.sh started, by the pids it recorded, newest first.
+set -uo pipefail
+STATE=${SLURM_STATE:-/tmp/tradeoffs-slurm}
+for name in slurmd slurmctld slurmdbd mariadbd munged; do
+    file="$STATE/pids/$name.pid"
+    [ -s "$file" ] || continue
+    pid=$(cat "$file")
+    if kill "$pid" 2>/dev/null; then
+        for _ in $(seq 30); do kill -0 "$pid" 2>/dev/null || break; sleep 1; done
+    fi
+    rm -f "$file"
+done
