@@ -11,11 +11,11 @@ import pytest
 from PIL import Image
 from prepared_digits import write_prepared_digits
 
-from tradeoffs import io
+from tradeoffs import engines, io
 from tradeoffs.classmap import ClassMapError, class_indices
+from tradeoffs.config import study_with_defaults
 from tradeoffs.data.prepare import prepare
 from tradeoffs.data.prepared import load_prepared
-from tradeoffs.engines import torch_engine
 from tradeoffs.evaluation import Predictions, relabel
 from tradeoffs.runspec import RunSpec
 
@@ -86,12 +86,12 @@ def test_evaluate_job_applies_the_class_map_and_refuses_without_one(tmp_path, mo
     study = {"train": train, "benchmark": {"warmup": 1, "repeats": 3}}
     fields = dict(study="t", dataset="digits", model="mnist_cnn", act="relu", precision="fp32")
     fields.update(backend="torch-cpu", seed=0, run_dir=tmp_path / "run", data_dir=data_dir)
-    spec = RunSpec(**fields, study_config=study)
-    torch_engine.train(spec)
+    spec = RunSpec(**fields, study_config=study_with_defaults(study))
+    engines.load("torch").train(spec)
     with pytest.raises(SystemExit, match="evaluate on words failed: its classes"):
         evaluate(spec, "words", monkeypatch)
     mapped = {"class_map": {"words": {word: str(d) for d, word in enumerate(WORDS)}}}
-    spec = RunSpec(**fields, study_config={**study, **mapped})
+    spec = RunSpec(**fields, study_config=study_with_defaults({**study, **mapped}))
     on_words = evaluate(spec, "words", monkeypatch)
     on_digits = evaluate(spec, "digits", monkeypatch)
     assert on_words["classes"] == on_digits["classes"] == [str(d) for d in range(10)]
