@@ -6,7 +6,7 @@ from tradeoffs.analysis import plan
 rule aggregate:
     input:
         metrics=lambda w: study_metrics(w.study),
-        code=plan.code("aggregate.py", "load.py"),
+        code=plan.code("aggregate.py", "load.py", "findings.py"),
     output:
         runs=report(
             f"{RESULTS}/{{study}}/tables/runs.csv",
@@ -23,15 +23,25 @@ rule aggregate:
         ),
         summary_md=f"{RESULTS}/{{study}}/tables/summary.md",
         comparison=f"{RESULTS}/{{study}}/tables/comparison.md",
+        findings=f"{RESULTS}/{{study}}/findings.md",
+        findings_html=report(
+            f"{RESULTS}/{{study}}/findings.html",
+            caption="../report/tables/findings.rst",
+            category="{study}",
+            subcategory="Findings",
+        ),
     log:
         f"{RESULTS}/{{study}}/logs/aggregate.log",
+    benchmark:
+        f"{RESULTS}/{{study}}/benchmarks/aggregate.tsv"
     conda:
         "../envs/analysis.yaml"
     params:
         out_dir=lambda w, output: os.path.dirname(output.runs),
     shell:
         "python scripts/aggregate.py --metrics {input.metrics} "
-        "--out-dir {params.out_dir} > {log} 2>&1"
+        "--out-dir {params.out_dir:q} --study {wildcards.study:q} "
+        "--findings {output.findings:q} > {log} 2>&1"
 
 
 rule summary:
@@ -68,6 +78,8 @@ rule summary:
         frontier_size_md=f"{RESULTS}/summary/frontier_size.md",
     log:
         f"{RESULTS}/summary/logs/summary.log",
+    benchmark:
+        f"{RESULTS}/summary/benchmarks/summary.tsv"
     conda:
         "../envs/analysis.yaml"
     params:
@@ -75,3 +87,32 @@ rule summary:
     shell:
         "python scripts/summary.py --runs {input.runs} "
         "--out-dir {params.out_dir} > {log} 2>&1"
+
+
+rule timings:
+    input:
+        benchmarks=timing_files(),
+        code=plan.code("timings.py"),
+    output:
+        by_rule=report(
+            f"{RESULTS}/summary/timings_by_rule.csv",
+            caption="../report/tables/timings.rst",
+            category="summary",
+            subcategory="Where the time went",
+        ),
+        by_study=report(
+            f"{RESULTS}/summary/timings_by_study.csv",
+            caption="../report/tables/timings.rst",
+            category="summary",
+            subcategory="Where the time went",
+        ),
+        md=f"{RESULTS}/summary/timings.md",
+    log:
+        f"{RESULTS}/summary/logs/timings.log",
+    conda:
+        "../envs/analysis.yaml"
+    params:
+        out_dir=lambda w, output: os.path.dirname(output.md),
+    shell:
+        "python scripts/timings.py --benchmarks {input.benchmarks:q} --results-dir {RESULTS:q} "
+        "--out-dir {params.out_dir:q} > {log} 2>&1"

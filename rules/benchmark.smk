@@ -7,6 +7,8 @@ rule benchmark:
         record=f"{RUN}/bench.json",
     log:
         f"{RUN}/logs/benchmark.log",
+    benchmark:
+        f"{RUN}/benchmarks/benchmark.tsv"
     conda:
         env_for
     threads: config["threads"]

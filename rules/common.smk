@@ -3,8 +3,9 @@
 import json
 
 from tradeoffs import registry
+from tradeoffs.analysis.figures import SUMMARY_FIGURES, figures_for
 from tradeoffs.analysis.plan import analysis_targets
-from tradeoffs.config import all_runs, dataset_spec, study_runs
+from tradeoffs.config import all_runs, dataset_spec, run_study_config, study_runs
 from tradeoffs.data.sources import archive_names
 
 DATA = config["data_dir"]
@@ -72,7 +73,9 @@ def run_args(wildcards):
 
 
 def study_json(wildcards):
-    return json.dumps(config["studies"][wildcards.study], sort_keys=True)
+    """The study's config as this run's model sees it (its recipe merged into `train`)."""
+    spec = run_study_config(config["studies"][wildcards.study], wildcards.model)
+    return json.dumps(spec, sort_keys=True)
 
 
 def gpus(wildcards):
@@ -97,7 +100,22 @@ def study_metrics(study):
     return [f"{run.path(RESULTS)}/metrics.json" for run in study_runs(config, study)]
 
 
+def timing_files():
+    """Every job's `benchmark:` record: per run, per study (tables, figures), the summary."""
+    files = []
+    for run in all_runs(config):
+        evals = [run.dataset, *config["studies"][run.study]["eval_on"]]
+        steps = ["train", *(f"evaluate_{d}" for d in evals), "benchmark", "metrics"]
+        files += [f"{run.path(RESULTS)}/benchmarks/{step}.tsv" for step in steps]
+    for study in config["studies"]:
+        steps = ["aggregate", *(f"figure_{name}" for name in figures_for(study))]
+        files += [f"{RESULTS}/{study}/benchmarks/{step}.tsv" for step in steps]
+    steps = ["summary", *(f"figure_{name}" for name in SUMMARY_FIGURES)]
+    return files + [f"{RESULTS}/summary/benchmarks/{step}.tsv" for step in steps]
+
+
 def all_targets():
     """Every run's metrics, every study's tables and figures, the cross-study summary."""
     metrics = [f"{run.path(RESULTS)}/metrics.json" for run in all_runs(config)]
-    return metrics + analysis_targets(config, RESULTS)
+    timings = [f"{RESULTS}/summary/timings.md"]
+    return metrics + analysis_targets(config, RESULTS) + timings

@@ -162,6 +162,7 @@ def merge_metrics(
     metrics.update({k: v for k, v in bench.items() if k not in ("provenance",)})
     for key in ("acc", "top5", "loss", "ece", "mean_confidence"):
         metrics[f"test_{key}"] = own.get(key)
+    metrics["num_classes"] = len(own["classes"]) if own.get("classes") else None  # chance: 1/n
     if others:
         first = evals[others[0]]
         metrics["ood_dataset"] = others[0]

@@ -29,6 +29,7 @@ from tradeoffs.engines.torch_train import (
     run_epoch,
 )
 from tradeoffs.measure.memory import ResourceMonitor
+from tradeoffs.models.torch.batchnorm import recalibrate_batchnorm
 from tradeoffs.runspec import RunSpec
 from tradeoffs.seeding import epoch_order
 
@@ -227,6 +228,8 @@ def write_outputs(trainer: Trainer, progress: Progress, started: str) -> None:
     if s.best_checkpoint and progress.best_state is not None and progress.failure is None:
         trainer.model.load_state_dict(progress.best_state)
         best_epoch = progress.best_epoch
+    if progress.failure is None:
+        recalibrate_batchnorm(trainer.model, trainer.data.train.x, s.batch_size)
     impl = registry.model_impl(spec.model, spec.backend)
     meta = {
         "model": spec.model,
