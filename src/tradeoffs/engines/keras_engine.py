@@ -23,6 +23,7 @@ from tradeoffs.engines.keras_history import EpochRecorder
 from tradeoffs.evaluation import Predictions
 from tradeoffs.measure.inference import benchmark_inference
 from tradeoffs.models.keras import INPUT_SHAPE, build_model, load_model
+from tradeoffs.models.keras.batchnorm import recalibrate_batchnorm
 from tradeoffs.models.keras.profile import profile
 from tradeoffs.models.keras.transfer import APPLICATIONS, start_fine_tuning
 from tradeoffs.runspec import RunSpec
@@ -184,6 +185,8 @@ def train(spec: RunSpec) -> None:
         reason = f"training diverged: non-finite loss by epoch {trainer.epochs_run}"
         records.write_not_run(spec, "failed", reason, started)
         return
+    with runtime.device_scope(spec):
+        recalibrate_batchnorm(model, data[0])
     runtime.save_model(model, spec.model_path)
     records.write_history(spec.run_dir / "history.csv", trainer.recorder.rows)
     io.write_json(spec.run_dir / "train.json", _train_record(spec, trainer, train_s, started))

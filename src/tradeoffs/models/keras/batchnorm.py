@@ -13,6 +13,8 @@ from __future__ import annotations
 import numpy as np
 import tensorflow as tf
 
+MAX_IMAGES = 512  # one batch: enough for stable statistics, small enough for any network here
+
 
 def batchnorm_layers(model: tf.keras.Model) -> list[tf.keras.layers.BatchNormalization]:
     """Every batch-norm layer of `model`, nested models included."""
@@ -27,11 +29,12 @@ def batchnorm_layers(model: tf.keras.Model) -> list[tf.keras.layers.BatchNormali
 
 def recalibrate_batchnorm(model: tf.keras.Model, images: np.ndarray) -> bool:
     """Set every trainable batch-norm layer's moving statistics to their values over `images`
-    (one batch, the model's own input format); True when the model had any. Frozen layers (a
-    pretrained base keeps ImageNet's statistics) are left as they are."""
+    (at most `MAX_IMAGES`, as one batch, in the model's own input format); True when the model
+    had any. Frozen layers (a pretrained base keeps ImageNet's statistics) are left as is."""
     layers = [layer for layer in batchnorm_layers(model) if layer.trainable]
     if not layers:
         return False
+    images = images[:MAX_IMAGES]
     momenta = [layer.momentum for layer in layers]
     for layer in layers:
         layer.momentum = 0.0
