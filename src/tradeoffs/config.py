@@ -142,6 +142,11 @@ def _study_errors(config: Mapping) -> list[str]:
                         f"studies.{study}.{key}.{model}: {model!r} is not one of the study's "
                         f"models ({', '.join(spec['models'])}); add it to models or remove it"
                     )
+        if spec["model_options"] and spec["transfer"]["weights"] == "imagenet":
+            errors.append(
+                f"studies.{study}.model_options: pretrained (transfer.weights: imagenet) networks "
+                "keep their published architecture; remove model_options or use weights: none"
+            )
         softmax = spec["quantization"]["softmax"]
         if softmax not in registry.PRECISIONS:
             errors.append(

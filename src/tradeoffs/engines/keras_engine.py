@@ -167,7 +167,7 @@ def train(spec: RunSpec) -> None:
     lr = cfg.get("lr", 0.01)
     spec.run_dir.mkdir(parents=True, exist_ok=True)
     with runtime.device_scope(spec), tempfile.TemporaryDirectory(dir=spec.run_dir) as ckpt:
-        model = build_model(spec.model, data[-1], spec.transfer_cfg)
+        model = build_model(spec.model, data[-1], spec.transfer_cfg, spec.model_options)
         trainer = _Trainer(spec, model, data, Path(ckpt))
         start = time.perf_counter()
         try:
