@@ -113,6 +113,8 @@ rule timings:
         "../envs/analysis.yaml"
     params:
         out_dir=lambda w, output: os.path.dirname(output.md),
+        results=lambda w, output: os.path.dirname(os.path.dirname(output.md)),
     shell:
-        "python scripts/timings.py --benchmarks {input.benchmarks:q} --results-dir {RESULTS:q} "
+        "python scripts/timings.py --benchmarks {input.benchmarks:q} "
+        "--results-dir {params.results:q} "
         "--out-dir {params.out_dir:q} > {log} 2>&1"
