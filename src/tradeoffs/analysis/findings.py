@@ -226,7 +226,7 @@ def findings(study: str, runs: pd.DataFrame) -> list[str]:
     not know), then the runs that did not learn and the runs that did not finish."""
     sentences = STUDY_FINDINGS.get(study, ranking_findings)(runs)
     if not sentences:
-        sentences = ["No run learned, so there is nothing to compare."]
+        sentences = ["Nothing to compare: fewer than two runs finished and learned."]
     flagged = not_learned_sentence(runs)
     if flagged:
         sentences.append(flagged)
