@@ -138,8 +138,13 @@ def test_backends_agree_on_accuracy_and_differ_in_speed():
         for b, a, lat, tp in (("torch-cpu", 0.975, 0.08, 2000.0), ("numba-cpu", 0.972, 0.02, 900.0))
     ]
     text = findings.findings("backends", runs(rows))
-    assert text[0].startswith("Accuracy of the 2 backends that ran agree: 0.972 (numba-cpu)")
-    assert "Fastest single-image latency (p50): numba-cpu (0.02), 4.00x torch-cpu (0.08)." in text
+    assert text[0] == (
+        "Accuracy of the 2 backends that ran agree (within 0.02): torch-cpu 0.97, numba-cpu 0.97."
+    )
+    assert (
+        "Fastest single-image latency (p50): numba-cpu (0.02 ms), 4.00x torch-cpu (0.08 ms)."
+        in text
+    )
 
 
 def test_timings_sum_job_seconds_by_rule_and_study(tmp_path):

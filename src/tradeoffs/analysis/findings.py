@@ -20,6 +20,7 @@ from tradeoffs.analysis.load import CONFIG_KEYS, ok_runs
 DID_NOT_LEARN_FACTOR = 1.5  # test accuracy at most 1.5 x chance: the run did not learn
 REFERENCE_MODEL = "cnn"  # the binary study's full-precision baseline (seed 000)
 REFERENCE_PRECISION = "fp32"
+AGREEMENT = 0.02  # backends whose accuracies differ by at most this agree
 
 
 def chance_accuracy(runs: pd.DataFrame) -> pd.Series:
@@ -161,15 +162,15 @@ def backends_findings(runs: pd.DataFrame) -> list[str]:
         return []
     lo, hi = table.loc[table["test_acc"].idxmin()], table.loc[table["test_acc"].idxmax()]
     gap = hi["test_acc"] - lo["test_acc"]
-    agree = "agree" if gap <= 0.02 else "differ"
+    agree = f"agree (within {AGREEMENT})" if gap <= AGREEMENT else "differ"
+    each = ", ".join(f"{r['backend']} {_acc(r)}" for _, r in table.iterrows())
     sentences = [
-        f"Accuracy of the {len(table)} backends that ran {agree}: {lo['test_acc']:.3f} "
-        f"({lo['backend']}) to {hi['test_acc']:.3f} ({hi['backend']}){_spread_note(hi, lo)}."
+        f"Accuracy of the {len(table)} backends that ran {agree}: {each}{_spread_note(hi, lo)}."
     ]
-    for column, what, higher in (
-        ("train_throughput_sps", "training throughput", True),
-        ("latency_ms_p50", "single-image latency (p50)", False),
-        ("infer_throughput_sps", "inference throughput", True),
+    for column, what, higher, unit in (
+        ("train_throughput_sps", "training throughput", True, "samples/s"),
+        ("latency_ms_p50", "single-image latency (p50)", False, "ms"),
+        ("infer_throughput_sps", "inference throughput", True, "samples/s"),
     ):
         if column not in table or table[column].isna().all():
             continue
@@ -177,8 +178,8 @@ def backends_findings(runs: pd.DataFrame) -> list[str]:
         best, worst = ranked.iloc[0], ranked.iloc[-1]
         factor = best[column] / worst[column] if higher else worst[column] / best[column]
         sentences.append(
-            f"Fastest {what}: {best['backend']} ({best[column]:.3g}), {factor:.2f}x "
-            f"{worst['backend']} ({worst[column]:.3g})."
+            f"Fastest {what}: {best['backend']} ({best[column]:.3g} {unit}), {factor:.2f}x "
+            f"{worst['backend']} ({worst[column]:.3g} {unit})."
         )
     return sentences
 
