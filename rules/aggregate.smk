@@ -6,7 +6,7 @@ from tradeoffs.analysis import plan
 rule aggregate:
     input:
         metrics=lambda w: study_metrics(w.study),
-        code=plan.code("aggregate.py", "load.py"),
+        code=plan.code("aggregate.py", "load.py", "findings.py"),
     output:
         runs=report(
             f"{RESULTS}/{{study}}/tables/runs.csv",
@@ -23,8 +23,17 @@ rule aggregate:
         ),
         summary_md=f"{RESULTS}/{{study}}/tables/summary.md",
         comparison=f"{RESULTS}/{{study}}/tables/comparison.md",
+        findings=f"{RESULTS}/{{study}}/findings.md",
+        findings_html=report(
+            f"{RESULTS}/{{study}}/findings.html",
+            caption="../report/tables/findings.rst",
+            category="{study}",
+            subcategory="Findings",
+        ),
     log:
         f"{RESULTS}/{{study}}/logs/aggregate.log",
+    benchmark:
+        f"{RESULTS}/{{study}}/benchmarks/aggregate.tsv"
     conda:
         "../envs/analysis.yaml"
     params:
@@ -32,7 +41,8 @@ rule aggregate:
         out_dir=lambda w, output: os.path.dirname(output.runs),
     shell:
         "{params.python:q} scripts/aggregate.py --metrics {input.metrics:q} "
-        "--out-dir {params.out_dir:q} > {log:q} 2>&1"
+        "--out-dir {params.out_dir:q} --study {wildcards.study:q} "
+        "--findings {output.findings:q} > {log:q} 2>&1"
 
 
 rule summary:
@@ -76,6 +86,8 @@ rule summary:
         picks_md=f"{RESULTS}/summary/picks.md",
     log:
         f"{RESULTS}/summary/logs/summary.log",
+    benchmark:
+        f"{RESULTS}/summary/benchmarks/summary.tsv"
     conda:
         "../envs/analysis.yaml"
     params:
@@ -83,4 +95,36 @@ rule summary:
         out_dir=lambda w, output: os.path.dirname(output.runs),
     shell:
         "{params.python:q} scripts/summary.py --runs {input.runs:q} "
+        "--out-dir {params.out_dir:q} > {log:q} 2>&1"
+
+
+rule timings:
+    input:
+        benchmarks=timing_files(),
+        code=plan.code("timings.py"),
+    output:
+        by_rule=report(
+            f"{RESULTS}/summary/timings_by_rule.csv",
+            caption="../report/tables/timings.rst",
+            category="summary",
+            subcategory="Where the time went",
+        ),
+        by_study=report(
+            f"{RESULTS}/summary/timings_by_study.csv",
+            caption="../report/tables/timings.rst",
+            category="summary",
+            subcategory="Where the time went",
+        ),
+        md=f"{RESULTS}/summary/timings.md",
+    log:
+        f"{RESULTS}/summary/logs/timings.log",
+    conda:
+        "../envs/analysis.yaml"
+    params:
+        python=PYTHON["analysis"],
+        out_dir=lambda w, output: os.path.dirname(output.md),
+        results=lambda w, output: os.path.dirname(os.path.dirname(output.md)),
+    shell:
+        "{params.python:q} scripts/timings.py --benchmarks {input.benchmarks:q} "
+        "--results-dir {params.results:q} "
         "--out-dir {params.out_dir:q} > {log:q} 2>&1"

@@ -7,6 +7,8 @@ rule benchmark:
         record=f"{RUN}/bench/{{runtime}}.json",
     log:
         f"{RUN}/logs/benchmark_{{runtime}}.log",
+    benchmark:
+        f"{RUN}/benchmarks/benchmark_{{runtime}}.tsv"
     conda:
         env_for
     threads: config["threads"]

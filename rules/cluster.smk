@@ -37,6 +37,8 @@ if NO_GPU_BACKENDS:
             metrics=f"{RUN}/metrics.json",
         log:
             f"{RUN}/logs/skip_run.log",
+        benchmark:
+            f"{RUN}/benchmarks/skip_run.tsv"
         wildcard_constraints:
             backend="|".join(NO_GPU_BACKENDS),
         conda:
@@ -70,6 +72,8 @@ if NO_GPU_BACKENDS:
             record=f"{RUN}/bench/{{runtime}}.json",
         log:
             f"{RUN}/logs/benchmark_{{runtime}}.log",
+        benchmark:
+            f"{RUN}/benchmarks/skip_bench_{{runtime}}.tsv"
         wildcard_constraints:
             backend="|".join(NO_GPU_BACKENDS),
         conda:

@@ -6,8 +6,9 @@ import shlex
 from snakemake.settings.types import DeploymentMethod
 
 from tradeoffs import cluster, registry
+from tradeoffs.analysis.figures import SUMMARY_FIGURES, figures_for
 from tradeoffs.analysis.plan import analysis_targets
-from tradeoffs.config import all_runs, dataset_spec, study_runs
+from tradeoffs.config import all_runs, dataset_spec, run_study_config, study_runs
 from tradeoffs.data.integrity import source_digest
 from tradeoffs.data.sources import archive_names
 from tradeoffs.interpreters import ENV_FILES, interpreters
@@ -108,7 +109,9 @@ def run_args(wildcards):
 
 
 def study_json(wildcards):
-    return json.dumps(config["studies"][wildcards.study], sort_keys=True)
+    """The study's config as this run's model sees it (its recipe merged into `train`)."""
+    spec = run_study_config(config["studies"][wildcards.study], wildcards.model)
+    return json.dumps(spec, sort_keys=True)
 
 
 def gpus(wildcards):
@@ -136,18 +139,44 @@ def study_metrics(study):
 
 def study_bench(study):
     """Every run's bench/{runtime}.json: the study's runtimes its framework offers."""
-    requested = config["studies"][study]["runtimes"]
     return [
         f"{run.path(RESULTS)}/bench/{runtime}.json"
         for run in study_runs(config, study)
-        for runtime in runtimes_for(registry.BACKENDS[run.backend].framework, requested)
+        for runtime in run_runtimes(config["studies"][study], run.backend)
     ]
+
+
+def run_runtimes(study_spec, backend):
+    """The runtimes a run of `backend` is benchmarked under (eager first)."""
+    return runtimes_for(registry.BACKENDS[backend].framework, study_spec["runtimes"])
+
+
+def timing_files():
+    """Every job's `benchmark:` record: per run, per study (tables, figures), the summary.
+    A GPU run on a cluster without GPUs is one local skip job (rules/cluster.smk)."""
+    files = []
+    for run in all_runs(config):
+        study = config["studies"][run.study]
+        if run.backend in NO_GPU_BACKENDS:
+            steps = ["skip_run"]
+            steps += [f"skip_bench_{r}" for r in run_runtimes(study, run.backend)[1:]]
+        else:
+            evals = dict.fromkeys([run.dataset, *study["eval_on"]])
+            steps = ["train", *(f"evaluate_{d}" for d in evals), "metrics"]
+            steps += [f"benchmark_{r}" for r in run_runtimes(study, run.backend)]
+        files += [f"{run.path(RESULTS)}/benchmarks/{step}.tsv" for step in steps]
+    for study in config["studies"]:
+        steps = ["aggregate", *(f"figure_{name}" for name in figures_for(study))]
+        files += [f"{RESULTS}/{study}/benchmarks/{step}.tsv" for step in steps]
+    steps = ["summary", *(f"figure_{name}" for name in SUMMARY_FIGURES)]
+    return files + [f"{RESULTS}/summary/benchmarks/{step}.tsv" for step in steps]
 
 
 def all_targets():
     """Every run's metrics, every study's tables and figures, the cross-study summary."""
     metrics = [f"{run.path(RESULTS)}/metrics.json" for run in all_runs(config)]
-    return metrics + analysis_targets(config, RESULTS) + runtime_targets()
+    timings = [f"{RESULTS}/summary/timings.md"]
+    return metrics + analysis_targets(config, RESULTS) + runtime_targets() + timings
 
 
 def runtime_targets():

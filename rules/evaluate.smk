@@ -9,6 +9,8 @@ rule evaluate:
         report=f"{RUN}/eval/{{eval_dataset}}_report.csv",
     log:
         f"{RUN}/logs/evaluate_{{eval_dataset}}.log",
+    benchmark:
+        f"{RUN}/benchmarks/evaluate_{{eval_dataset}}.tsv"
     conda:
         env_for
     threads: config["threads"]

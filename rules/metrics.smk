@@ -5,6 +5,8 @@ rule metrics:
         f"{RUN}/metrics.json",
     log:
         f"{RUN}/logs/metrics.log",
+    benchmark:
+        f"{RUN}/benchmarks/metrics.tsv"
     conda:
         "../envs/analysis.yaml"
     params:

@@ -24,6 +24,8 @@ for _name in plan.study_figures(config):
             ),
         log:
             f"{RESULTS}/{{study}}/logs/figure_{_name}.log",
+        benchmark:
+            f"{RESULTS}/{{study}}/benchmarks/figure_{_name}.tsv"
         conda:
             "../envs/analysis.yaml"
         params:
@@ -53,6 +55,8 @@ for _name in SUMMARY_FIGURES:
             ),
         log:
             f"{RESULTS}/summary/logs/figure_{_name}.log",
+        benchmark:
+            f"{RESULTS}/summary/benchmarks/figure_{_name}.tsv"
         conda:
             "../envs/analysis.yaml"
         params:

@@ -7,6 +7,8 @@ rule train_torch:
         record=f"{RUN}/train.json",
     log:
         f"{RUN}/logs/train.log",
+    benchmark:
+        f"{RUN}/benchmarks/train.tsv"
     wildcard_constraints:
         backend=r"torch-[a-z]+",
     conda:

@@ -76,7 +76,8 @@ def _fill_defaults(instance: Any, schema: Mapping, root: Mapping) -> Any:
     """Apply the schema's `default`s to objects, recursively (the config stays as given)."""
     if "$ref" in schema:
         schema = root["$defs"][schema["$ref"].rsplit("/", 1)[-1]]
-    if not isinstance(instance, dict):
+    # Overrides (train_by_model) stay sparse: a filled-in default would mask the study's value.
+    if not isinstance(instance, dict) or schema.get("x-fill-defaults") is False:
         return instance
     for key, sub in schema.get("properties", {}).items():
         if key not in instance and "default" in sub:
@@ -319,20 +320,35 @@ def _study_errors(config: Mapping) -> list[str]:
                     f"studies.{study}.models[{i}]: {model!r} is not a model; choose from: "
                     f"{', '.join(sorted(registry.MODELS))}"
                 )
+        for key in ("train_by_model", "model_options"):
+            for model in spec[key]:
+                if model not in spec["models"]:
+                    errors.append(
+                        f"studies.{study}.{key}.{model}: {model!r} is not one of the study's "
+                        f"models ({', '.join(spec['models'])}); add it to models or remove it"
+                    )
+        if spec["model_options"] and spec["transfer"]["weights"] == "imagenet":
+            errors.append(
+                f"studies.{study}.model_options: pretrained (transfer.weights: imagenet) networks "
+                "keep their published architecture; remove model_options or use weights: none"
+            )
         softmax = spec["quantization"]["softmax"]
         if softmax not in registry.PRECISIONS:
             errors.append(
                 f"studies.{study}.quantization.softmax: {softmax!r} is not a precision; "
                 f"choose from: {', '.join(registry.PRECISIONS)}"
             )
-        for key, value in spec["train"].items():
-            for backend in spec["backends"]:
-                why = registry.unsupported_train_option(key, value, backend)
-                if why:
-                    errors.append(
-                        f"studies.{study}.train.{key}: {why}; change the value or drop the "
-                        "backend from the study"
-                    )
+        recipes = {"train": spec["train"]}
+        recipes.update({f"train_by_model.{m}": r for m, r in spec["train_by_model"].items()})
+        for where, recipe in recipes.items():
+            for key, value in recipe.items():
+                for backend in spec["backends"]:
+                    why = registry.unsupported_train_option(key, value, backend)
+                    if why:
+                        errors.append(
+                            f"studies.{study}.{where}.{key}: {why}; change the value or drop the "
+                            "backend from the study"
+                        )
         errors += _runtime_errors(study, spec)
         if errors:
             continue
@@ -404,6 +420,19 @@ def study_runs(config: Mapping, study: str) -> list[Run]:
         spec["seeds"],
     )
     return [Run(study, *cell) for cell in grid]
+
+
+def run_study_config(study_spec: Mapping, model: str) -> dict:
+    """A study's config as one model's runs see it: `train` with the model's recipe from
+    `train_by_model` merged over it, and only that model's entries of the per-model keys (so
+    editing one model's recipe reruns that model's jobs alone)."""
+    spec = copy.deepcopy(dict(study_spec))
+    recipe = spec.get("train_by_model", {}).get(model)
+    spec["train"] = {**spec.get("train", {}), **(recipe or {})}
+    for key in ("train_by_model", "model_options"):
+        if key in spec:
+            spec[key] = {m: v for m, v in spec[key].items() if m == model}
+    return spec
 
 
 def all_runs(config: Mapping) -> list[Run]:

@@ -6,7 +6,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from sklearn.metrics import classification_report, confusion_matrix, top_k_accuracy_score
 
 from tradeoffs.classmap import is_identity, remap_labels
 
@@ -49,6 +48,10 @@ def classification_metrics(
     pred: Predictions, class_names: list[str]
 ) -> tuple[dict, pd.DataFrame, pd.DataFrame]:
     """Summary metrics, the confusion matrix and the per-class report of one evaluation."""
+    # Imported here: scikit-learn costs seconds, and train and benchmark jobs import this
+    # module only for `Predictions`.
+    from sklearn.metrics import classification_report, confusion_matrix, top_k_accuracy_score
+
     labels = np.arange(len(class_names))
     predicted = pred.probs.argmax(axis=1)
     k = min(5, len(class_names) - 1)

@@ -177,6 +177,7 @@ def merge_metrics(
     own = evals.get(spec.dataset, {})
     others = [name for name in evals if name != spec.dataset]
     evaluation: dict[str, Any] = {f"test_{key}": own.get(key) for key in EVAL_KEYS}
+    evaluation["num_classes"] = len(own["classes"]) if own.get("classes") else None  # chance 1/n
     if others:
         first = evals[others[0]]
         evaluation.update(ood_dataset=others[0], ood_acc=first.get("acc"))

@@ -52,7 +52,14 @@ class RunSpec:
 
     @property
     def train_cfg(self) -> dict[str, Any]:
-        return self.study_config["train"]
+        """The study's `train:` with this model's `train_by_model` recipe merged over it."""
+        recipe = self.study_config.get("train_by_model", {}).get(self.model, {})
+        return {**self.study_config["train"], **recipe}
+
+    @property
+    def model_options(self) -> dict[str, Any]:
+        """This model's `model_options` (empty: built as its source study defines it)."""
+        return self.study_config.get("model_options", {}).get(self.model, {})
 
     @property
     def bench_cfg(self) -> dict[str, Any]:

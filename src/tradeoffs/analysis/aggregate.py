@@ -15,6 +15,7 @@ KEY_METRICS = (
     "ood_acc",
     "latency_ms_p50",
     "infer_throughput_sps",
+    "est_footprint_mb",
     "size_mem_mb",
     "train_time_s",
     "energy_proxy",
@@ -35,6 +36,8 @@ def summary_table(runs: pd.DataFrame) -> pd.DataFrame:
         n_failed=lambda s: int((s == "failed").sum()),
         n_skipped=lambda s: int((s == "skipped").sum()),
     )
+    if "did_not_learn" in runs:
+        counts = counts.join(groups["did_not_learn"].agg(n_did_not_learn="sum").astype(int))
     reasons = groups["reason"].agg(lambda s: "; ".join(dict.fromkeys(s.dropna().astype(str))))
     stats = ok_runs(runs).groupby(keys, sort=True, dropna=False)[metrics].agg(["mean", "std"])
     stats.columns = [f"{metric}_{stat}" for metric, stat in stats.columns]
@@ -52,7 +55,8 @@ def _mean_std(summary: pd.DataFrame, metric: str, digits: int) -> pd.Series:
 def compact_summary(summary: pd.DataFrame, metrics: Sequence[str] = KEY_METRICS) -> pd.DataFrame:
     """The summary for reading: identity, counts and `mean ± std` of the key metrics present."""
     keys = [k for k in GROUP_KEYS if k in summary]
-    table = summary[[*keys, "n_ok", "n_runs"]].copy()
+    counts = [c for c in ("n_ok", "n_did_not_learn", "n_runs") if c in summary]
+    table = summary[[*keys, *counts]].copy()
     for metric in metrics:
         if f"{metric}_mean" in summary and summary[f"{metric}_mean"].notna().any():
             table[metric] = _mean_std(summary, metric, 4)
@@ -61,9 +65,13 @@ def compact_summary(summary: pd.DataFrame, metrics: Sequence[str] = KEY_METRICS)
 
 
 def compact_runs(runs: pd.DataFrame, metrics: Sequence[str] = KEY_METRICS) -> pd.DataFrame:
-    """Every run with its status, reason and key metrics."""
+    """Every run with its status (`did not learn` for an ok run at most 1.5x chance, see
+    `analysis.findings`), reason and key metrics."""
     present = [m for m in metrics if m in runs and runs[m].notna().any()]
-    return runs[[*[k for k in IDENTITY if k in runs], "status", "reason", *present]]
+    table = runs[[*[k for k in IDENTITY if k in runs], "status", "reason", *present]].copy()
+    if "did_not_learn" in runs:
+        table["status"] = table["status"].where(~runs["did_not_learn"], "did not learn")
+    return table
 
 
 COMPARISON_COLUMNS = {

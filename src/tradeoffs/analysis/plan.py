@@ -69,6 +69,7 @@ def analysis_targets(config: Mapping, results: str) -> list[str]:
     """Every study's tables and figures, and the cross-study tables and figures."""
     studies = config["studies"]
     tables = [f"{results}/{s}/tables/{t}" for s in studies for t in STUDY_TABLES]
+    tables += [f"{results}/{s}/findings.{ext}" for s in studies for ext in ("md", "html")]
     figures = [f"{results}/{s}/figures/{f}.png" for s in studies for f in figures_for(s)]
     summary = [f"{results}/summary/{t}" for t in SUMMARY_TABLES]
     summary += [f"{results}/summary/figures/{f}.png" for f in SUMMARY_FIGURES]

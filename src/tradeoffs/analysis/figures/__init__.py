@@ -86,6 +86,7 @@ FIGURES = {
         options={
             "metrics": (
                 "test_acc",
+                "est_footprint_mb",
                 "size_mem_mb",
                 "latency_ms_p50",
                 "binary_mac_ratio",
@@ -101,13 +102,21 @@ FIGURES = {
         "bars",
         "metric_bars",
         "Latency and size",
-        options={"metrics": ("latency_ms_p50", "size_mem_mb", "size_disk_mb")},
+        options={"metrics": ("latency_ms_p50", "est_footprint_mb", "size_mem_mb", "size_disk_mb")},
     ),
     "overview": FigureSpec(
         "bars",
         "metric_bars",
         "Accuracy and cost per configuration",
-        options={"metrics": ("test_acc", "latency_ms_p50", "size_mem_mb", "energy_proxy")},
+        options={
+            "metrics": (
+                "test_acc",
+                "latency_ms_p50",
+                "est_footprint_mb",
+                "size_mem_mb",
+                "energy_proxy",
+            )
+        },
     ),
     "frontier_latency": FigureSpec(
         "frontier", "frontier", "Accuracy against latency", options={"cost": "latency"}

@@ -18,6 +18,28 @@ def _value_text(value: float) -> str:
     return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.3g}"
 
 
+def _flag_not_learned(
+    ax: Axes, done: pd.DataFrame, keys: list[str], at: list, xs: np.ndarray, means: np.ndarray
+) -> None:
+    """Hatch and label the accuracy bars whose runs all did not learn (`analysis.findings`)."""
+    if "did_not_learn" not in done:
+        return
+    flags = done.groupby(keys)["did_not_learn"].all().reindex(at).fillna(False)
+    for x, mean, flagged in zip(xs, means, flags.to_numpy(bool), strict=True):
+        if flagged:
+            ax.bar(x, mean, 0.8 / max(1, len(xs)), fill=False, hatch="///", edgecolor="red")
+            ax.text(
+                x,
+                0.5,
+                "did not learn",
+                rotation=90,
+                ha="center",
+                va="center",
+                fontsize=7,
+                color="red",
+            )
+
+
 def _panel(ax: Axes, runs: pd.DataFrame, metric: str, x: str, hue: str | None) -> None:
     """One metric's bars; an x value without an ok run says why (skipped, failed)."""
     xs = ordered(runs[x], x)
@@ -38,6 +60,8 @@ def _panel(ax: Axes, runs: pd.DataFrame, metric: str, x: str, hue: str | None) -
         if not hue:
             texts = ["" if np.isnan(m) else _value_text(m) for m in means]
             ax.bar_label(bars, labels=texts, fontsize=7, padding=2)
+        if metric == "test_acc":
+            _flag_not_learned(ax, done, keys, at, positions + offset, means)
     for position, xv in zip(positions, xs, strict=True):
         if not stats.index.isin([xv], level=0 if hue else None).any():
             statuses = sorted(set(runs.loc[runs[x] == xv, "status"]))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pandas as pd
+from adjustText import adjust_text
 from matplotlib.figure import Figure
 
 from tradeoffs.analysis import style
@@ -44,16 +45,20 @@ def frontier(runs: pd.DataFrame, cost: str) -> Figure:
             linewidths=1.2,
             label="frontier",
         )
-        for i, (_, row) in enumerate(best.iterrows()):
-            ax.annotate(
-                point_name(row),
-                (row[column], row["test_acc"]),
-                xytext=(6, -12 if i % 2 else 6),
-                textcoords="offset points",
-                fontsize=7,
-            )
         if (subset[column] > 0).all():
             style.log_x(ax)
+        texts = [
+            ax.text(row[column], row["test_acc"], point_name(row), fontsize=7)
+            for _, row in best.iterrows()
+        ]
+        # Moved apart from each other and from every point, joined to their point by a line.
+        adjust_text(
+            texts,
+            x=subset[column].to_numpy(float),
+            y=subset["test_acc"].to_numpy(float),
+            ax=ax,
+            arrowprops={"arrowstyle": "-", "color": "grey", "lw": 0.5},
+        )
         ax.set_xlabel(style.label(column))
         ax.set_ylabel(style.label("test_acc"))
         ax.set_title(dataset)

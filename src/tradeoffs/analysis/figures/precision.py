@@ -22,6 +22,9 @@ def heatmap(runs: pd.DataFrame) -> Figure:
     keys = ["dataset", "act", "model", "precision"]
     means = done.groupby(keys)["test_acc"].mean()
     status = data.groupby(keys)["status"].agg(lambda s: "/".join(sorted(set(s))))
+    not_learned = (
+        done.groupby(keys)["did_not_learn"].all() if "did_not_learn" in done else pd.Series()
+    )
     fig, axes = style.panels(
         len(cells),
         ncols=min(len(cells), 4),
@@ -35,6 +38,8 @@ def heatmap(runs: pd.DataFrame) -> Figure:
         for (r, c), value in np.ndenumerate(grid):
             missing = status.get((dataset, act, models[r], formats[c]), "not run")
             text = missing if np.isnan(value) else f"{value:.2f}"
+            if not_learned.get((dataset, act, models[r], formats[c]), False):
+                text += "\ndid not learn"
             color = "black" if np.isnan(value) or value > 0.6 else "white"
             ax.text(c, r, text, ha="center", va="center", fontsize=7, color=color)
         ax.set_xticks(np.arange(len(formats)), formats)

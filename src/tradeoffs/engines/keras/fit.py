@@ -28,6 +28,7 @@ from tradeoffs.engines.keras import runtime
 from tradeoffs.engines.keras.augment import epoch_rng, random_crop_flip
 from tradeoffs.measure.timing import no_sync
 from tradeoffs.models.keras import INPUT_SHAPE, build_model
+from tradeoffs.models.keras.batchnorm import recalibrate_batchnorm
 from tradeoffs.models.keras.transfer import APPLICATIONS, start_fine_tuning
 from tradeoffs.runspec import RunSpec
 from tradeoffs.seeding import epoch_order, usable_samples
@@ -89,7 +90,7 @@ def train(spec: RunSpec, on_epoch_end: EpochHook | None = None) -> None:
     )
 
     with runtime.device_scope(spec):
-        model = build_model(spec.model, data.num_classes, spec.transfer_cfg)
+        model = build_model(spec.model, data.num_classes, spec.transfer_cfg, spec.model_options)
         print(f"{spec.model} ({model.count_params():,} params) on {len(train_y)} samples")
         restored = False
         try:
@@ -203,6 +204,9 @@ def train(spec: RunSpec, on_epoch_end: EpochHook | None = None) -> None:
     if cfg["best_checkpoint"] and best_weights is not None and failure is None:
         model.set_weights(best_weights)
         saved_epoch = best_epoch
+    if failure is None:  # few steps leave batch norm's moving statistics stale
+        with runtime.device_scope(spec):
+            recalibrate_batchnorm(model, train_x.astype(np.float32))
     runtime.save_model(model, spec.model_path)
     record.write_outputs(
         spec,

@@ -32,6 +32,7 @@ from tradeoffs.engines.torch.steps import (
     make_scheduler,
     train_step,
 )
+from tradeoffs.models.torch.batchnorm import recalibrate_batchnorm
 from tradeoffs.runspec import RunSpec
 from tradeoffs.seeding import epoch_order
 
@@ -173,6 +174,8 @@ def train(spec: RunSpec, on_epoch_end: EpochHook | None = None) -> None:
     if s.best_checkpoint and best_state is not None and failure is None:
         model.load_state_dict(best_state)
         saved_epoch = best_epoch
+    if failure is None:  # few steps leave batch norm's running statistics stale
+        recalibrate_batchnorm(model, data.train.x, s.batch_size)
     meta = {
         "model": spec.model,
         "act": spec.act,

@@ -22,10 +22,16 @@ INPUT_SHAPE = (32, 32, 3)
 BUILDERS = {"cnn": binary.cnn, "bnn": binary.bnn, "hybrid": binary.hybrid, "base": transfer.base}
 
 
-def build_model(name: str, num_classes: int, transfer_cfg: dict[str, Any]) -> tf.keras.Model:
-    """The Keras implementation of registry model `name`, uncompiled."""
+def build_model(
+    name: str,
+    num_classes: int,
+    transfer_cfg: dict[str, Any],
+    options: dict[str, Any] | None = None,
+) -> tf.keras.Model:
+    """The Keras implementation of registry model `name`, uncompiled; `options` are its
+    `model_options` (applications only)."""
     if name in transfer.APPLICATIONS:
-        return transfer.application_model(name, INPUT_SHAPE, num_classes, transfer_cfg)
+        return transfer.application_model(name, INPUT_SHAPE, num_classes, transfer_cfg, options)
     return BUILDERS[name](INPUT_SHAPE, num_classes)
 
 

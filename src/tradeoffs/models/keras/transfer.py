@@ -90,15 +90,22 @@ def weights_path(name: str, transfer_cfg: dict[str, Any]) -> Path:
 
 
 def application_model(
-    name: str, input_shape: tuple[int, int, int], num_classes: int, transfer_cfg: dict[str, Any]
+    name: str,
+    input_shape: tuple[int, int, int],
+    num_classes: int,
+    transfer_cfg: dict[str, Any],
+    options: dict[str, Any] | None = None,
 ) -> tf.keras.Model:
-    """Resize -> preprocess -> frozen application (no top, average pooled) -> dropout -> dense."""
+    """Resize -> preprocess -> frozen application (no top, average pooled) -> dropout -> dense.
+    `options` are the study's `model_options` for it: `width` is MobileNetV2's `alpha` (trained
+    from scratch only; the config check refuses it with ImageNet weights)."""
+    width = {"alpha": options["width"]} if options and "width" in options else {}
     size = transfer_cfg["input_size"]
     imagenet = pretrained(transfer_cfg)
     weights = str(weights_path(name, transfer_cfg)) if imagenet else None
     app = APPLICATIONS[name]
     base = app.constructor(
-        include_top=False, weights=weights, input_shape=(size, size, 3), pooling="avg"
+        include_top=False, weights=weights, input_shape=(size, size, 3), pooling="avg", **width
     )
     base.trainable = not imagenet  # frozen random features would teach the head nothing
     inputs = tf.keras.Input(input_shape)

@@ -7,9 +7,9 @@ model is built for, and the engine adapts every dataset to it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from typing import Any
 
-import torchvision
 from torch import nn
 
 from tradeoffs.models.torch.activations import (
@@ -25,7 +25,7 @@ from tradeoffs.models.torch.mnist_cnn import MnistCNN
 from tradeoffs.models.torch.vit import ViT
 
 Shape = tuple[int, int, int]
-Builder = Callable[[int, ActFactory, Shape], nn.Module]
+Builder = Callable[..., nn.Module]  # (num_classes, act, shape, **model_options)
 
 
 def _mnist_cnn(n: int, act: ActFactory, shape: Shape) -> nn.Module:
@@ -34,9 +34,16 @@ def _mnist_cnn(n: int, act: ActFactory, shape: Shape) -> nn.Module:
     return MnistCNN(n, act)
 
 
-def _torchvision(factory: Callable[..., nn.Module]) -> Builder:
-    def build(n: int, act: ActFactory, shape: Shape) -> nn.Module:
-        model = factory(weights=None, num_classes=n)
+def _torchvision(name: str, **renamed: str) -> Builder:
+    """torchvision's `name` builder; `renamed` maps config option names to torchvision's.
+    torchvision is imported when such a model is built: its import costs seconds (it loads
+    torch._dynamo), which every job of the other models would pay."""
+
+    def build(n: int, act: ActFactory, shape: Shape, **options: Any) -> nn.Module:
+        import torchvision
+
+        kwargs = {renamed[key]: value for key, value in options.items()}
+        model = getattr(torchvision.models, name)(weights=None, num_classes=n, **kwargs)
         if shape[2] != 3:
             raise ValueError(f"torchvision models take 3-channel input, not {shape}")
         return replace_activations(model, act)
@@ -48,19 +55,26 @@ BUILDERS: dict[str, Builder] = {
     "mnist_cnn": _mnist_cnn,
     "custom_cnn": lambda n, act, shape: CustomCNN(n, act, shape[2]),
     "cnn": lambda n, act, shape: CNN(n, act, shape[2]),
-    "gcn": lambda n, act, shape: GCN(n, act, shape),
+    "gcn": lambda n, act, shape, **options: GCN(n, act, shape, **options),
     "mlpmixer": lambda n, act, shape: MLPMixer(n, act, shape),
-    "vit": lambda n, act, shape: ViT(n, act, shape),
-    "resnet18": _torchvision(torchvision.models.resnet18),
-    "mobilenetv2": _torchvision(torchvision.models.mobilenet_v2),
+    "vit": lambda n, act, shape, **options: ViT(n, act, shape, **options),
+    "resnet18": _torchvision("resnet18"),
+    "mobilenetv2": _torchvision("mobilenet_v2", width="width_mult"),
 }
 
 
-def build_model(name: str, act: str, num_classes: int, in_shape: Shape) -> nn.Module:
-    """A freshly initialised fp32 model (initialisation draws from torch's global RNG)."""
+def build_model(
+    name: str,
+    act: str,
+    num_classes: int,
+    in_shape: Shape,
+    options: Mapping[str, Any] | None = None,
+) -> nn.Module:
+    """A freshly initialised fp32 model (initialisation draws from torch's global RNG);
+    `options` are the study's `model_options` for it (schema-checked)."""
     if name not in BUILDERS:
         raise ValueError(f"no torch model {name!r}; choose from: {', '.join(sorted(BUILDERS))}")
-    return BUILDERS[name](num_classes, activation_factory(act), tuple(in_shape))
+    return BUILDERS[name](num_classes, activation_factory(act), tuple(in_shape), **(options or {}))
 
 
 __all__ = ["BUILDERS", "activation_factory", "build_model", "replace_activations"]
