@@ -6,7 +6,7 @@ from tradeoffs.analysis import plan
 rule aggregate:
     input:
         metrics=lambda w: study_metrics(w.study),
-        code=plan.code("aggregate.py", "load.py"),
+        code=plan.code("aggregate.py", "load.py", "robustness.py"),
     output:
         runs=report(
             f"{RESULTS}/{{study}}/tables/runs.csv",
@@ -23,15 +23,23 @@ rule aggregate:
         ),
         summary_md=f"{RESULTS}/{{study}}/tables/summary.md",
         comparison=f"{RESULTS}/{{study}}/tables/comparison.md",
+        robustness=report(
+            f"{RESULTS}/{{study}}/tables/robustness.csv",
+            caption="../report/tables/robustness.rst",
+            category="{study}",
+            subcategory="Tables",
+        ),
+        robustness_md=f"{RESULTS}/{{study}}/tables/robustness.md",
     log:
         f"{RESULTS}/{{study}}/logs/aggregate.log",
     conda:
         "../envs/analysis.yaml"
     params:
         out_dir=lambda w, output: os.path.dirname(output.runs),
+        study=study_json,
     shell:
         "python scripts/aggregate.py --metrics {input.metrics} "
-        "--out-dir {params.out_dir} > {log} 2>&1"
+        "--study-json {params.study:q} --out-dir {params.out_dir} > {log} 2>&1"
 
 
 rule summary:

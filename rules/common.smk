@@ -1,10 +1,17 @@
 """Paths and input functions shared by the rules."""
 
 import json
+import re
 
 from tradeoffs import registry
 from tradeoffs.analysis.plan import analysis_targets
 from tradeoffs.config import all_runs, dataset_spec, study_runs
+from tradeoffs.corrupted_sets import (
+    corrupted_grid,
+    corrupted_sets,
+    corrupted_studies,
+    rule_suffix,
+)
 from tradeoffs.data.sources import archive_names
 
 DATA = config["data_dir"]
@@ -26,6 +33,14 @@ wildcard_constraints:
     backend=r"[^/]+",
     seed=r"\d+",
     eval_dataset=r"[^/]+",
+
+
+# The datasets the prepare rule makes (built-in and configured); a corrupted set's name
+# `{dataset}-c-{corruption}-{severity}` never matches, so the corrupt rule makes those.
+PREPARED_DATASETS = "|".join(
+    re.escape(name)
+    for name in sorted(set(registry.BUILTIN_DATASETS) | set(config["datasets"]))
+)
 
 
 def prepared(dataset):
@@ -84,11 +99,36 @@ def eval_datasets(wildcards):
     return [wildcards.dataset, *config["studies"][wildcards.study]["eval_on"]]
 
 
+def corrupted_evals(wildcards):
+    """The corrupted test sets of the run's dataset the study evaluates this run on."""
+    study = config["studies"][wildcards.study]
+    return corrupted_sets(study, wildcards.dataset, wildcards.model)
+
+
+def corrupted_outputs(study, suffix):
+    """An evaluate_corrupted rule's output patterns: one per corrupted set of `study`."""
+    grid = corrupted_grid(config["studies"][study])
+    return [f"{RUN}/eval/{{dataset}}-c-{c}-{s}{suffix}" for c, s in grid]
+
+
+def corrupted_data(wildcards):
+    """The prepared corrupted sets an evaluate_corrupted job reads."""
+    grid = corrupted_grid(config["studies"][wildcards.study])
+    return [prepared(registry.corrupted_name(wildcards.dataset, c, s)) for c, s in grid]
+
+
+def corrupted_names(wildcards):
+    grid = corrupted_grid(config["studies"][wildcards.study])
+    return [registry.corrupted_name(wildcards.dataset, c, s) for c, s in grid]
+
+
 def metrics_inputs(wildcards):
     run = run_dir(wildcards)
+    names = [*eval_datasets(wildcards), *corrupted_evals(wildcards)]
     return {
         "train": f"{run}/train.json",
-        "evals": [f"{run}/eval/{name}.json" for name in eval_datasets(wildcards)],
+        "history": f"{run}/history.csv",
+        "evals": [f"{run}/eval/{name}.json" for name in names],
         "bench": f"{run}/bench.json",
     }
 

@@ -10,7 +10,9 @@ rule metrics:
     params:
         run=run_args,
         study=study_json,
+        fraction=config["time_to_accuracy_fraction"],
     shell:
         "python scripts/metrics.py {params.run} --study-json {params.study:q} "
         "--train {input.train} --bench {input.bench} --evals {input.evals} "
+        "--history {input.history:q} --time-to-accuracy-fraction {params.fraction:q} "
         "--output {output} > {log} 2>&1"

@@ -1,20 +1,25 @@
-"""A study's tables: runs.csv/.md (every run), summary.csv/.md (per configuration over seeds)
-and comparison.md (seed 001's model comparison)."""
+"""A study's tables: runs.csv/.md (every run), summary.csv/.md (per configuration over seeds),
+comparison.md (seed 001's model comparison) and robustness.csv/.md (accuracy under corruption)."""
 
 import argparse
+import json
 from pathlib import Path
 
 from tradeoffs import io
-from tradeoffs.analysis import aggregate
+from tradeoffs.analysis import aggregate, robustness
 from tradeoffs.analysis.load import read_metrics
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--metrics", type=Path, nargs="+", required=True)
+    parser.add_argument("--study-json", required=True, help="the study's config, as JSON")
     parser.add_argument("--out-dir", type=Path, required=True)
     args = parser.parse_args()
     runs = read_metrics(args.metrics)
+    corrupted = json.loads(args.study_json).get("eval_on_corrupted")
+    if corrupted:
+        runs = robustness.with_corruption_errors(runs, corrupted["reference"])
     summary = aggregate.summary_table(runs)
     out = args.out_dir
     with io.atomic_path(out / "runs.csv") as tmp:
@@ -24,6 +29,11 @@ def main() -> None:
     io.write_text(out / "runs.md", aggregate.to_markdown(aggregate.compact_runs(runs)))
     io.write_text(out / "summary.md", aggregate.to_markdown(aggregate.compact_summary(summary)))
     io.write_text(out / "comparison.md", aggregate.to_markdown(aggregate.comparison_table(summary)))
+    table = robustness.robustness_table(runs)
+    with io.atomic_path(out / "robustness.csv") as tmp:
+        table.to_csv(tmp, index=False)
+    text = aggregate.to_markdown(table) if not table.empty else robustness.NO_CORRUPTED_SETS
+    io.write_text(out / "robustness.md", text)
     print(f"{len(runs)} runs, {len(summary)} configurations -> {out}")
 
 

@@ -3,8 +3,12 @@
 import argparse
 from pathlib import Path
 
+import pandas as pd
+
 from tradeoffs import io, records
 from tradeoffs.analysis.energy import energy_proxy
+from tradeoffs.analysis.robustness import corruption_summary
+from tradeoffs.analysis.time_to_accuracy import time_to_accuracy
 from tradeoffs.runspec import add_run_arguments, spec_from_args
 
 
@@ -14,12 +18,19 @@ def main() -> None:
     parser.add_argument("--train", type=Path, required=True)
     parser.add_argument("--bench", type=Path, required=True)
     parser.add_argument("--evals", type=Path, nargs="+", required=True)
+    parser.add_argument("--history", type=Path, required=True, help="the run's history.csv")
+    parser.add_argument("--time-to-accuracy-fraction", type=float, required=True)
     parser.add_argument("--output", type=Path, required=True)
     args = parser.parse_args()
     spec = spec_from_args(args)
     evals = {path.stem: io.read_json(path) for path in args.evals}
     metrics = records.merge_metrics(spec, io.read_json(args.train), evals, io.read_json(args.bench))
     metrics["energy_proxy"] = energy_proxy(metrics)
+    metrics.update(corruption_summary(evals))
+    fraction = args.time_to_accuracy_fraction
+    history = pd.read_csv(args.history)
+    metrics["time_to_acc_s"] = time_to_accuracy(history, metrics["test_acc"], fraction)
+    metrics["time_to_acc_fraction"] = fraction
     records.validate_metrics(metrics)
     io.write_json(args.output, metrics)
 

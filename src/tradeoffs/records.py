@@ -23,6 +23,7 @@ from typing import Any
 import jsonschema
 
 from tradeoffs import io
+from tradeoffs.registry import parse_corrupted
 from tradeoffs.runspec import RunSpec
 
 SCHEMA_PATH = Path(__file__).resolve().parents[2] / "schemas" / "metrics.schema.json"
@@ -148,10 +149,11 @@ def merge_metrics(
     """Flatten the stage records into metrics.json's keys.
 
     `evals` maps each evaluated dataset to its record; the run's own dataset gives `test_*`,
-    the first `eval_on` dataset gives `ood_*`, and every one is kept under `eval`.
+    the first `eval_on` dataset gives `ood_*` (corrupted sets never do), and every one is kept
+    under `eval`.
     """
     own = evals.get(spec.dataset, {})
-    others = [name for name in evals if name != spec.dataset]
+    others = [name for name in evals if name != spec.dataset and not parse_corrupted(name)]
     metrics: dict[str, Any] = {
         **spec.identity(),
         "framework": spec.framework,

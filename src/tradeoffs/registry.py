@@ -7,6 +7,7 @@ on a torch backend and seed 000's Keras baseline on a Keras backend); the backen
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 ACTIVATIONS = ("relu", "sigmoid", "tanh", "gelu", "leaky_relu", "prelu", "swish", "softplus")
@@ -104,6 +105,38 @@ BUILTIN_DATASETS = {
 }
 DATASET_FORMATS = ("mnist", "cifar10", "cifar100", "cinic10", "digits", "synthetic", "imagefolder")
 DOWNLOADED_FORMATS = ("mnist", "cifar10", "cifar100", "cinic10")
+
+# Hendrycks and Dietterich's CIFAR-10-C corruptions that tradeoffs.data.corruptions implements.
+CORRUPTIONS = (
+    "gaussian_noise",
+    "shot_noise",
+    "impulse_noise",
+    "defocus_blur",
+    "motion_blur",
+    "brightness",
+    "contrast",
+    "fog",
+    "jpeg_compression",
+    "pixelate",
+)
+SEVERITIES = (1, 2, 3, 4, 5)
+_CORRUPTED = re.compile(
+    rf"(?P<base>.+)-c-(?P<corruption>{'|'.join(CORRUPTIONS)})-(?P<severity>[1-5])"
+)
+
+
+def corrupted_name(dataset: str, corruption: str, severity: int) -> str:
+    """The dataset name of `dataset`'s test set under a corruption, as CIFAR-10-C names them:
+    `{dataset}-c-{corruption}-{severity}`."""
+    return f"{dataset}-c-{corruption}-{severity}"
+
+
+def parse_corrupted(name: str) -> tuple[str, str, int] | None:
+    """(base dataset, corruption, severity) of a corrupted set's name; None for any other name."""
+    match = _CORRUPTED.fullmatch(name)
+    if match is None:
+        return None
+    return match["base"], match["corruption"], int(match["severity"])
 
 
 def model_impl(model: str, backend: str) -> ModelImpl:

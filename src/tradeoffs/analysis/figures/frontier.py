@@ -15,13 +15,18 @@ def point_name(row: pd.Series) -> str:
     return f"{row['model']} {row['precision']} {row['backend']}"
 
 
-def frontier(runs: pd.DataFrame, cost: str) -> Figure:
+def frontier(runs: pd.DataFrame, cost: str, value: str = "test_acc") -> Figure:
     """All runs as dots coloured by study; frontier members ringed, joined and named; one panel
-    per dataset (accuracies on different datasets do not compare)."""
+    per dataset (accuracies on different datasets do not compare). `value` is the accuracy
+    (clean `test_acc`, or `corruption_acc` under corruption)."""
     column = COSTS[cost]
-    points = frontier_points(runs, column)
+    if value not in runs:
+        raise NoDataError(f"No run has {style.label(value)}.")
+    points = frontier_points(runs, column, value)
     if points.empty:
-        raise NoDataError(f"No completed run has both test accuracy and {style.label(column)}.")
+        raise NoDataError(
+            f"No completed run has both {style.label(value)} and {style.label(column)}."
+        )
     studies = ordered(points["study"])
     palette = dict(zip(studies, style.colors(len(studies)), strict=True))
     datasets = ordered(points["dataset"])
@@ -31,13 +36,13 @@ def frontier(runs: pd.DataFrame, cost: str) -> Figure:
         for study in studies:
             mine = subset[subset["study"] == study]
             ax.scatter(
-                mine[column], mine["test_acc"], s=18, alpha=0.6, color=palette[study], label=study
+                mine[column], mine[value], s=18, alpha=0.6, color=palette[study], label=study
             )
         best = subset[subset["on_frontier"]]
-        ax.step(best[column], best["test_acc"], where="post", color="black", lw=1, zorder=1)
+        ax.step(best[column], best[value], where="post", color="black", lw=1, zorder=1)
         ax.scatter(
             best[column],
-            best["test_acc"],
+            best[value],
             s=70,
             facecolors="none",
             edgecolors="black",
@@ -47,7 +52,7 @@ def frontier(runs: pd.DataFrame, cost: str) -> Figure:
         for i, (_, row) in enumerate(best.iterrows()):
             ax.annotate(
                 point_name(row),
-                (row[column], row["test_acc"]),
+                (row[column], row[value]),
                 xytext=(6, -12 if i % 2 else 6),
                 textcoords="offset points",
                 fontsize=7,
@@ -55,7 +60,7 @@ def frontier(runs: pd.DataFrame, cost: str) -> Figure:
         if (subset[column] > 0).all():
             style.log_x(ax)
         ax.set_xlabel(style.label(column))
-        ax.set_ylabel(style.label("test_acc"))
+        ax.set_ylabel(style.label(value))
         ax.set_title(dataset)
     axes[-1].legend(title="study", loc="center left", bbox_to_anchor=(1.0, 0.5))
     return fig
