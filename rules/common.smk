@@ -6,12 +6,7 @@ import re
 from tradeoffs import registry
 from tradeoffs.analysis.plan import analysis_targets
 from tradeoffs.config import all_runs, dataset_spec, study_runs
-from tradeoffs.corrupted_sets import (
-    corrupted_grid,
-    corrupted_sets,
-    corrupted_studies,
-    rule_suffix,
-)
+from tradeoffs.corrupted_sets import corrupted_sets
 from tradeoffs.data.sources import archive_names
 
 DATA = config["data_dir"]
@@ -105,30 +100,20 @@ def corrupted_evals(wildcards):
     return corrupted_sets(study, wildcards.dataset, wildcards.model)
 
 
-def corrupted_outputs(study, suffix):
-    """An evaluate_corrupted rule's output patterns: one per corrupted set of `study`."""
-    grid = corrupted_grid(config["studies"][study])
-    return [f"{RUN}/eval/{{dataset}}-c-{c}-{s}{suffix}" for c, s in grid]
-
-
 def corrupted_data(wildcards):
     """The prepared corrupted sets an evaluate_corrupted job reads."""
-    grid = corrupted_grid(config["studies"][wildcards.study])
-    return [prepared(registry.corrupted_name(wildcards.dataset, c, s)) for c, s in grid]
-
-
-def corrupted_names(wildcards):
-    grid = corrupted_grid(config["studies"][wildcards.study])
-    return [registry.corrupted_name(wildcards.dataset, c, s) for c, s in grid]
+    return [prepared(name) for name in corrupted_evals(wildcards)]
 
 
 def metrics_inputs(wildcards):
     run = run_dir(wildcards)
-    names = [*eval_datasets(wildcards), *corrupted_evals(wildcards)]
     return {
         "train": f"{run}/train.json",
         "history": f"{run}/history.csv",
-        "evals": [f"{run}/eval/{name}.json" for name in names],
+        "evals": [f"{run}/eval/{name}.json" for name in eval_datasets(wildcards)],
+        "corrupted": (
+            [f"{run}/eval_corrupted.json"] if corrupted_evals(wildcards) else []
+        ),
         "bench": f"{run}/bench.json",
     }
 

@@ -14,5 +14,6 @@ rule metrics:
     shell:
         "python scripts/metrics.py {params.run} --study-json {params.study:q} "
         "--train {input.train} --bench {input.bench} --evals {input.evals} "
-        "--history {input.history:q} --time-to-accuracy-fraction {params.fraction:q} "
+        "--corrupted {input.corrupted:q} --history {input.history:q} "
+        "--time-to-accuracy-fraction {params.fraction:q} "
         "--output {output} > {log} 2>&1"

@@ -18,12 +18,17 @@ def main() -> None:
     parser.add_argument("--train", type=Path, required=True)
     parser.add_argument("--bench", type=Path, required=True)
     parser.add_argument("--evals", type=Path, nargs="+", required=True)
+    parser.add_argument(
+        "--corrupted", type=Path, nargs="*", default=[], help="eval_corrupted.json, if any"
+    )
     parser.add_argument("--history", type=Path, required=True, help="the run's history.csv")
     parser.add_argument("--time-to-accuracy-fraction", type=float, required=True)
     parser.add_argument("--output", type=Path, required=True)
     args = parser.parse_args()
     spec = spec_from_args(args)
     evals = {path.stem: io.read_json(path) for path in args.evals}
+    for path in args.corrupted:
+        evals.update(io.read_json(path))
     metrics = records.merge_metrics(spec, io.read_json(args.train), evals, io.read_json(args.bench))
     metrics["energy_proxy"] = energy_proxy(metrics)
     metrics.update(corruption_summary(evals))

@@ -39,9 +39,10 @@ def test_evaluate_rule_runs_on_a_corrupted_set(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr[-3000:]
     meta = json.loads((data_dir / "prepared" / "digits-c-contrast-5" / "meta.json").read_text())
     assert (meta["corruption"], meta["severity"], meta["seed"]) == ("contrast", 5, 0)
-    record = json.loads((run / "eval" / "digits-c-contrast-5.json").read_text())
+    corrupted = json.loads((run / "eval_corrupted.json").read_text())
+    assert set(corrupted) == {"digits-c-contrast-5", "digits-c-gaussian_noise-5"}
+    record = corrupted["digits-c-contrast-5"]
     assert record["status"] == "ok" and record["n"] == meta["test_count"]
-    assert (run / "eval" / "digits-c-gaussian_noise-5_confusion.csv").is_file()
     metrics = json.loads((run / "metrics.json").read_text())
     accs = [metrics["eval"][f"digits-c-{c}-5"]["acc"] for c in ("contrast", "gaussian_noise")]
     assert metrics["corruption_acc"] == pytest.approx(sum(accs) / 2)

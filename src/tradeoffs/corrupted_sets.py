@@ -4,16 +4,10 @@ Snakefile plans them in milliseconds (tradeoffs.data.corrupted writes the sets).
 from __future__ import annotations
 
 import itertools
-import re
 from collections.abc import Mapping
 from typing import Any
 
 from tradeoffs.registry import corrupted_name
-
-
-def corrupted_studies(config: Mapping[str, Any]) -> list[str]:
-    """The studies with an `eval_on_corrupted` option."""
-    return [name for name, spec in config["studies"].items() if spec.get("eval_on_corrupted")]
 
 
 def corrupted_grid(study_spec: Mapping[str, Any]) -> list[tuple[str, int]]:
@@ -35,8 +29,3 @@ def corrupted_sets(study_spec: Mapping[str, Any], dataset: str, model: str) -> l
     if not evaluated_on_corrupted(study_spec, model):
         return []
     return [corrupted_name(dataset, c, s) for c, s in corrupted_grid(study_spec)]
-
-
-def rule_suffix(study: str) -> str:
-    """A study name as part of a rule name (an identifier)."""
-    return re.sub(r"\W", "_", study)

@@ -130,12 +130,20 @@ def with_corruption_errors(runs: pd.DataFrame, reference: Mapping[str, Any]) -> 
 
 
 NO_CORRUPTED_SETS = "_No corrupted test sets evaluated (study option eval_on_corrupted)._\n"
-ROBUSTNESS_METRICS = ("test_acc", "corruption_acc", "corruption_ece", "mce", "relative_mce")
+ROBUSTNESS_METRICS = (
+    "test_acc",
+    "corruption_acc",
+    "corruption_ece",
+    "mce",
+    "relative_mce",
+    "time_to_acc_s",
+)
 
 
 def robustness_table(runs: pd.DataFrame) -> pd.DataFrame:
     """Per configuration (mean over seeds): clean and mean corruption accuracy, ECE under
-    corruption, mCE, relative mCE, then the accuracy per corruption (mean over severities)."""
+    corruption, mCE, relative mCE, time-to-accuracy, then the accuracy per corruption (mean
+    over severities)."""
     sets = corrupted_long(ok_runs(runs))
     keys = [k for k in ("study", *CONFIG_KEYS) if k in runs]
     if sets.empty:
