@@ -84,6 +84,12 @@ def precision_runs(tmp_path: Path) -> pd.DataFrame:
     return read_metrics(paths)
 
 
+def test_dataset_names_with_dots_are_read(tmp_path: Path) -> None:
+    run = Run("precision", "my.data", "cnn", "relu", "fp32", "torch-cpu", 0)
+    sets = robustness.corrupted_long(read_metrics([corrupted_run(tmp_path, run, *REFERENCE)]))
+    assert sorted(zip(sets["corruption"], sets["severity"], strict=True)) == sorted(REFERENCE[1])
+
+
 def test_run_summary_is_the_mean_over_corrupted_sets() -> None:
     evals = {"digits": {"acc": 0.9, "ece": 0.05}, "digits-c-fog-1": {"acc": 0.6, "ece": 0.1}}
     evals["digits-c-fog-5"] = {"acc": 0.4, "ece": 0.3}

@@ -80,14 +80,12 @@ def corrupted_long(runs: pd.DataFrame) -> pd.DataFrame:
     keys = [k for k in ("study", *CONFIG_KEYS, "seed", "status", "test_acc") if k in runs]
     frames = []
     for column in runs.columns:
-        parts = column.split(".")
-        if len(parts) != 3 or parts[0] != "eval" or parts[2] != "acc":
-            continue
-        parsed = parse_corrupted(parts[1])
+        name = column.removeprefix("eval.").removesuffix(".acc")
+        parsed = parse_corrupted(name) if column == f"eval.{name}.acc" else None
         if parsed is None:
             continue
         base, corruption, severity = parsed
-        ece = runs.get(f"eval.{parts[1]}.ece", pd.Series(np.nan, index=runs.index))
+        ece = runs.get(f"eval.{name}.ece", pd.Series(np.nan, index=runs.index))
         rows = runs[keys].assign(corruption=corruption, severity=severity, acc=runs[column])
         rows = rows.assign(ece=ece)[runs["dataset"] == base]
         frames.append(rows.dropna(subset=["acc"]))
