@@ -6,7 +6,7 @@ from tradeoffs.analysis import plan
 rule aggregate:
     input:
         metrics=lambda w: study_metrics(w.study),
-        code=plan.code("aggregate.py", "load.py", "findings.py"),
+        code=plan.code("aggregate.py", "load.py", "findings.py", "robustness.py"),
     output:
         runs=report(
             f"{RESULTS}/{{study}}/tables/runs.csv",
@@ -30,6 +30,13 @@ rule aggregate:
             category="{study}",
             subcategory="Findings",
         ),
+        robustness=report(
+            f"{RESULTS}/{{study}}/tables/robustness.csv",
+            caption="../report/tables/robustness.rst",
+            category="{study}",
+            subcategory="Tables",
+        ),
+        robustness_md=f"{RESULTS}/{{study}}/tables/robustness.md",
     log:
         f"{RESULTS}/{{study}}/logs/aggregate.log",
     benchmark:
@@ -39,10 +46,11 @@ rule aggregate:
     params:
         python=PYTHON["analysis"],
         out_dir=lambda w, output: os.path.dirname(output.runs),
+        study=study_json,
     shell:
         "{params.python:q} scripts/aggregate.py --metrics {input.metrics:q} "
-        "--out-dir {params.out_dir:q} --study {wildcards.study:q} "
-        "--findings {output.findings:q} > {log:q} 2>&1"
+        "--study-json {params.study:q} --out-dir {params.out_dir:q} "
+        "--study {wildcards.study:q} --findings {output.findings:q} > {log:q} 2>&1"
 
 
 rule summary:

@@ -53,6 +53,7 @@ if NO_GPU_BACKENDS:
             ],
             reason="the cluster has no GPU node (sinfo lists no gres/gpu)",
             runtime=DEFAULT_RUNTIME,
+            fraction=config["time_to_accuracy_fraction"],
         shell:
             "({params.python:q} scripts/train.py {params.run} --threads 1 "
             "--study-json {params.study:q} --unavailable {params.reason:q} && "
@@ -62,7 +63,8 @@ if NO_GPU_BACKENDS:
             "--study-json {params.study:q} --runtime {params.runtime:q} "
             "--output {output.bench:q} && {params.python:q} scripts/metrics.py "
             "{params.run} --study-json {params.study:q} --train {output.train:q} "
-            "--bench {output.bench:q} --evals {params.records:q} --output {output.metrics:q}"
+            "--bench {output.bench:q} --evals {params.records:q} --history {output.history:q} "
+            "--time-to-accuracy-fraction {params.fraction:q} --output {output.metrics:q}"
             ") > {log:q} 2>&1"
 
     rule skip_bench:

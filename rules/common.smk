@@ -1,6 +1,7 @@
 """Paths and input functions shared by the rules."""
 
 import json
+import re
 import shlex
 
 from snakemake.settings.types import DeploymentMethod
@@ -9,6 +10,7 @@ from tradeoffs import cluster, registry
 from tradeoffs.analysis.figures import SUMMARY_FIGURES, figures_for
 from tradeoffs.analysis.plan import analysis_targets
 from tradeoffs.config import all_runs, dataset_spec, run_study_config, study_runs
+from tradeoffs.corrupted_sets import corrupted_sets
 from tradeoffs.data.integrity import source_digest
 from tradeoffs.data.sources import archive_names
 from tradeoffs.interpreters import ENV_FILES, interpreters
@@ -48,6 +50,14 @@ wildcard_constraints:
     seed=r"\d+",
     eval_dataset=r"[^/]+",
     runtime=r"[^/]+",
+
+
+# The datasets the prepare rule makes (built-in and configured); a corrupted set's name
+# `{dataset}-c-{corruption}-{severity}` never matches, so the corrupt rule makes those.
+PREPARED_DATASETS = "|".join(
+    re.escape(name)
+    for name in sorted(set(registry.BUILTIN_DATASETS) | set(config["datasets"]))
+)
 
 
 def prepared(dataset):
@@ -124,11 +134,26 @@ def eval_datasets(wildcards):
     return list(dict.fromkeys([wildcards.dataset, *eval_on]))
 
 
+def corrupted_evals(wildcards):
+    """The corrupted test sets of the run's dataset the study evaluates this run on."""
+    study = config["studies"][wildcards.study]
+    return corrupted_sets(study, wildcards.dataset, wildcards.model)
+
+
+def corrupted_data(wildcards):
+    """The prepared corrupted sets an evaluate_corrupted job reads."""
+    return [prepared(name) for name in corrupted_evals(wildcards)]
+
+
 def metrics_inputs(wildcards):
     run = run_dir(wildcards)
     return {
         "train": f"{run}/train.json",
+        "history": f"{run}/history.csv",
         "evals": [f"{run}/eval/{name}.json" for name in eval_datasets(wildcards)],
+        "corrupted": (
+            [f"{run}/eval_corrupted.json"] if corrupted_evals(wildcards) else []
+        ),
         "bench": f"{run}/bench/{DEFAULT_RUNTIME}.json",
     }
 
@@ -164,6 +189,8 @@ def timing_files():
             evals = dict.fromkeys([run.dataset, *study["eval_on"]])
             steps = ["train", *(f"evaluate_{d}" for d in evals), "metrics"]
             steps += [f"benchmark_{r}" for r in run_runtimes(study, run.backend)]
+            if corrupted_sets(study, run.dataset, run.model):
+                steps.append("evaluate_corrupted")
         files += [f"{run.path(RESULTS)}/benchmarks/{step}.tsv" for step in steps]
     for study in config["studies"]:
         steps = ["aggregate", *(f"figure_{name}" for name in figures_for(study))]

@@ -24,3 +24,32 @@ rule evaluate:
         "{params.python:q} scripts/evaluate.py {params.run} --threads {threads} "
         "--study-json {params.study:q} --eval-dataset {wildcards.eval_dataset:q} "
         "> {log:q} 2>&1"
+
+
+# One job per run evaluates it on all of its corrupted test sets (one engine start-up, one
+# output file: the DAG stays small with 50 sets per run).
+rule evaluate_corrupted:
+    input:
+        model=model_file,
+        record=f"{RUN}/train.json",
+        data=corrupted_data,
+    output:
+        f"{RUN}/eval_corrupted.json",
+    log:
+        f"{RUN}/logs/evaluate_corrupted.log",
+    benchmark:
+        f"{RUN}/benchmarks/evaluate_corrupted.tsv"
+    conda:
+        env_for
+    threads: config["threads"]
+    resources:
+        gpu=gpus,
+    params:
+        python=python_for,
+        run=run_args,
+        study=study_json,
+        datasets=corrupted_evals,
+    shell:
+        "{params.python:q} scripts/evaluate_corrupted.py {params.run} --threads {threads} "
+        "--study-json {params.study:q} --eval-dataset {params.datasets:q} "
+        "--output {output:q} > {log:q} 2>&1"

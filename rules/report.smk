@@ -6,7 +6,6 @@ figure's options in the registry (the rule's params) reruns that figure alone.
 """
 
 from tradeoffs.analysis import plan
-from tradeoffs.analysis.figures import SUMMARY_FIGURES
 
 for _name in plan.study_figures(config):
 
@@ -38,7 +37,7 @@ for _name in plan.study_figures(config):
             "--title {params.title:q} --output {output:q} > {log:q} 2>&1"
 
 
-for _name in SUMMARY_FIGURES:
+for _name in plan.cross_study_figures(config):
 
     rule:
         name:

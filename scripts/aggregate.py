@@ -1,23 +1,29 @@
 """A study's tables: runs.csv/.md (every run), summary.csv/.md (per configuration over seeds),
-comparison.md (seed 001's model comparison) and findings.md/.html (the study's findings)."""
+comparison.md (seed 001's model comparison), robustness.csv/.md (accuracy under corruption) and
+findings.md/.html (the study's findings)."""
 
 import argparse
+import json
 from pathlib import Path
 
 from tradeoffs import io
-from tradeoffs.analysis import aggregate, findings
+from tradeoffs.analysis import aggregate, findings, robustness
 from tradeoffs.analysis.load import read_metrics
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--metrics", type=Path, nargs="+", required=True)
+    parser.add_argument("--study-json", required=True, help="the study's config, as JSON")
     parser.add_argument("--out-dir", type=Path, required=True)
     parser.add_argument("--study", required=True)
     parser.add_argument("--findings", type=Path, required=True, help="findings.md; .html beside")
     args = parser.parse_args()
     runs = read_metrics(args.metrics)
     runs["did_not_learn"] = findings.did_not_learn(runs)
+    corrupted = json.loads(args.study_json).get("eval_on_corrupted")
+    if corrupted:
+        runs = robustness.with_corruption_errors(runs, corrupted["reference"])
     summary = aggregate.summary_table(runs)
     out = args.out_dir
     with io.atomic_path(out / "runs.csv") as tmp:
@@ -29,6 +35,11 @@ def main() -> None:
     io.write_text(out / "comparison.md", aggregate.to_markdown(aggregate.comparison_table(summary)))
     io.write_text(args.findings, findings.findings_markdown(args.study, runs))
     io.write_text(args.findings.with_suffix(".html"), findings.findings_html(args.study, runs))
+    table = robustness.robustness_table(runs)
+    with io.atomic_path(out / "robustness.csv") as tmp:
+        table.to_csv(tmp, index=False)
+    text = aggregate.to_markdown(table) if not table.empty else robustness.NO_CORRUPTED_SETS
+    io.write_text(out / "robustness.md", text)
     print(f"{len(runs)} runs, {len(summary)} configurations -> {out}")
 
 

@@ -213,6 +213,11 @@ def _repeat_errors(config: Mapping) -> list[str]:
 def _dataset_errors(config: Mapping, basedir: Path) -> list[str]:
     errors = []
     for name, spec in config["datasets"].items():
+        if registry.parse_corrupted(name):
+            errors.append(
+                f"datasets.{name}: the name is taken by a corrupted test set "
+                "({dataset}-c-{corruption}-{severity}); rename the dataset"
+            )
         builtin = registry.BUILTIN_DATASETS.get(name)
         fmt = spec.get("format", builtin)
         if fmt is None:
@@ -332,6 +337,7 @@ def _study_errors(config: Mapping) -> list[str]:
                 f"studies.{study}.model_options: pretrained (transfer.weights: imagenet) networks "
                 "keep their published architecture; remove model_options or use weights: none"
             )
+        errors += _corrupted_errors(study, spec)
         softmax = spec["quantization"]["softmax"]
         if softmax not in registry.PRECISIONS:
             errors.append(
@@ -361,6 +367,34 @@ def _study_errors(config: Mapping) -> list[str]:
                 errors.append(
                     f"studies.{study}: {why}; remove it from the study or split the study"
                 )
+    return errors
+
+
+def _corrupted_errors(study: str, spec: Mapping) -> list[str]:
+    """The models and the reference run of `eval_on_corrupted` must be in the study's grid."""
+    option = spec.get("eval_on_corrupted")
+    if option is None:
+        return []
+    where = f"studies.{study}.eval_on_corrupted"
+    errors = []
+    models = option["models"] if option["models"] is not None else spec["models"]
+    for i, model in enumerate(option["models"] or []):
+        if model not in spec["models"]:
+            errors.append(
+                f"{where}.models[{i}]: {model!r} is not a model of the study; choose from: "
+                f"{', '.join(spec['models'])}"
+            )
+    reference = option["reference"]
+    if reference["model"] is not None and reference["model"] not in models:
+        errors.append(
+            f"{where}.reference.model: {reference['model']!r} is not evaluated on corrupted sets; "
+            f"choose from: {', '.join(models)}"
+        )
+    if reference["precision"] not in spec["precisions"]:
+        errors.append(
+            f"{where}.reference.precision: {reference['precision']!r} is not a precision of the "
+            f"study; choose from: {', '.join(spec['precisions'])}"
+        )
     return errors
 
 

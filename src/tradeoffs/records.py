@@ -23,6 +23,7 @@ from typing import Any
 import jsonschema
 
 from tradeoffs import io, schemas
+from tradeoffs.registry import parse_corrupted
 from tradeoffs.runspec import RunSpec
 
 STATUSES = ("ok", "skipped", "failed")
@@ -170,12 +171,12 @@ def merge_metrics(
     """Join the stage records into metrics.json's flat keys, refusing a key two records set.
 
     `evals` maps each evaluated dataset to its record; the run's own dataset gives `test_*`,
-    the first `eval_on` dataset gives `ood_*`, and every one is kept under `eval`. A run that
-    is not `ok` gets every missing key as null (its `reason` says why); an `ok` run's missing
-    key is left missing, for the schema to catch.
+    the first `eval_on` dataset gives `ood_*` (corrupted sets never do), and every one is kept
+    under `eval`. A run that is not `ok` gets every missing key as null (its `reason` says
+    why); an `ok` run's missing key is left missing, for the schema to catch.
     """
     own = evals.get(spec.dataset, {})
-    others = [name for name in evals if name != spec.dataset]
+    others = [name for name in evals if name != spec.dataset and not parse_corrupted(name)]
     evaluation: dict[str, Any] = {f"test_{key}": own.get(key) for key in EVAL_KEYS}
     evaluation["num_classes"] = len(own["classes"]) if own.get("classes") else None  # chance 1/n
     if others:

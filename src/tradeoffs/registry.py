@@ -8,6 +8,7 @@ The seeds are the source studies of docs/studies.md.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 ACTIVATIONS = ("relu", "sigmoid", "tanh", "gelu", "leaky_relu", "prelu", "swish", "softplus")
@@ -259,6 +260,37 @@ FORMAT_CLASSES = {
     "cinic10": CIFAR10_CLASSES,  # CINIC-10 uses CIFAR-10's classes and names
     "cifar100": CIFAR100_CLASSES,
 }
+# Hendrycks and Dietterich's CIFAR-10-C corruptions that tradeoffs.data.corruptions implements.
+CORRUPTIONS = (
+    "gaussian_noise",
+    "shot_noise",
+    "impulse_noise",
+    "defocus_blur",
+    "motion_blur",
+    "brightness",
+    "contrast",
+    "fog",
+    "jpeg_compression",
+    "pixelate",
+)
+SEVERITIES = (1, 2, 3, 4, 5)
+_CORRUPTED = re.compile(
+    rf"(?P<base>.+)-c-(?P<corruption>{'|'.join(CORRUPTIONS)})-(?P<severity>[1-5])"
+)
+
+
+def corrupted_name(dataset: str, corruption: str, severity: int) -> str:
+    """The dataset name of `dataset`'s test set under a corruption, as CIFAR-10-C names them:
+    `{dataset}-c-{corruption}-{severity}`."""
+    return f"{dataset}-c-{corruption}-{severity}"
+
+
+def parse_corrupted(name: str) -> tuple[str, str, int] | None:
+    """(base dataset, corruption, severity) of a corrupted set's name; None for any other name."""
+    match = _CORRUPTED.fullmatch(name)
+    if match is None:
+        return None
+    return match["base"], match["corruption"], int(match["severity"])
 
 
 def model_impl(model: str, backend: str) -> ModelImpl:

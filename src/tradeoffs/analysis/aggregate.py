@@ -13,11 +13,15 @@ from tradeoffs.analysis.load import CONFIG_KEYS, IDENTITY, metric_columns, ok_ru
 KEY_METRICS = (
     "test_acc",
     "ood_acc",
+    "corruption_acc",
+    "mce",
+    "relative_mce",
     "latency_ms_p50",
     "infer_throughput_sps",
     "est_footprint_mb",
     "size_mem_mb",
     "train_time_s",
+    "time_to_acc_s",
     "energy_proxy",
 )
 GROUP_KEYS = ("study", *CONFIG_KEYS)
@@ -76,10 +80,12 @@ def compact_runs(runs: pd.DataFrame, metrics: Sequence[str] = KEY_METRICS) -> pd
 
 COMPARISON_COLUMNS = {
     "test_acc_mean": "Test accuracy (%)",
+    "corruption_acc_mean": "Mean corruption accuracy (%)",
     "params_mean": "Parameters",
     "size_mem_mb_mean": "Model size (MB)",
     "latency_ms_p50_mean": "Inference time (ms, p50)",
     "infer_throughput_sps_mean": "Throughput (samples/s)",
+    "time_to_acc_s_mean": "Time to accuracy (s)",
 }
 
 
@@ -91,8 +97,15 @@ def comparison_table(summary: pd.DataFrame) -> pd.DataFrame:
     for column, title in COMPARISON_COLUMNS.items():
         if column in done:
             table[title] = done[column]
+    for title in ("Test accuracy (%)", "Mean corruption accuracy (%)"):
+        if title in table:
+            table[title] = 100 * table[title]
+    if "Time to accuracy (s)" in table and "time_to_acc_fraction_mean" in done:
+        fraction = done["time_to_acc_fraction_mean"].dropna().unique()
+        if len(fraction) == 1:
+            title = f"Time to {100 * fraction[0]:g}% of final accuracy (s)"
+            table = table.rename(columns={"Time to accuracy (s)": title})
     if "Test accuracy (%)" in table:
-        table["Test accuracy (%)"] = 100 * table["Test accuracy (%)"]
         table = table.sort_values("Test accuracy (%)", ascending=False)
     return table.reset_index(drop=True)
 

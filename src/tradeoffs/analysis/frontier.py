@@ -52,7 +52,7 @@ FRONTIER_COLUMNS = ("study", "dataset", "model", "act", "precision", "backend", 
 
 
 def frontier_table(points: pd.DataFrame, cost: str, value: str = "test_acc") -> pd.DataFrame:
-    """The frontier members, cheapest first per dataset."""
-    return points.loc[points["on_frontier"], [*FRONTIER_COLUMNS, value, cost]].reset_index(
-        drop=True
-    )
+    """The frontier members, cheapest first per dataset (with their time-to-accuracy)."""
+    extra = [c for c in ("time_to_acc_s",) if c in points]
+    columns = [*FRONTIER_COLUMNS, value, cost, *extra]
+    return points.loc[points["on_frontier"], columns].reset_index(drop=True)

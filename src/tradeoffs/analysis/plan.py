@@ -7,12 +7,20 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from tradeoffs.analysis.figures import FIGURES, SUMMARY_FIGURES, figures_for
+from tradeoffs.analysis.figures import FIGURES, figures_for, summary_figures
 from tradeoffs.analysis.frontier import COSTS
 from tradeoffs.config import study_runs
 
 ANALYSIS = Path(__file__).parent
-STUDY_TABLES = ("runs.csv", "runs.md", "summary.csv", "summary.md", "comparison.md")
+STUDY_TABLES = (
+    "runs.csv",
+    "runs.md",
+    "summary.csv",
+    "summary.md",
+    "comparison.md",
+    "robustness.csv",
+    "robustness.md",
+)
 SUMMARY_TABLES = (
     "runs.csv",
     "summary.csv",
@@ -60,9 +68,19 @@ def figure_inputs(config: Mapping, results: str, name: str) -> Callable[[Any], d
     return inputs
 
 
+def _corrupted(config: Mapping, study: str) -> bool:
+    return bool(config["studies"][study].get("eval_on_corrupted"))
+
+
 def study_figures(config: Mapping) -> list[str]:
     """Every figure some configured study gets."""
-    return sorted({name for study in config["studies"] for name in figures_for(study)})
+    studies = config["studies"]
+    return sorted({name for s in studies for name in figures_for(s, _corrupted(config, s))})
+
+
+def cross_study_figures(config: Mapping) -> tuple[str, ...]:
+    """The summary figures of this config."""
+    return summary_figures(any(_corrupted(config, s) for s in config["studies"]))
 
 
 def analysis_targets(config: Mapping, results: str) -> list[str]:
@@ -70,7 +88,11 @@ def analysis_targets(config: Mapping, results: str) -> list[str]:
     studies = config["studies"]
     tables = [f"{results}/{s}/tables/{t}" for s in studies for t in STUDY_TABLES]
     tables += [f"{results}/{s}/findings.{ext}" for s in studies for ext in ("md", "html")]
-    figures = [f"{results}/{s}/figures/{f}.png" for s in studies for f in figures_for(s)]
+    figures = [
+        f"{results}/{s}/figures/{f}.png"
+        for s in studies
+        for f in figures_for(s, _corrupted(config, s))
+    ]
     summary = [f"{results}/summary/{t}" for t in SUMMARY_TABLES]
-    summary += [f"{results}/summary/figures/{f}.png" for f in SUMMARY_FIGURES]
+    summary += [f"{results}/summary/figures/{f}.png" for f in cross_study_figures(config)]
     return tables + figures + summary

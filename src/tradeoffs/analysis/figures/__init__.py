@@ -124,6 +124,30 @@ FIGURES = {
     "frontier_size": FigureSpec(
         "frontier", "frontier", "Accuracy against model size", options={"cost": "size"}
     ),
+    "frontier_corruption_latency": FigureSpec(
+        "frontier",
+        "frontier",
+        "Mean corruption accuracy against latency",
+        options={"cost": "latency", "value": "corruption_acc"},
+    ),
+    "severity_by_format": FigureSpec(
+        "robustness",
+        "accuracy_vs_severity",
+        "Accuracy under corruption by severity and format",
+        options={"hue": "precision"},
+    ),
+    "severity_by_model": FigureSpec(
+        "robustness",
+        "accuracy_vs_severity",
+        "Accuracy under corruption by severity and model",
+        options={"hue": "model"},
+    ),
+    "corruption_heatmap": FigureSpec(
+        "robustness",
+        "corruption_heatmap",
+        "Accuracy per corruption and format",
+        options={"columns": "precision"},
+    ),
 }
 
 STUDY_FIGURES = {
@@ -140,9 +164,24 @@ STUDY_FIGURES = {
     "transfer": ("generalization", "transfer_cost", "learning_curves", "comparison"),
 }
 DEFAULT_FIGURES = ("overview", "learning_curves", "comparison")
+# What a study with `eval_on_corrupted` gets on top: per format for the precision study, per
+# model for any other.
+ROBUSTNESS_FIGURES = {"precision": ("severity_by_format", "corruption_heatmap")}
+DEFAULT_ROBUSTNESS_FIGURES = ("severity_by_model",)
 SUMMARY_FIGURES = ("frontier_latency", "frontier_size")
+SUMMARY_ROBUSTNESS_FIGURES = ("frontier_corruption_latency",)
 
 
-def figures_for(study: str) -> tuple[str, ...]:
-    """The figures a study gets: its seed's set, or the default set for a study we do not know."""
-    return STUDY_FIGURES.get(study, DEFAULT_FIGURES)
+def figures_for(study: str, corrupted: bool = False) -> tuple[str, ...]:
+    """The figures a study gets: its seed's set, or the default set for a study we do not know,
+    and with corrupted test sets its robustness figures."""
+    figures = STUDY_FIGURES.get(study, DEFAULT_FIGURES)
+    if corrupted:
+        figures += ROBUSTNESS_FIGURES.get(study, DEFAULT_ROBUSTNESS_FIGURES)
+    return figures
+
+
+def summary_figures(corrupted: bool = False) -> tuple[str, ...]:
+    """The cross-study figures, with the corruption-accuracy frontier when any study has
+    corrupted test sets."""
+    return SUMMARY_FIGURES + (SUMMARY_ROBUSTNESS_FIGURES if corrupted else ())

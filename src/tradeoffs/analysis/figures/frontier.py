@@ -16,13 +16,18 @@ def point_name(row: pd.Series) -> str:
     return f"{row['model']} {row['precision']} {row['backend']}"
 
 
-def frontier(runs: pd.DataFrame, cost: str) -> Figure:
+def frontier(runs: pd.DataFrame, cost: str, value: str = "test_acc") -> Figure:
     """All runs as dots coloured by study; frontier members ringed, joined and named; one panel
-    per dataset (accuracies on different datasets do not compare)."""
+    per dataset (accuracies on different datasets do not compare). `value` is the accuracy
+    (clean `test_acc`, or `corruption_acc` under corruption)."""
     column = COSTS[cost]
-    points = frontier_points(runs, column)
+    if value not in runs:
+        raise NoDataError(f"No run has {style.label(value)}.")
+    points = frontier_points(runs, column, value)
     if points.empty:
-        raise NoDataError(f"No completed run has both test accuracy and {style.label(column)}.")
+        raise NoDataError(
+            f"No completed run has both {style.label(value)} and {style.label(column)}."
+        )
     studies = ordered(points["study"])
     palette = dict(zip(studies, style.colors(len(studies)), strict=True))
     datasets = ordered(points["dataset"])
@@ -32,13 +37,13 @@ def frontier(runs: pd.DataFrame, cost: str) -> Figure:
         for study in studies:
             mine = subset[subset["study"] == study]
             ax.scatter(
-                mine[column], mine["test_acc"], s=18, alpha=0.6, color=palette[study], label=study
+                mine[column], mine[value], s=18, alpha=0.6, color=palette[study], label=study
             )
         best = subset[subset["on_frontier"]]
-        ax.step(best[column], best["test_acc"], where="post", color="black", lw=1, zorder=1)
+        ax.step(best[column], best[value], where="post", color="black", lw=1, zorder=1)
         ax.scatter(
             best[column],
-            best["test_acc"],
+            best[value],
             s=70,
             facecolors="none",
             edgecolors="black",
@@ -48,19 +53,19 @@ def frontier(runs: pd.DataFrame, cost: str) -> Figure:
         if (subset[column] > 0).all():
             style.log_x(ax)
         texts = [
-            ax.text(row[column], row["test_acc"], point_name(row), fontsize=7)
+            ax.text(row[column], row[value], point_name(row), fontsize=7)
             for _, row in best.iterrows()
         ]
         # Moved apart from each other and from every point, joined to their point by a line.
         adjust_text(
             texts,
             x=subset[column].to_numpy(float),
-            y=subset["test_acc"].to_numpy(float),
+            y=subset[value].to_numpy(float),
             ax=ax,
             arrowprops={"arrowstyle": "-", "color": "grey", "lw": 0.5},
         )
         ax.set_xlabel(style.label(column))
-        ax.set_ylabel(style.label("test_acc"))
+        ax.set_ylabel(style.label(value))
         ax.set_title(dataset)
     axes[-1].legend(title="study", loc="center left", bbox_to_anchor=(1.0, 0.5))
     return fig

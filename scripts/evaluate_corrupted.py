@@ -1,0 +1,35 @@
+"""Evaluate one trained run on its corrupted test sets: eval_corrupted.json, {set: record} with
+the summary keys of eval/{d}.json (one engine start-up for every set, no per-class tables)."""
+
+import argparse
+from pathlib import Path
+
+from tradeoffs import engines, io, records
+from tradeoffs.data.prepared import load_meta
+from tradeoffs.evaluation import classification_metrics
+from tradeoffs.runspec import add_run_arguments, spec_from_args
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    add_run_arguments(parser)
+    parser.add_argument("--eval-dataset", nargs="+", required=True, help="corrupted sets")
+    parser.add_argument("--output", type=Path, required=True)
+    args = parser.parse_args()
+    spec = spec_from_args(args)
+    status, reason = records.upstream_status(spec)
+    results = {}
+    for dataset in args.eval_dataset:
+        classes = load_meta(spec.prepared_dir(dataset))["classes"]
+        if status == "ok":
+            predictions = engines.load(spec.framework).predict(spec, dataset)
+            summary = {**classification_metrics(predictions, classes)[0], "reason": None}
+        else:
+            summary = {"reason": reason, "classes": classes}
+        results[dataset] = {**summary, "status": status, "dataset": dataset}
+        print(f"{dataset}: {results[dataset]}")
+    io.write_json(args.output, results)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,158 @@
+"""Accuracy under corruption (Hendrycks and Dietterich, ICLR 2019): per run, the mean accuracy
+and calibration error over its corrupted test sets; per study, mCE and relative mCE against the
+study's reference run.
+
+With E(c, s) the top-1 error on corruption c at severity s and E(clean) the clean error:
+- corruption error CE(c) = sum_s E(c, s) / sum_s E_ref(c, s), and mCE its mean over corruptions;
+- relative CE(c) = sum_s (E(c, s) - E(clean)) / sum_s (E_ref(c, s) - E_ref(clean)), and
+  relative mCE its mean over corruptions.
+The reference (AlexNet in the paper) is the study's `eval_on_corrupted.reference` run with the
+same dataset, activation, backend and seed. Both are ratios (1 = as robust as the reference); a
+corruption on which the reference makes no error (or, for the relative form, loses no accuracy)
+leaves them undefined (NaN).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from tradeoffs.analysis.load import CONFIG_KEYS, ok_runs
+from tradeoffs.registry import CORRUPTIONS, parse_corrupted
+
+Errors = Mapping[tuple[str, int], float]  # (corruption, severity) -> top-1 error
+RUN_MATCH = ("study", "dataset", "act", "backend", "seed")  # what a run shares with its reference
+
+
+def corruption_summary(evals: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
+    """metrics.json's `corruption_acc` and `corruption_ece` (means over every corrupted set the
+    run was evaluated on) and `corruption_sets`; nothing for a run without corrupted sets."""
+    records = [record for name, record in evals.items() if parse_corrupted(name)]
+    if not records:
+        return {}
+    accs = [record.get("acc") for record in records]
+    eces = [record.get("ece") for record in records]
+    done = all(value is not None for value in accs + eces)
+    return {
+        "corruption_acc": float(np.mean(accs)) if done else None,
+        "corruption_ece": float(np.mean(eces)) if done else None,
+        "corruption_sets": len(records),
+    }
+
+
+def _per_corruption(errors: Errors, clean: float = 0.0) -> dict[str, float]:
+    sums: dict[str, float] = {}
+    for (corruption, _), error in errors.items():
+        sums[corruption] = sums.get(corruption, 0.0) + error - clean
+    return sums
+
+
+def _mean_ratio(numerators: Mapping[str, float], denominators: Mapping[str, float]) -> float:
+    if not numerators or set(numerators) != set(denominators):
+        return float("nan")
+    ratios = [
+        numerators[c] / denominators[c] if denominators[c] > 0 else float("nan") for c in numerators
+    ]
+    return float(np.mean(ratios))
+
+
+def mce(errors: Errors, reference: Errors) -> float:
+    """Mean corruption error: the mean over corruptions of sum_s E / sum_s E_ref."""
+    if set(errors) != set(reference):
+        return float("nan")
+    return _mean_ratio(_per_corruption(errors), _per_corruption(reference))
+
+
+def relative_mce(errors: Errors, clean: float, reference: Errors, reference_clean: float) -> float:
+    """Relative mCE: the mean over corruptions of sum_s (E - E_clean) / sum_s (E_ref -
+    E_ref_clean), the degradation relative to the reference's."""
+    if set(errors) != set(reference):
+        return float("nan")
+    return _mean_ratio(_per_corruption(errors, clean), _per_corruption(reference, reference_clean))
+
+
+def corrupted_long(runs: pd.DataFrame) -> pd.DataFrame:
+    """One row per (run, corrupted set) from a runs table's `eval.{set}.acc|ece` columns: the
+    run's identity, `corruption`, `severity`, `acc`, `ece`."""
+    keys = [k for k in ("study", *CONFIG_KEYS, "seed", "status", "test_acc") if k in runs]
+    frames = []
+    for column in runs.columns:
+        name = column.removeprefix("eval.").removesuffix(".acc")
+        parsed = parse_corrupted(name) if column == f"eval.{name}.acc" else None
+        if parsed is None:
+            continue
+        base, corruption, severity = parsed
+        ece = runs.get(f"eval.{name}.ece", pd.Series(np.nan, index=runs.index))
+        rows = runs[keys].assign(corruption=corruption, severity=severity, acc=runs[column])
+        rows = rows.assign(ece=ece)[runs["dataset"] == base]
+        frames.append(rows.dropna(subset=["acc"]))
+    columns = [*keys, "corruption", "severity", "acc", "ece"]
+    if not frames:
+        return pd.DataFrame(columns=columns)
+    return pd.concat(frames, ignore_index=True)[columns]
+
+
+def _errors(sets: pd.DataFrame) -> dict[tuple[str, int], float]:
+    return {(row.corruption, int(row.severity)): 1.0 - row.acc for row in sets.itertuples()}
+
+
+def with_corruption_errors(runs: pd.DataFrame, reference: Mapping[str, Any]) -> pd.DataFrame:
+    """`runs` with `mce` and `relative_mce` against each run's reference run (`reference`:
+    the study's `eval_on_corrupted.reference`, {"model": name or None, "precision": name}); NaN
+    where a run or its reference has no complete corrupted evaluation. Unchanged without any
+    corrupted set."""
+    sets = corrupted_long(ok_runs(runs))
+    if sets.empty:
+        return runs
+    match = [k for k in RUN_MATCH if k in runs]
+    by_run = {key: group for key, group in sets.groupby([*match, "model", "precision"])}
+    clean = ok_runs(runs).set_index([*match, "model", "precision"])["test_acc"]
+    values: dict[str, list[float]] = {"mce": [], "relative_mce": []}
+    for row in runs.itertuples(index=False):
+        own_key = (*(getattr(row, k) for k in match), row.model, row.precision)
+        ref_model = reference.get("model") or row.model
+        ref_key = (*(getattr(row, k) for k in match), ref_model, reference["precision"])
+        if own_key not in by_run or ref_key not in by_run:
+            values["mce"].append(float("nan"))
+            values["relative_mce"].append(float("nan"))
+            continue
+        errors, ref_errors = _errors(by_run[own_key]), _errors(by_run[ref_key])
+        values["mce"].append(mce(errors, ref_errors))
+        values["relative_mce"].append(
+            relative_mce(errors, 1.0 - clean[own_key], ref_errors, 1.0 - clean[ref_key])
+        )
+    return runs.assign(**values)
+
+
+NO_CORRUPTED_SETS = "_No corrupted test sets evaluated (study option eval_on_corrupted)._\n"
+ROBUSTNESS_METRICS = (
+    "test_acc",
+    "corruption_acc",
+    "corruption_ece",
+    "mce",
+    "relative_mce",
+    "time_to_acc_s",
+)
+
+
+def robustness_table(runs: pd.DataFrame) -> pd.DataFrame:
+    """Per configuration (mean over seeds): clean and mean corruption accuracy, ECE under
+    corruption, mCE, relative mCE, time-to-accuracy, then the accuracy per corruption (mean
+    over severities)."""
+    sets = corrupted_long(ok_runs(runs))
+    keys = [k for k in ("study", *CONFIG_KEYS) if k in runs]
+    if sets.empty:
+        return pd.DataFrame(columns=keys)
+    done = ok_runs(runs)
+    present = [m for m in ROBUSTNESS_METRICS if m in done]
+    table = done.groupby(keys, sort=True)[present].mean()
+    per_corruption = sets.pivot_table(
+        index=keys, columns="corruption", values="acc", aggfunc="mean"
+    )
+    order = [c for c in CORRUPTIONS if c in per_corruption.columns]
+    per_corruption = per_corruption[order].add_prefix("acc_")
+    table = table.join(per_corruption, how="inner").reset_index()
+    return table.sort_values(keys, kind="stable").reset_index(drop=True)

@@ -1,0 +1,241 @@
+"""Accuracy under corruption in the records: mCE and relative mCE by hand, the tables, figures,
+time-to-accuracy, and the config checks of `eval_on_corrupted`."""
+
+from __future__ import annotations
+
+import copy
+import math
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+from test_analysis_figures import _assert_png
+from test_analysis_records import write_run
+
+from tradeoffs import records
+from tradeoffs.analysis import robustness
+from tradeoffs.analysis.aggregate import comparison_table, summary_table
+from tradeoffs.analysis.figures import figures_for
+from tradeoffs.analysis.figures.draw import draw
+from tradeoffs.analysis.load import read_metrics
+from tradeoffs.analysis.time_to_accuracy import time_to_accuracy
+from tradeoffs.config import ConfigError, Run, check_config
+from tradeoffs.corrupted_sets import corrupted_sets
+from tradeoffs.runspec import RunSpec
+
+ROOT = Path(__file__).resolve().parents[1]
+SCHEMA = ROOT / "schemas" / "config.schema.yaml"
+
+# Hand-made accuracies on two corruptions at two severities: (clean, {(c, s): acc}).
+REFERENCE = (
+    0.90,
+    {("fog", 1): 0.80, ("fog", 5): 0.60, ("contrast", 1): 0.70, ("contrast", 5): 0.50},
+)
+QUANTISED = (
+    0.85,
+    {("fog", 1): 0.70, ("fog", 5): 0.40, ("contrast", 1): 0.65, ("contrast", 5): 0.45},
+)
+
+
+def errors(accs: dict) -> dict:
+    return {key: 1 - acc for key, acc in accs.items()}
+
+
+def test_mce_equals_a_hand_computation() -> None:
+    # fog: (0.30 + 0.60) / (0.20 + 0.40) = 1.5; contrast: (0.35 + 0.55) / (0.30 + 0.50) = 1.125
+    assert robustness.mce(errors(QUANTISED[1]), errors(REFERENCE[1])) == pytest.approx(1.3125)
+    # relative, clean errors 0.15 and 0.10: fog (0.15 + 0.45) / (0.10 + 0.30) = 1.5;
+    # contrast (0.20 + 0.40) / (0.20 + 0.40) = 1.0
+    relative = robustness.relative_mce(errors(QUANTISED[1]), 0.15, errors(REFERENCE[1]), 0.10)
+    assert relative == pytest.approx(1.25)
+    assert robustness.mce(errors(REFERENCE[1]), errors(REFERENCE[1])) == pytest.approx(1.0)
+
+
+def test_mce_is_undefined_without_reference_errors_or_matching_sets() -> None:
+    perfect = {("fog", 1): 0.0, ("fog", 5): 0.0}
+    assert math.isnan(robustness.mce({("fog", 1): 0.1, ("fog", 5): 0.2}, perfect))
+    assert math.isnan(robustness.mce({("fog", 1): 0.1}, errors(REFERENCE[1])))
+
+
+def corrupted_run(root: Path, run: Run, clean: float, accs: dict, **values) -> Path:
+    evals = {run.dataset: {"acc": clean, "n": 100}}
+    for (corruption, severity), acc in accs.items():
+        evals[f"{run.dataset}-c-{corruption}-{severity}"] = {"acc": acc, "ece": 0.1, "n": 100}
+    summary = robustness.corruption_summary(evals)
+    return write_run(root, run, test_acc=clean, eval=evals, **summary, **values)
+
+
+@pytest.fixture
+def precision_runs(tmp_path: Path) -> pd.DataFrame:
+    paths = [
+        corrupted_run(tmp_path, Run("precision", "digits", "cnn", "relu", p, "torch-cpu", 0), *r)
+        for p, r in (("fp32", REFERENCE), ("fp4", QUANTISED))
+    ]
+    # A run without corrupted sets, and a failed one.
+    paths.append(
+        write_run(tmp_path, Run("precision", "digits", "gcn", "relu", "fp32", "torch-cpu", 0))
+    )
+    paths.append(
+        write_run(
+            tmp_path, Run("precision", "digits", "cnn", "relu", "fp2", "torch-cpu", 0), "failed"
+        )
+    )
+    return read_metrics(paths)
+
+
+def test_dataset_names_with_dots_are_read(tmp_path: Path) -> None:
+    run = Run("precision", "my.data", "cnn", "relu", "fp32", "torch-cpu", 0)
+    sets = robustness.corrupted_long(read_metrics([corrupted_run(tmp_path, run, *REFERENCE)]))
+    assert sorted(zip(sets["corruption"], sets["severity"], strict=True)) == sorted(REFERENCE[1])
+
+
+def test_run_summary_is_the_mean_over_corrupted_sets() -> None:
+    evals = {"digits": {"acc": 0.9, "ece": 0.05}, "digits-c-fog-1": {"acc": 0.6, "ece": 0.1}}
+    evals["digits-c-fog-5"] = {"acc": 0.4, "ece": 0.3}
+    summary = robustness.corruption_summary(evals)
+    assert summary == {"corruption_acc": 0.5, "corruption_ece": 0.2, "corruption_sets": 2}
+    assert robustness.corruption_summary({"digits": {"acc": 0.9}}) == {}
+    skipped = robustness.corruption_summary({"digits-c-fog-1": {"status": "skipped", "acc": None}})
+    assert skipped["corruption_acc"] is None
+
+
+def test_table_mce_against_the_fp32_run(precision_runs: pd.DataFrame) -> None:
+    runs = robustness.with_corruption_errors(precision_runs, {"model": None, "precision": "fp32"})
+    by_precision = runs[runs["model"] == "cnn"].set_index("precision")
+    assert by_precision.loc["fp32", "mce"] == pytest.approx(1.0)
+    assert by_precision.loc["fp4", "mce"] == pytest.approx(1.3125)
+    assert by_precision.loc["fp4", "relative_mce"] == pytest.approx(1.25)
+    assert math.isnan(by_precision.loc["fp2", "mce"])  # failed
+    assert runs.loc[runs["model"] == "gcn", "mce"].isna().all()  # no corrupted sets
+    summary = summary_table(runs)
+    assert "mce_mean" in summary and "corruption_acc_mean" in summary
+
+
+def test_reference_model_for_a_study_without_formats(tmp_path: Path) -> None:
+    paths = [
+        corrupted_run(tmp_path, Run("binary", "digits", m, "relu", "fp32", "keras-cpu", 0), *r)
+        for m, r in (("cnn", REFERENCE), ("bnn", QUANTISED))
+    ]
+    runs = robustness.with_corruption_errors(
+        read_metrics(paths), {"model": "cnn", "precision": "fp32"}
+    )
+    assert runs.set_index("model").loc["bnn", "mce"] == pytest.approx(1.3125)
+
+
+def test_robustness_table_lists_accuracy_per_corruption(precision_runs: pd.DataFrame) -> None:
+    runs = robustness.with_corruption_errors(precision_runs, {"model": None, "precision": "fp32"})
+    table = robustness.robustness_table(runs).set_index("precision")
+    assert list(table.index) == ["fp32", "fp4"]  # the runs with corrupted sets
+    assert table.loc["fp4", "corruption_acc"] == pytest.approx(0.55)
+    assert table.loc["fp4", "acc_fog"] == pytest.approx(0.55)
+    assert table.loc["fp4", "acc_contrast"] == pytest.approx(0.55)
+    assert table.loc["fp32", "acc_contrast"] == pytest.approx(0.60)
+    assert robustness.robustness_table(precision_runs[precision_runs["model"] == "gcn"]).empty
+
+
+def test_corrupted_sets_never_become_the_ood_dataset(tmp_path: Path) -> None:
+    spec = RunSpec("s", "digits", "cnn", "relu", "fp32", "torch-cpu", 0, tmp_path, tmp_path)
+    train = {"status": "ok", "reason": None}
+    evals = {"digits": {"acc": 0.9}, "digits-c-fog-1": {"acc": 0.5}}
+    assert "ood_acc" not in records.merge_metrics(spec, train, evals, {})
+    evals["synthetic"] = {"acc": 0.7}
+    merged = records.merge_metrics(spec, train, evals, {})
+    assert merged["ood_dataset"] == "synthetic" and merged["ood_acc"] == 0.7
+    assert set(merged["eval"]) == {"digits", "digits-c-fog-1", "synthetic"}
+
+
+@pytest.mark.parametrize(
+    ("study", "name"),
+    [
+        ("precision", "severity_by_format"),
+        ("precision", "corruption_heatmap"),
+        ("binary", "severity_by_model"),
+    ],
+)
+def test_robustness_figures(tmp_path: Path, study: str, name: str) -> None:
+    paths = []
+    for m, model in enumerate(("cnn", "bnn")):
+        for p, precision in enumerate(("fp32", "fp4")):
+            accs = {k: v - 0.05 * (m + p) for k, v in REFERENCE[1].items()}
+            run = Run(study, "digits", model, "relu", precision, "torch-cpu", 0)
+            paths.append(corrupted_run(tmp_path, run, 0.9, accs))
+    assert name in figures_for(study, corrupted=True) and name not in figures_for(study)
+    draw(name, read_metrics(paths), tmp_path / f"{name}.png")
+    _assert_png(tmp_path / f"{name}.png")
+
+
+def test_frontier_on_corruption_accuracy(precision_runs: pd.DataFrame, tmp_path: Path) -> None:
+    draw("frontier_corruption_latency", precision_runs, tmp_path / "frontier.png")
+    _assert_png(tmp_path / "frontier.png")
+
+
+def test_time_to_accuracy_sums_epochs_until_the_fraction() -> None:
+    history = pd.DataFrame(
+        {"test_acc": [0.5, 0.86, 0.9, 0.88], "epoch_time_s": [2.0, 3.0, 4.0, 5.0]}
+    )
+    assert time_to_accuracy(history, 0.9, 0.95) == pytest.approx(5.0)  # 0.86 >= 0.855
+    assert time_to_accuracy(history, 0.9, 1.0) == pytest.approx(9.0)
+    assert time_to_accuracy(history, 0.99, 1.0) is None
+    assert time_to_accuracy(history.iloc[:0], 0.9, 0.95) is None
+    assert time_to_accuracy(history, None, 0.95) is None
+
+
+def test_time_to_accuracy_is_a_comparison_column(tmp_path: Path) -> None:
+    run = Run("a", "digits", "cnn", "relu", "fp32", "torch-cpu", 0)
+    path = write_run(tmp_path, run, time_to_acc_s=6.0, time_to_acc_fraction=0.95)
+    table = comparison_table(summary_table(read_metrics([path])))
+    assert table.loc[0, "Time to 95% of final accuracy (s)"] == 6.0
+
+
+def config_with(option: dict, datasets: dict | None = None) -> dict:
+    config = yaml.safe_load((ROOT / "config.yaml").read_text())
+    config["studies"]["precision"]["eval_on_corrupted"] = option
+    config["datasets"] = datasets or {}
+    return config
+
+
+def test_default_config_evaluates_precision_and_binary_under_corruption() -> None:
+    checked = check_config(yaml.safe_load((ROOT / "config.yaml").read_text()), SCHEMA)
+    studies = checked["studies"]
+    assert corrupted_sets(studies["precision"], "digits", "cnn")
+    assert not corrupted_sets(studies["precision"], "digits", "vit")
+    assert len(corrupted_sets(studies["binary"], "digits", "bnn")) >= 2
+    assert studies["binary"]["eval_on_corrupted"]["reference"]["model"] == "cnn"
+
+
+@pytest.mark.parametrize(
+    ("option", "message"),
+    [
+        ({"corruptions": ["snow"], "severities": [1]}, "is not valid; choose from: gaussian_noise"),
+        ({"corruptions": ["fog"], "severities": [6]}, "severities[0]"),
+        (
+            {"corruptions": ["fog"], "severities": [1], "models": ["bnn"]},
+            "'bnn' is not a model of the study",
+        ),
+        (
+            {"corruptions": ["fog"], "severities": [1], "reference": {"precision": "fp8"}},
+            "'fp8' is not a precision of the study",
+        ),
+        (
+            {
+                "corruptions": ["fog"],
+                "severities": [1],
+                "models": ["cnn"],
+                "reference": {"model": "vit"},
+            },
+            "'vit' is not evaluated on corrupted sets",
+        ),
+    ],
+)
+def test_config_mistakes_are_named(option: dict, message: str) -> None:
+    with pytest.raises(ConfigError) as error:
+        check_config(config_with(copy.deepcopy(option)), SCHEMA)
+    assert message in str(error.value)
+
+
+def test_dataset_names_of_corrupted_sets_are_reserved() -> None:
+    option = {"corruptions": ["fog"], "severities": [1]}
+    taken = {"digits-c-fog-1": {"format": "digits"}}
+    with pytest.raises(ConfigError, match="taken by a corrupted test set"):
+        check_config(config_with(option, taken), SCHEMA)
