@@ -46,7 +46,7 @@ rule aggregate:
     params:
         python=PYTHON["analysis"],
         out_dir=lambda w, output: os.path.dirname(output.runs),
-        study=study_json,
+        study=whole_study_json,
     shell:
         "{params.python:q} scripts/aggregate.py --metrics {input.metrics:q} "
         "--study-json {params.study:q} --out-dir {params.out_dir:q} "

@@ -7,8 +7,7 @@ import shlex
 from snakemake.settings.types import DeploymentMethod
 
 from tradeoffs import cluster, registry
-from tradeoffs.analysis.figures import SUMMARY_FIGURES, figures_for
-from tradeoffs.analysis.plan import analysis_targets
+from tradeoffs.analysis.plan import analysis_targets, cross_study_figures, figures_of
 from tradeoffs.config import all_runs, dataset_spec, run_study_config, study_runs
 from tradeoffs.corrupted_sets import corrupted_sets
 from tradeoffs.data.integrity import source_digest
@@ -118,6 +117,11 @@ def run_args(wildcards):
     )
 
 
+def whole_study_json(wildcards):
+    """The study's whole config (every model's recipe), for rules over all of its runs."""
+    return json.dumps(config["studies"][wildcards.study], sort_keys=True)
+
+
 def study_json(wildcards):
     """The study's config as this run's model sees it (its recipe merged into `train`)."""
     spec = run_study_config(config["studies"][wildcards.study], wildcards.model)
@@ -193,9 +197,9 @@ def timing_files():
                 steps.append("evaluate_corrupted")
         files += [f"{run.path(RESULTS)}/benchmarks/{step}.tsv" for step in steps]
     for study in config["studies"]:
-        steps = ["aggregate", *(f"figure_{name}" for name in figures_for(study))]
+        steps = ["aggregate", *(f"figure_{name}" for name in figures_of(config, study))]
         files += [f"{RESULTS}/{study}/benchmarks/{step}.tsv" for step in steps]
-    steps = ["summary", *(f"figure_{name}" for name in SUMMARY_FIGURES)]
+    steps = ["summary", *(f"figure_{name}" for name in cross_study_figures(config))]
     return files + [f"{RESULTS}/summary/benchmarks/{step}.tsv" for step in steps]
 
 

@@ -72,6 +72,11 @@ def _corrupted(config: Mapping, study: str) -> bool:
     return bool(config["studies"][study].get("eval_on_corrupted"))
 
 
+def figures_of(config: Mapping, study: str) -> tuple[str, ...]:
+    """The figures one configured study gets."""
+    return figures_for(study, _corrupted(config, study))
+
+
 def study_figures(config: Mapping) -> list[str]:
     """Every figure some configured study gets."""
     studies = config["studies"]
