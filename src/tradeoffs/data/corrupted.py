@@ -15,7 +15,8 @@ import numpy as np
 from tradeoffs import io
 from tradeoffs.data import Log
 from tradeoffs.data.corruptions import PARAMS, corrupt
-from tradeoffs.data.prepared import ARRAYS, load_meta
+from tradeoffs.data.prepare import save_array
+from tradeoffs.data.prepared import ARRAYS, load_array, load_meta
 from tradeoffs.registry import corrupted_name
 
 
@@ -32,16 +33,14 @@ def derive(
     base_dir, output_dir = Path(base_dir), Path(output_dir)
     (output_dir / "meta.json").unlink(missing_ok=True)  # the folder is incomplete from here on
     base = load_meta(base_dir)
-    test_x = np.load(base_dir / "test_x.npy")
+    test_x = load_array(base_dir, "test_x", base)
     arrays = {
         "train_x": np.zeros((0, *test_x.shape[1:]), dtype=np.uint8),
         "train_y": np.zeros(0, dtype=np.int64),
         "test_x": corrupt(test_x, corruption, severity, seed),
-        "test_y": np.load(base_dir / "test_y.npy"),
+        "test_y": load_array(base_dir, "test_y", base),
     }
-    for name in ARRAYS:
-        with io.atomic_path(output_dir / f"{name}.npy") as tmp, open(tmp, "wb") as handle:
-            np.save(handle, arrays[name])
+    records = {name: save_array(output_dir / f"{name}.npy", arrays[name]) for name in ARRAYS}
     spec = {"base": base["name"], "corruption": corruption, "severity": severity, "seed": seed}
     meta = {
         "name": corrupted_name(base["name"], corruption, severity),
@@ -52,6 +51,8 @@ def derive(
         "train_count": 0,
         "test_count": len(arrays["test_y"]),
         "sources": base["sources"],
+        "source_digest": None,
+        "arrays": records,
         "spec": spec,
         **spec,
         "parameter": PARAMS[corruption][severity - 1],

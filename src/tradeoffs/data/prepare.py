@@ -110,7 +110,7 @@ def _check(data: Arrays) -> None:
         raise DataError(f"train images {data.train_x.shape[1:]} != test {data.test_x.shape[1:]}")
 
 
-def _save(path: Path, array: np.ndarray) -> dict[str, Any]:
+def save_array(path: Path, array: np.ndarray) -> dict[str, Any]:
     """Write one array atomically; returns its meta.json record (checksum, shape, dtype)."""
     with io.atomic_path(path) as tmp:
         with open(tmp, "wb") as f:
@@ -135,7 +135,7 @@ def prepare(
     data, md5s = read(spec, Path(downloads), sources, log)
     if integrity.source_digest(spec) != source_digest:
         raise DataError(f"{spec['path']} changed while it was read; prepare it again")
-    arrays = {name: _save(output_dir / f"{name}.npy", getattr(data, name)) for name in ARRAYS}
+    arrays = {name: save_array(output_dir / f"{name}.npy", getattr(data, name)) for name in ARRAYS}
     meta = {
         "name": name,
         "format": spec["format"],
