@@ -115,10 +115,16 @@ def precision_findings(runs: pd.DataFrame) -> list[str]:
     if table.empty or "precision" not in table:
         return []
     order = sorted(table["precision"].unique(), key=lambda p: -registry.PRECISION_BITS[p])
+    # Means over the same models in every format, else a format losing a weak model would
+    # look better than one keeping it.
+    formats = table.groupby("model")["precision"].nunique()
+    common = formats[formats == len(order)].index
+    if len(common):
+        table = table[table["model"].isin(common)]
     mean = table.groupby("precision")["test_acc"].mean().reindex(order)
-    counts = table.groupby("precision")["model"].nunique().reindex(order)
-    steps = ", ".join(f"{p} {mean[p]:.2f} ({counts[p]} models)" for p in order)
-    sentences = [f"Mean test accuracy of the models that learned, by format: {steps}."]
+    models = ", ".join(sorted(table["model"].unique()))
+    steps = ", ".join(f"{p} {mean[p]:.2f}" for p in order)
+    sentences = [f"Mean test accuracy by format ({models}, learned in every format): {steps}."]
     falls = all(a >= b - 0.01 for a, b in zip(mean, mean.iloc[1:], strict=False))
     if len(order) > 1:
         verdict = "falls" if falls else "does not fall steadily"
