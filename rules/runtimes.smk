@@ -24,9 +24,10 @@ rule runtimes_table:
     params:
         python=PYTHON["analysis"],
         out_dir=lambda w, output: os.path.dirname(output.runtimes),
+        title=lambda w: f"{w.study}: ",
     shell:
         "{params.python:q} scripts/runtimes.py --bench {input.bench:q} --out-dir {params.out_dir:q} "
-        "--figure {output.figure:q} --title {wildcards.study:q}': ' > {log} 2>&1"
+        "--figure {output.figure:q} --title {params.title:q} > {log:q} 2>&1"
 
 
 rule runtimes_summary:
@@ -59,4 +60,4 @@ rule runtimes_summary:
         out_dir=lambda w, output: os.path.dirname(output.runtimes),
     shell:
         "{params.python:q} scripts/runtimes_summary.py --tables {input.tables:q} "
-        "--out-dir {params.out_dir:q} --figure {output.figure:q} > {log} 2>&1"
+        "--out-dir {params.out_dir:q} --figure {output.figure:q} > {log:q} 2>&1"

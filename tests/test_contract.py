@@ -225,7 +225,7 @@ def test_a_key_two_records_set_is_refused_naming_both(tmp_path):
     with pytest.raises(records.MetricsConflictError) as error:
         records.merge_metrics(spec, train, evals, bench)
     message = str(error.value)
-    assert "'peak_rss_mb'" in message and "train.json" in message and "bench.json" in message
+    assert "'peak_rss_mb'" in message and "train.json" in message and "bench/eager.json" in message
 
 
 def test_a_missing_key_of_an_ok_run_fails_the_schema(tmp_path):

@@ -138,7 +138,8 @@ def test_corrupted_sets_never_become_the_ood_dataset(tmp_path: Path) -> None:
     spec = RunSpec("s", "digits", "cnn", "relu", "fp32", "torch-cpu", 0, tmp_path, tmp_path)
     train = {"status": "ok", "reason": None}
     evals = {"digits": {"acc": 0.9}, "digits-c-fog-1": {"acc": 0.5}}
-    assert "ood_acc" not in records.merge_metrics(spec, train, evals, {})
+    merged = records.merge_metrics(spec, train, evals, {})
+    assert merged["ood_dataset"] is None and merged["ood_acc"] is None
     evals["synthetic"] = {"acc": 0.7}
     merged = records.merge_metrics(spec, train, evals, {})
     assert merged["ood_dataset"] == "synthetic" and merged["ood_acc"] == 0.7

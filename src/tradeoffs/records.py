@@ -178,7 +178,8 @@ def merge_metrics(
     own = evals.get(spec.dataset, {})
     others = [name for name in evals if name != spec.dataset and not parse_corrupted(name)]
     evaluation: dict[str, Any] = {f"test_{key}": own.get(key) for key in EVAL_KEYS}
-    evaluation["num_classes"] = len(own["classes"]) if own.get("classes") else None  # chance 1/n
+    classes = len(own["classes"]) if own.get("classes") else None  # chance accuracy is 1/n
+    evaluation.update(measured("num_classes", classes, "the evaluation recorded no class list"))
     if others:
         first = evals[others[0]]
         evaluation.update(ood_dataset=others[0], ood_acc=first.get("acc"))

@@ -69,9 +69,7 @@ def predictor(spec: RunSpec) -> Callable[[np.ndarray], np.ndarray]:
         x = adapt_images(images, tuple(meta["in_shape"]))
         x = to_tensor(x, meta["norm_mean"], meta["norm_std"], device, meta["channels_last"])
         logits = logits_of(model, x, s.batch_size, make_autocast(s, device))
-        return (
-            precision.log_softmax(logits, spec.quant_cfg.get("softmax", "fp32")).exp().cpu().numpy()
-        )
+        return precision.log_softmax(logits, spec.quant_cfg["softmax"]).exp().cpu().numpy()
 
     return probs
 
