@@ -1,0 +1,35 @@
+"""The metrics.json keys derived from the merged stage records: the energy proxy, the
+corruption summary and time-to-accuracy (each defined in docs/architecture.md, "Metrics")."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import pandas as pd
+
+from tradeoffs import records
+from tradeoffs.analysis.energy import energy_proxy
+from tradeoffs.analysis.robustness import corruption_summary
+from tradeoffs.analysis.time_to_accuracy import time_to_accuracy
+
+NO_CORRUPTED = "the study has no eval_on_corrupted sets"
+
+
+def derived_metrics(
+    metrics: Mapping[str, Any],
+    evals: Mapping[str, Mapping[str, Any]],
+    history: pd.DataFrame,
+    fraction: float,
+) -> dict[str, Any]:
+    """The derived keys of one run; a value that cannot be derived is null with its reason."""
+    derived: dict[str, Any] = {"energy_proxy": energy_proxy(metrics)}
+    corrupted = corruption_summary(evals)
+    why = "an evaluation on a corrupted set has no result" if corrupted else NO_CORRUPTED
+    for key in ("corruption_acc", "corruption_ece", "corruption_sets"):
+        derived.update(records.measured(key, corrupted.get(key), why))
+    reached = time_to_accuracy(history, metrics["test_acc"], fraction)
+    why = f"no epoch reached {fraction:g} of the final test accuracy"
+    derived.update(records.measured("time_to_acc_s", reached, why))
+    derived["time_to_acc_fraction"] = fraction
+    return derived
