@@ -121,11 +121,12 @@ def test_memory_budget_stops_the_sweep_before_a_batch_that_would_not_fit():
     kept = []
 
     def make_call(batch):
-        kept.append(np.ones(batch * 2**17))  # batch MB, touched: resident
+        # 8 MB per sample, touched: resident, and more than a heap freed by earlier tests holds
+        kept.append(np.ones(batch * 2**20))
         return lambda: None
 
     record = sweep(
-        make_call, settings(batch_sizes=[8, 32, 128], memory_budget_mb=100, max_seconds=0.01)
+        make_call, settings(batch_sizes=[8, 32, 128], memory_budget_mb=1000, max_seconds=0.01)
     )
     assert [p["batch_size"] for p in record["sweep"]] == [1, 8, 32]
     assert record["sweep_stopped"].startswith("batch 128: projected memory growth")
