@@ -10,6 +10,7 @@ import sys
 import numpy as np
 import pytest
 import torch
+from runtime_settings import BENCH
 from torch import nn
 
 from tradeoffs import engines, io, precision, runtimes
@@ -23,16 +24,6 @@ torch_engine = engines.load("torch")
 
 pytestmark = pytest.mark.slow
 
-BENCH = {
-    "warmup": 1,
-    "repeats": 5,
-    "batch_size": None,
-    "batch_sizes": [1, 4],
-    "max_repeats": 50,
-    "max_seconds": 0.05,
-    "p99_ci_rel": 0.1,
-    "memory_budget_mb": 1024,
-}
 TRAIN = {"epochs": 1, "batch_size": 64, "optimizer": "sgd", "lr": 0.05, "limit_train": 256}
 
 

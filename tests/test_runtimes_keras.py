@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from keras_helpers import make_spec
 from prepared_digits import write_prepared_digits
+from runtime_settings import BENCH
 
 from tradeoffs import engines, runtimes
 from tradeoffs.measure.sweep import SweepSettings
@@ -14,17 +15,6 @@ from tradeoffs.runtimes import bench
 keras_engine = engines.load("keras")
 
 pytestmark = pytest.mark.slow
-
-BENCH = {
-    "warmup": 1,
-    "repeats": 5,
-    "batch_size": None,
-    "batch_sizes": [1, 4],
-    "max_repeats": 50,
-    "max_seconds": 0.05,
-    "p99_ci_rel": 0.1,
-    "memory_budget_mb": 1024,
-}
 
 
 @pytest.fixture(scope="module")

@@ -33,11 +33,8 @@ class _RetryableError(Exception):
 
 
 def md5_of(path: str | Path) -> str:
-    digest = hashlib.md5()
     with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(CHUNK), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
+        return hashlib.file_digest(f, "md5").hexdigest()
 
 
 def _log(message: str) -> None:

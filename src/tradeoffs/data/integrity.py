@@ -21,7 +21,6 @@ import numpy as np
 
 from tradeoffs.data import DataError
 
-CHUNK = 1 << 20
 _VERIFIED: dict[tuple[str, int, int, int], str] = {}  # (path, size, mtime_ns, inode) -> sha256
 
 
@@ -30,11 +29,8 @@ class PreparedDataError(DataError):
 
 
 def sha256_of(path: str | Path) -> str:
-    digest = hashlib.sha256()
     with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(CHUNK), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
+        return hashlib.file_digest(f, "sha256").hexdigest()
 
 
 def _cached_sha256(path: Path) -> str:
