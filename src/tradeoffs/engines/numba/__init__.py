@@ -295,12 +295,7 @@ def benchmark(spec: RunSpec) -> dict[str, Any]:
         "est_footprint_mb": params * 4 / 2**20,
         "macs": macs,
         "flops": 2 * macs,
-        "binary_mac_ratio": None,
-        "binary_mac_ratio_reason": records.NOT_BINARY,
-        "binary_params": None,
-        "binary_params_reason": records.NOT_BINARY,
-        "fp_params": None,
-        "fp_params_reason": records.NOT_BINARY,
+        **records.not_binary(),
         **records.measured("bench_peak_vram_mb", _vram_mb(spec), records.NO_DEVICE_MEMORY),
         "bench_device_name": _device_name(spec),
     }

@@ -134,12 +134,7 @@ def benchmark(spec: RunSpec) -> dict:
         "est_footprint_mb": precision.footprint_mb(model, spec.precision, spec.quant_cfg),
         "flops": flops,
         "macs": flops // 2,
-        "binary_mac_ratio": None,
-        "binary_mac_ratio_reason": records.NOT_BINARY,
-        "binary_params": None,
-        "binary_params_reason": records.NOT_BINARY,
-        "fp_params": None,
-        "fp_params_reason": records.NOT_BINARY,
+        **records.not_binary(),
         **timing,
         **fp8,
         **records.measured(
