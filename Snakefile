@@ -42,6 +42,7 @@ include: "rules/metrics.smk"
 include: "rules/aggregate.smk"
 include: "rules/runtimes.smk"
 include: "rules/report.smk"
+include: "rules/skip.smk"
 include: "rules/cluster.smk"
 
 

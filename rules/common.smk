@@ -8,6 +8,7 @@ from snakemake.settings.types import DeploymentMethod
 
 from tradeoffs import cluster, registry
 from tradeoffs.analysis.plan import analysis_targets, cross_study_figures, figures_of
+from tradeoffs.availability import absent_device
 from tradeoffs.config import all_runs, dataset_spec, run_study_config, study_runs
 from tradeoffs.corrupted_sets import corrupted_sets
 from tradeoffs.data.integrity import source_digest
@@ -32,11 +33,23 @@ try:
     )
 except ConfigError as error:
     sys.exit(f"Config error:\n{error}")
-NO_GPU_BACKENDS = (
-    sorted(name for name, b in registry.BACKENDS.items() if b.device != "cpu")
-    if NODES is not None and not cluster.has_gpus(NODES)
-    else []
-)
+
+
+def unavailable_backends():
+    """The study backends no job here can use, with why. On SLURM: the GPU backends of a
+    cluster without GPU nodes (sinfo). Locally: those whose device this host certainly lacks.
+    Their runs get skip records from rule skip_run (rules/skip.smk), one light job a run."""
+    used = {run.backend for run in all_runs(config)}
+    if NODES is not None:
+        if cluster.has_gpus(NODES):
+            return {}
+        reason = "the cluster has no GPU node (sinfo lists no gres/gpu)"
+        return {b: reason for b in used if registry.BACKENDS[b].device != "cpu"}
+    absent = {b: absent_device(registry.BACKENDS[b].device) for b in sorted(used)}
+    return {b: f"{b}: {reason}" for b, reason in absent.items() if reason}
+
+
+UNAVAILABLE = unavailable_backends()
 
 
 wildcard_constraints:
@@ -182,11 +195,11 @@ def run_runtimes(study_spec, backend):
 
 def timing_files():
     """Every job's `benchmark:` record: per run, per study (tables, figures), the summary.
-    A GPU run on a cluster without GPUs is one local skip job (rules/cluster.smk)."""
+    A run of an unavailable backend is one skip job (rules/skip.smk)."""
     files = []
     for run in all_runs(config):
         study = config["studies"][run.study]
-        if run.backend in NO_GPU_BACKENDS:
+        if run.backend in UNAVAILABLE:
             steps = ["skip_run"]
             steps += [f"skip_bench_{r}" for r in run_runtimes(study, run.backend)[1:]]
         else:

@@ -1,9 +1,30 @@
 """Is a backend usable on this host? Asked at job time: a cluster node may differ from the
-machine that planned the DAG."""
+machine that planned the DAG. `absent_device` is the planning-time half: a device this host
+certainly lacks, found without importing a framework, so a local run settles its skip records
+before any job starts."""
 
 from __future__ import annotations
 
+import platform
+import shutil
+from pathlib import Path
+
 from tradeoffs import registry
+
+# Where an NVIDIA driver shows itself: its proc entry (Linux), its tool, WSL's GPU device.
+NVIDIA_DRIVER_SIGNS = (Path("/proc/driver/nvidia"), Path("/dev/dxg"))
+
+
+def absent_device(device: str) -> str | None:
+    """Why this host certainly has no `device` ("cpu", "cuda", "mps"), or None when it may have
+    one (the job's own check then decides)."""
+    if device == "cuda" and not (
+        shutil.which("nvidia-smi") or any(p.exists() for p in NVIDIA_DRIVER_SIGNS)
+    ):
+        return "no NVIDIA driver on this host (no nvidia-smi, no /proc/driver/nvidia)"
+    if device == "mps" and (platform.system(), platform.machine()) != ("Darwin", "arm64"):
+        return "Apple Metal (MPS) needs an Apple-silicon Mac"
+    return None
 
 
 def _torch(device: str) -> str | None:
