@@ -52,7 +52,7 @@ def train(spec: RunSpec, on_epoch_end: EpochHook | None = None) -> None:
 
     # Model, optimiser and data: built the same way on a fresh start and on a resume, so the
     # random draws of construction match too.
-    device = runtime.configure(spec)
+    device = runtime.configure(spec, training=True)
     channels_last = s.channels_last and device.type == "cuda"
     shape = registry.model_impl(spec.model, spec.backend).input_shape
     data = load_device_data(spec.prepared_dir(), shape, device, s.limit_train, channels_last)
