@@ -129,3 +129,15 @@ def quantize_model(model: nn.Module, precision: str, cfg: dict[str, Any]) -> nn.
             plan.layer.input_quantizer = make_quantizer(precision, cfg, plan.input_dim)
             plan.layer.register_forward_pre_hook(_quantise_inputs)
     return model
+
+
+def freeze_weights(model: nn.Module) -> nn.Module:
+    """Store every quantised weight in place of its parametrization (in place; returns the
+    model): computed once, as a deployed model holds it, instead of at every forward.
+    Inference only: training needs the parametrizations. Inputs stay quantised per call."""
+    for module in model.modules():
+        if parametrize.is_parametrized(module):
+            for name in list(module.parametrizations):
+                parametrize.remove_parametrizations(module, name, leave_parametrized=True)
+    return model
+

@@ -51,6 +51,7 @@ def _trained(
 def predict(spec: RunSpec, dataset: str) -> Predictions:
     """Probabilities and mean NLL of the trained model on `dataset`'s test split."""
     device, model, data = _trained(spec, dataset)
+    precision.freeze_weights(model)
     s = TrainSettings.from_cfg(spec.train_cfg)
     logits = logits_of(model, data.x, s.batch_size, make_autocast(s, device))
     logp = precision.log_softmax(logits, spec.quant_cfg["softmax"])
@@ -63,6 +64,7 @@ def predictor(spec: RunSpec) -> Callable[[np.ndarray], np.ndarray]:
     predict (the dashboard's path)."""
     device = runtime.configure(spec)
     model, meta = modelfile.load(spec, device)
+    precision.freeze_weights(model)
     s = TrainSettings.from_cfg(spec.train_cfg)
 
     def probs(images: np.ndarray) -> np.ndarray:
@@ -78,6 +80,7 @@ def loaded(spec: RunSpec) -> Loaded:
     """The trained model and its test split for `tradeoffs.runtimes` (training images calibrate
     static int8 quantisation)."""
     device, model, test = _trained(spec, spec.dataset)
+    precision.freeze_weights(model)
 
     def calibration() -> torch.Tensor:
         return _trained(spec, spec.dataset, "train")[2].x[: torch_runtimes.CALIBRATION_SIZE]
