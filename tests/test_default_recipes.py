@@ -115,3 +115,16 @@ def test_checking_leaves_the_config_as_given():
     before = copy.deepcopy(config)
     check_config(config, SCHEMA, ROOT)
     assert config == before
+
+
+def test_image_size_is_a_torch_option_the_other_engines_refuse():
+    config = study(train={"image_size": 16})
+    assert check_config(config, SCHEMA, ROOT)["studies"]["s"]["train"]["image_size"] == 16
+    for backend in ("numba-cpu", "keras-cpu"):
+        model = "mnist_cnn" if backend == "numba-cpu" else "cnn"
+        spec = {"datasets": ["digits"], "models": [model], "backends": [backend]}
+        message = rejected({"studies": {"s": {**spec, "train": {"image_size": 16}}}})
+        assert "image_size" in message and backend in message
+    message = rejected(study(train={"image_size": 4}))
+    assert "studies.s.train.image_size" in message and "8" in message
+

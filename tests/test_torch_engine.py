@@ -186,6 +186,21 @@ def test_cifar_shaped_models_train_on_digits(tmp_path, digits_data_dir, model):
     assert torch_engine.predict(spec, "digits").probs.shape == (360, 10)
 
 
+def test_image_size_sets_the_shape_a_model_trains_and_runs_at(tmp_path, digits_data_dir):
+    train = {**SMALL, "epochs": 1, "limit_train": 64, "image_size": 16}
+    spec = make_spec(tmp_path, digits_data_dir, train, model="cnn")
+    torch_engine.train(spec)
+    saved = torch.load(spec.model_path, weights_only=True)
+    assert saved["meta"]["in_shape"] == [16, 16, 3]  # the model's own size is 32x32x3
+    assert torch_engine.predict(spec, "digits").probs.shape == (360, 10)
+    bench = torch_engine.benchmark(spec)
+    native_train = {**train, "image_size": None}
+    native = make_spec(tmp_path / "native", digits_data_dir, native_train, model="cnn")
+    torch_engine.train(native)
+    # The convolutions see a quarter of the pixels: a quarter of the FLOPs.
+    assert bench["flops"] == pytest.approx(torch_engine.benchmark(native)["flops"] / 4, rel=0.05)
+
+
 def test_unavailable_backend_is_recorded_as_skipped(tmp_path, digits_data_dir, monkeypatch):
     if torch.cuda.is_available():
         pytest.skip("CUDA is available here: torch-cuda would train")

@@ -75,12 +75,14 @@ TRAIN_OPTIONS: dict[str, dict[str, tuple]] = {
         "autocast": ("none",),
         "tensorboard": (False,),
         "fine_tune_epochs": (0,),
+        "image_size": (None,),
     },
     "keras": {
         "schedule": ("constant", "cosine"),
         "label_smoothing": (0.0,),
         "channels_last": (False,),
         "autocast": ("none",),
+        "image_size": (None,),
     },
 }
 

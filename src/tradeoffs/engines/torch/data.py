@@ -84,11 +84,15 @@ def load_device_data(
     return DeviceData(split(train_x, train_y), split(test_x, data.test_y), mean, std, data.classes)
 
 
-def random_crop_flip(x: torch.Tensor, generator: torch.Generator, pad: int = 4) -> torch.Tensor:
+def random_crop_flip(
+    x: torch.Tensor, generator: torch.Generator, pad: int | None = None
+) -> torch.Tensor:
     """Per image: a random `pad`-padded crop back to the input size and a horizontal flip with
-    probability 1/2, as one gather. Random draws come from the CPU `generator` so CPU and GPU
-    runs see the same crops."""
+    probability 1/2, as one gather. `pad` defaults to an eighth of the height: CIFAR's 4 pixels
+    at 32x32, and the same relative shift at any `train.image_size`. Random draws come from the
+    CPU `generator` so CPU and GPU runs see the same crops."""
     n, c, h, w = x.shape
+    pad = h // 8 if pad is None else pad
     padded = F.pad(x, (pad, pad, pad, pad))
     oy = torch.randint(0, 2 * pad + 1, (n, 1), generator=generator).to(x.device)
     ox = torch.randint(0, 2 * pad + 1, (n, 1), generator=generator).to(x.device)

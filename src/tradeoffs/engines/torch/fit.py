@@ -54,7 +54,8 @@ def train(spec: RunSpec, on_epoch_end: EpochHook | None = None) -> None:
     # random draws of construction match too.
     device = runtime.configure(spec, training=True)
     channels_last = s.channels_last and device.type == "cuda"
-    shape = registry.model_impl(spec.model, spec.backend).input_shape
+    native = registry.model_impl(spec.model, spec.backend).input_shape
+    shape = (s.image_size, s.image_size, native[2]) if s.image_size else native
     data = load_device_data(spec.prepared_dir(), shape, device, s.limit_train, channels_last)
     model = modelfile.build(spec, len(data.classes), shape).to(device)
     if channels_last:

@@ -40,6 +40,7 @@ class TrainSettings:
     early_stopping: int | None
     best_checkpoint: bool
     limit_train: int | None
+    image_size: int | None
     channels_last: bool
     autocast: str
     tensorboard: bool
