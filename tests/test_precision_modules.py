@@ -160,3 +160,22 @@ def test_registered_torch_models_train_quantised(name):
         out = model(torch.randn(2, shape[2], shape[0], shape[1]))
         out.sum().backward()
         assert out.shape == (2, 10) and torch.isfinite(out).all()
+
+
+@pytest.mark.parametrize(("precision", "scale"), [("fp4", "tensor"), ("e4m3", "block32")])
+def test_frozen_weights_give_the_same_outputs_without_requantising(precision, scale):
+    from tradeoffs.precision import freeze_weights
+
+    torch.manual_seed(0)
+    model = quantize_model(tiny(), precision, {"scale": scale}).eval()
+    x = torch.randn(5, 3, 8, 8)
+    with torch.no_grad():
+        expected = model(x)
+    quantised = [m.weight.clone() for m in model.modules() if parametrize.is_parametrized(m)]
+    assert quantised
+    freeze_weights(model)
+    assert not any(parametrize.is_parametrized(m) for m in model.modules())
+    stored = [m.weight for m in model.modules() if hasattr(m, "input_quantizer")]
+    assert all(torch.equal(a, b) for a, b in zip(quantised, stored, strict=True))
+    with torch.no_grad():
+        torch.testing.assert_close(model(x), expected, rtol=0, atol=0)
