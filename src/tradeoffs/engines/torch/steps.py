@@ -15,6 +15,7 @@ from typing import Any
 import torch
 from torch import nn
 from torch.nn import functional as F
+from torch.nn.utils import parametrize
 
 from tradeoffs import precision
 from tradeoffs.engines.torch.data import Split
@@ -142,8 +143,10 @@ def evaluate(
     softmax_precision: str,
     autocast: Autocast = contextlib.nullcontext,
 ) -> tuple[float, float]:
-    """Mean NLL (no label smoothing) and accuracy on `data`."""
-    logits = logits_of(model, data.x, batch_size, autocast)
+    """Mean NLL (no label smoothing) and accuracy on `data`. Quantised weights are computed
+    once for the whole pass (`parametrize.cached`), not once per batch."""
+    with parametrize.cached():
+        logits = logits_of(model, data.x, batch_size, autocast)
     logp = precision.log_softmax(logits, softmax_precision)
     loss = F.nll_loss(logp, data.y).item()
     acc = (logits.argmax(dim=1) == data.y).float().mean().item()
