@@ -54,6 +54,7 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     settings = SweepSettings(
         batch_sizes=tuple(sorted({1, *args.batch_sizes})),
+        throughput_batch=max(args.batch_sizes),
         warmup=3,
         repeats=20,
         max_repeats=2000,

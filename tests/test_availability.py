@@ -84,7 +84,9 @@ def test_a_local_run_of_an_absent_device_is_one_skip_job(tmp_path):
     config = study_config(tmp_path)
     planned = snakemake(tmp_path, config, "-n")
     assert planned.returncode == 0, planned.stderr
-    jobs = re.findall(r"^(?:local)?rule (\w+):\n(?:.*\n)*?\s+wildcards: (.*)$", planned.stdout, re.M)
+    jobs = re.findall(
+        r"^(?:local)?rule (\w+):\n(?:.*\n)*?\s+wildcards: (.*)$", planned.stdout, re.M
+    )
     mps = {rule for rule, wildcards in jobs if "backend=torch-mps" in wildcards}
     cpu = {rule for rule, wildcards in jobs if "backend=torch-cpu" in wildcards}
     assert mps == {"skip_run"}

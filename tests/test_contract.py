@@ -9,6 +9,7 @@ import re
 import shutil
 import subprocess
 import sys
+import types
 from pathlib import Path
 
 import numpy as np
@@ -144,32 +145,29 @@ def test_numba_best_epoch_names_the_saved_weights(tmp_path, monkeypatch):
     assert io.read_json(spec.run_dir / "train.json")["best_epoch"] == 2
 
 
-def test_keras_benchmark_passes_its_device_to_the_energy_meter(tmp_path, monkeypatch):
-    import contextlib
+def test_the_sweep_meters_energy_on_the_runs_device(tmp_path, monkeypatch):
+    from tradeoffs.runtimes import bench
+    from tradeoffs.runtimes.base import Loaded, Runtime
 
-    from tradeoffs.engines.keras import runtime
-    from tradeoffs.models.keras import build_model
-
-    engine = load("keras")
     data = write_prepared_digits(tmp_path / "data", 10, 4)
     spec = keras_spec(data, tmp_path / "run", "base")
     spec = RunSpec(**{**spec.__dict__, "backend": "keras-gpu"})
-    spec.run_dir.mkdir(parents=True)
-    runtime.save_model(build_model("base", 10, spec.transfer_cfg), spec.model_path)
-    seen: dict[str, object] = {}
+    eager = Runtime("eager", lambda x: x, lambda x: x, lambda x: np.eye(4)[x % 4])
+    labels = np.arange(8) % 4
+    fake = types.SimpleNamespace(
+        benchmark=lambda spec: {"params": 1},
+        loaded=lambda spec: Loaded(None, np.arange(8), labels, lambda name: eager, np.take),
+    )
+    monkeypatch.setattr(bench.engines, "load", lambda framework: fake)
+    seen = {}
 
-    def fake_benchmark(*args, **kwargs):
-        seen.update(kwargs)
-        return {}
+    def fake_sweep(make_call, settings, sync, device):
+        seen["device"] = device
+        return {"sweep": []}
 
-    monkeypatch.setattr(engine, "benchmark_inference", fake_benchmark)
-    monkeypatch.setattr(runtime, "configure", lambda spec: None)
-    monkeypatch.setattr(runtime, "device_scope", lambda spec: contextlib.nullcontext())
-    monkeypatch.setattr(runtime, "reset_peak_vram", lambda spec: None)
-    monkeypatch.setattr(runtime, "peak_vram_mb", lambda spec: 1.0)
-    monkeypatch.setattr(runtime, "device_name", lambda spec: "a GPU")
-    engine.benchmark(spec)
-    assert seen["device"] == "cuda"
+    monkeypatch.setattr(bench, "sweep", fake_sweep)
+    record = bench.benchmark(spec, "eager")
+    assert seen["device"] == "cuda" and record["params"] == 1 and record["status"] == "ok"
 
 
 # --- merging records into metrics.json --------------------------------------------------------

@@ -8,7 +8,6 @@ import pytest
 
 from tradeoffs import io, records
 from tradeoffs.evaluation import Predictions, classification_metrics, expected_calibration_error
-from tradeoffs.measure.inference import benchmark_inference
 from tradeoffs.measure.memory import ResourceMonitor
 from tradeoffs.measure.timing import summarize, time_calls
 from tradeoffs.runspec import RunSpec
@@ -57,18 +56,6 @@ def test_resource_monitor_sees_an_allocation():
     start = ResourceMonitor()._rss_mb()
     assert monitor.peak_rss_mb > start + 32
     assert monitor.wall_s > 0.09
-
-
-def test_benchmark_inference_reports_latency_and_throughput():
-    def predict(batch):
-        time.sleep(0.001 * len(batch))
-
-    result = benchmark_inference(predict, [0], [0] * 8, 8, warmup=1, repeats=5)
-    assert result["latency_ms_p50"] >= 1
-    assert result["infer_throughput_sps"] == pytest.approx(
-        8 / (result["batch_latency_ms_p50"] / 1e3)
-    )
-    assert result["latency_ms_p50"] <= result["latency_ms_p95"] <= result["latency_ms_p99"]
 
 
 def test_classification_metrics_on_a_known_case():

@@ -127,4 +127,3 @@ def test_image_size_is_a_torch_option_the_other_engines_refuse():
         assert "image_size" in message and backend in message
     message = rejected(study(train={"image_size": 4}))
     assert "studies.s.train.image_size" in message and "8" in message
-

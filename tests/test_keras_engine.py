@@ -11,6 +11,7 @@ from prepared_digits import write_prepared_digits
 from tradeoffs import records
 from tradeoffs.engines import load
 from tradeoffs.models.keras import INPUT_SHAPE, load_model
+from tradeoffs.runtimes import bench as runtime_bench
 
 keras_engine = load("keras")
 
@@ -44,7 +45,7 @@ def test_bnn_trains_evaluates_and_benchmarks(data_dir, tmp_path, capsys):
     assert pred.probs.shape == (40, 10) and pred.labels.shape == (40,)
     assert np.isfinite(pred.loss)
 
-    bench = keras_engine.benchmark(spec)
+    bench = runtime_bench.benchmark(spec, "eager")  # the engine's facts and the sweep
     assert bench["binary_mac_ratio"] > 0.8 and bench["binary_params"] > 0
     assert bench["bench_batch_size"] == 8
     assert bench["latency_ms_p50"] > 0 and bench["infer_throughput_sps"] > 0

@@ -145,6 +145,9 @@ def test_out_of_memory_ends_the_sweep_and_other_errors_propagate():
         record["sweep_stopped"]
         == "batch 32: out of memory (CUDA out of memory. Tried to allocate 2 GiB)"
     )
+    # the throughput batch (32) was never timed: its keys are null and say why
+    assert record["infer_throughput_sps"] is None
+    assert record["infer_throughput_sps_reason"] == record["sweep_stopped"]
 
     def broken(batch):
         raise ValueError("shape mismatch")
@@ -155,9 +158,27 @@ def test_out_of_memory_ends_the_sweep_and_other_errors_propagate():
 
 def test_null_batch_sizes_sweep_batch_one_and_the_throughput_batch():
     assert settings().batch_sizes == (1, 32)
-    assert settings(batch_sizes=[512, 8, 1]).batch_sizes == (1, 8, 512)
+    assert settings(batch_sizes=[512, 8, 1]).batch_sizes == (1, 8, 32, 512)
 
 
 def test_summary_without_batch_one_is_an_error():
     with pytest.raises(RuntimeError, match="no measurement at batch 1"):
         summarize_sweep([], settings(), "batch 1: out of memory")
+
+
+def test_every_timing_key_comes_from_the_sweep(monkeypatch):
+    """One measurement: batch 1 gives the latency keys, the throughput batch the batched
+    latency and the throughput; memory, CPU and energy cover the sweep."""
+    fake_timer(monkeypatch, lambda n: np.linspace(1.0, 1.5, n))
+    record = sweep(lambda batch: lambda: None, settings(batch_sizes=[8, 64]))
+    points = {p["batch_size"]: p for p in record["sweep"]}
+    assert set(points) == {1, 8, 32, 64}
+    assert record["bench_batch_size"] == 32
+    assert record["infer_throughput_sps"] == points[32]["throughput_sps"]
+    assert record["batch_latency_ms_p50"] == points[32]["latency_ms_p50"]
+    assert record["batch_latency_ms_p95"] == points[32]["latency_ms_p95"]
+    assert record["latency_ms_mean"] == points[1]["latency_ms_mean"]
+    assert record["bench_repeats"] == points[1]["repeats"]
+    assert record["bench_warmup"] == BENCH["warmup"]
+    assert record["bench_peak_rss_mb"] > 0 and record["bench_cpu_util_pct"] >= 0
+    assert "energy_measured_uj_per_inf" in record and record["energy_measured_source"]

@@ -48,7 +48,7 @@ def spec(tmp_path_factory, digits_data_dir) -> RunSpec:
 
 
 def settings():
-    return SweepSettings.from_cfg(BENCH, 64)
+    return SweepSettings.from_cfg(BENCH, 4)  # batch_sizes [4]: throughput at 4 too
 
 
 @pytest.mark.parametrize("name", ["eager", "onnxruntime", "int8"])
@@ -153,7 +153,9 @@ def test_benchmark_script_writes_one_record_per_runtime(spec, monkeypatch):
     runpy.run_path("scripts/benchmark.py", run_name="__main__")
     record = io.read_json(out)
     assert record["model"] == "mnist_cnn" and record["runtime"] == "onnxruntime"
-    assert record["status"] == "ok" and len(record["sweep"]) == 2
+    assert record["status"] == "ok"
+    # batch 1, benchmark.batch_sizes and the throughput batch (null: the training batch)
+    assert [p["batch_size"] for p in record["sweep"]] == [1, 4, TRAIN["batch_size"]]
     eager = out.with_name("eager.json")
     monkeypatch.setattr(sys, "argv", [*argv[:-4], "--runtime", "eager", "--output", str(eager)])
     runpy.run_path("scripts/benchmark.py", run_name="__main__")
@@ -161,3 +163,6 @@ def test_benchmark_script_writes_one_record_per_runtime(spec, monkeypatch):
     assert record["params"] == 53_866 and record["flops"] > 0  # the engine's static keys
     for key in ("latency_ms_p50", "latency_ms_p99", "latency_ms_mean", "latency_ms_std"):
         assert record[key] == record["sweep"][0][key]  # one measurement, not the engine's
+    throughput = record["sweep"][-1]
+    assert record["infer_throughput_sps"] == throughput["throughput_sps"]
+    assert record["batch_latency_ms_p50"] == throughput["latency_ms_p50"]

@@ -34,7 +34,7 @@ def trained(data_dir, tmp_path_factory):
 
 
 def settings():
-    return SweepSettings.from_cfg(BENCH, 8)
+    return SweepSettings.from_cfg(BENCH, 4)  # batch_sizes [4]: throughput at 4 too
 
 
 def test_tflite_agrees_with_eager_and_is_swept(trained):

@@ -16,6 +16,7 @@ from tradeoffs.engines import load
 from tradeoffs.engines.torch import checkpoint as torch_checkpoint
 from tradeoffs.engines.torch import fit as torch_fit
 from tradeoffs.runspec import RunSpec
+from tradeoffs.runtimes import bench as runtime_bench
 
 torch_engine = load("torch")
 
@@ -163,7 +164,7 @@ def test_predict_and_benchmark_records(tmp_path, digits_data_dir):
     assert predictions.probs.shape == (360, 10)
     assert predictions.probs.sum(axis=1) == pytest.approx(1.0, abs=1e-5)
     assert predictions.loss > 0
-    bench = torch_engine.benchmark(spec)
+    bench = runtime_bench.benchmark(spec, "eager")  # the engine's facts and the sweep
     assert bench["params"] == 53_866
     # conv1 26*26*8*9 + conv2 11*11*16*72 + fc 400*128 + 128*10 multiply-accumulates
     assert bench["macs"] == 26 * 26 * 8 * 9 + 11 * 11 * 16 * 72 + 400 * 128 + 128 * 10

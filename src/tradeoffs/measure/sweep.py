@@ -1,13 +1,17 @@
-"""Batch-size sweep: per batch size, latency percentiles with bootstrap intervals and
-throughput, timed until the p99 interval is narrow enough or the time budget is spent, and
-stopped before a batch size projected past the memory budget.
+"""Batch-size sweep, the one way inference is timed: per batch size, latency percentiles with
+bootstrap intervals and throughput, timed until the p99 interval is narrow enough or the time
+budget is spent, and stopped before a batch size projected past the memory budget.
 
-Reported in MLPerf Inference's vocabulary: "single stream" is the p90 latency at batch 1,
-"offline" the throughput at the best batch size.
+Every timing key of bench/{runtime}.json comes from it: batch 1 gives the latency keys, the
+study's throughput batch size (`benchmark.batch_size`, always swept) the batched latency, the
+throughput and the measured energy; memory and CPU use are the whole sweep's. Reported also in
+MLPerf Inference's vocabulary: "single stream" is the p90 latency at batch 1, "offline" the
+throughput at the best batch size.
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -15,9 +19,11 @@ from typing import Any
 import numpy as np
 import psutil
 
+from tradeoffs.measure.energy import EnergyMeter
 from tradeoffs.measure.memory import ResourceMonitor
 from tradeoffs.measure.percentiles import latency_percentiles, percentile_ci, relative_width
 from tradeoffs.measure.timing import no_sync, sample_calls, warm
+from tradeoffs.records import measured
 
 MIN_SAMPLES = 5  # fewer calls than this say nothing about a tail, whatever the time budget
 
@@ -27,6 +33,7 @@ class SweepSettings:
     """The study's `benchmark:` keys that shape the sweep (defaults: the config schema)."""
 
     batch_sizes: tuple[int, ...]
+    throughput_batch: int  # the batch size of the throughput, batched-latency and energy keys
     warmup: int
     repeats: int  # the first block of timed calls; doubled until the p99 interval is narrow
     max_repeats: int
@@ -36,10 +43,10 @@ class SweepSettings:
 
     @classmethod
     def from_cfg(cls, cfg: Mapping[str, Any], throughput_batch: int) -> SweepSettings:
-        """`batch_sizes: null` sweeps batch 1 and the throughput batch size only."""
-        sizes = cfg["batch_sizes"] or [throughput_batch]
+        """Batch 1, the throughput batch size and `batch_sizes` (null: no others)."""
         return cls(
-            batch_sizes=tuple(sorted({1, *sizes})),
+            batch_sizes=tuple(sorted({1, throughput_batch, *(cfg["batch_sizes"] or [])})),
+            throughput_batch=throughput_batch,
             warmup=cfg["warmup"],
             repeats=cfg["repeats"],
             max_repeats=cfg["max_repeats"],
@@ -97,49 +104,72 @@ def sweep(
     make_call: Callable[[int], Callable[[], Any]],
     settings: SweepSettings,
     sync: Callable[[], None] = no_sync,
+    device: str = "cpu",
 ) -> dict[str, Any]:
     """Time `make_call(b)()` (one inference on a batch of b, placed before timing) for each
-    batch size b. A batch size whose memory growth, projected linearly from the last one
+    batch size b, with the energy of the throughput batch's calls on `device` where a counter
+    is readable. A batch size whose memory growth, projected linearly from the last one
     measured, exceeds the budget, or that runs out of memory, ends the sweep; the record says
     which and why (`sweep_stopped`)."""
     points: list[dict[str, Any]] = []
     stopped = None
+    meter = EnergyMeter(device)
+    energy_uj = None
     baseline_mb = psutil.Process().memory_info().rss / 2**20
-    for batch in settings.batch_sizes:
-        if points:
-            last = points[-1]
-            projected = last["peak_rss_growth_mb"] * batch / last["batch_size"]
-            if projected > settings.memory_budget_mb:
-                stopped = (
-                    f"batch {batch}: projected memory growth {projected:.0f} MB exceeds the "
-                    f"budget of {settings.memory_budget_mb:g} MB (benchmark.memory_budget_mb)"
-                )
+    with ResourceMonitor() as whole:
+        for batch in settings.batch_sizes:
+            if points:
+                last = points[-1]
+                projected = last["peak_rss_growth_mb"] * batch / last["batch_size"]
+                if projected > settings.memory_budget_mb:
+                    stopped = (
+                        f"batch {batch}: projected memory growth {projected:.0f} MB exceeds "
+                        f"the budget of {settings.memory_budget_mb:g} MB "
+                        "(benchmark.memory_budget_mb)"
+                    )
+                    break
+            metered = meter if batch == settings.throughput_batch else contextlib.nullcontext()
+            try:
+                with ResourceMonitor() as monitor, metered:
+                    samples = timed_samples(make_call(batch), settings, sync)
+            except Exception as error:  # an allocator's own error type differs per framework
+                if not _is_out_of_memory(error):
+                    raise
+                stopped = f"batch {batch}: out of memory ({str(error).splitlines()[0]})"
                 break
-        try:
-            with ResourceMonitor() as monitor:
-                samples = timed_samples(make_call(batch), settings, sync)
-        except Exception as error:  # an allocator's own error type differs per framework
-            if not _is_out_of_memory(error):
-                raise
-            stopped = f"batch {batch}: out of memory ({str(error).splitlines()[0]})"
-            break
-        growth = max(monitor.peak_rss_mb - baseline_mb, 0.0)
-        points.append(_point(batch, samples, settings.p99_ci_rel, growth))
-    return summarize_sweep(points, settings, stopped)
+            if batch == settings.throughput_batch:
+                energy_uj = meter.per_item_uj((settings.warmup + samples.size) * batch)
+            growth = max(monitor.peak_rss_mb - baseline_mb, 0.0)
+            points.append(_point(batch, samples, settings.p99_ci_rel, growth))
+    usage = {
+        "bench_peak_rss_mb": whole.peak_rss_mb,
+        "bench_cpu_util_pct": whole.cpu_util_pct,
+        **measured("energy_measured_uj_per_inf", energy_uj, meter.source),
+        "energy_measured_source": meter.source,
+    }
+    return {**summarize_sweep(points, settings, stopped), **usage}
 
 
 def summarize_sweep(
     points: list[dict[str, Any]], settings: SweepSettings, stopped: str | None
 ) -> dict[str, Any]:
-    """The record's sweep keys: the points, batch 1's percentiles as the latency keys, MLPerf's
-    single stream (batch 1 p90) and offline (best throughput) figures."""
+    """The record's timing keys: batch 1's percentiles as the latency keys, the throughput
+    batch's latency and throughput, MLPerf's single stream (batch 1 p90) and offline (best
+    throughput) figures, and the points."""
     if not points or points[0]["batch_size"] != 1:
         raise RuntimeError(f"no measurement at batch 1: {stopped}")
     single = points[0]
     best = max(points, key=lambda p: p["throughput_sps"])
     latency = {k: v for k, v in single.items() if k.startswith("latency_ms_")}
+    batched = next((p for p in points if p["batch_size"] == settings.throughput_batch), {})
     return {
         **latency,
+        **measured("batch_latency_ms_p50", batched.get("latency_ms_p50"), stopped),
+        **measured("batch_latency_ms_p95", batched.get("latency_ms_p95"), stopped),
+        **measured("infer_throughput_sps", batched.get("throughput_sps"), stopped),
+        "bench_batch_size": settings.throughput_batch,
+        "bench_warmup": settings.warmup,
+        "bench_repeats": single["repeats"],
         "single_stream_latency_ms": single["latency_ms_p90"],
         "single_stream_latency_ms_ci": single["latency_ms_p90_ci"],
         "offline_throughput_sps": best["throughput_sps"],

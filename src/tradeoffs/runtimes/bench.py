@@ -47,7 +47,9 @@ def check(name: str, predicted: np.ndarray, reference: np.ndarray, labels: np.nd
     return record
 
 
-def measure(name: str, loaded: Loaded, settings: SweepSettings) -> dict[str, Any]:
+def measure(
+    name: str, loaded: Loaded, settings: SweepSettings, device: str = "cpu"
+) -> dict[str, Any]:
     """Build, check, then sweep runtime `name`; a model the runtime cannot take is `skipped`
     with the exporter's message."""
     head = {"runtime": name, "runtime_kind": runtimes.kind(name)}
@@ -69,7 +71,7 @@ def measure(name: str, loaded: Loaded, settings: SweepSettings) -> dict[str, Any
         return lambda: runtime.call(placed)
 
     try:
-        timings = sweep(make_call, settings, runtime.sync)
+        timings = sweep(make_call, settings, runtime.sync, device)
     except UnsupportedError as error:  # torch.compile fails at its first call on a new shape
         return {**head, "status": "skipped", "reason": str(error)}
     return {
@@ -81,18 +83,10 @@ def measure(name: str, loaded: Loaded, settings: SweepSettings) -> dict[str, Any
 
 
 def benchmark(spec: RunSpec, name: str) -> dict[str, Any]:
-    """bench/{name}.json's keys. Eager adds the engine's own benchmark (sizes, FLOPs, memory);
-    the sweep's batch-1 percentiles are the record's latency keys for every runtime."""
+    """bench/{name}.json's keys: the sweep's timing keys for every runtime; eager adds the
+    engine's model facts (sizes, FLOPs, memory)."""
     engine = engines.load(spec.framework)
     static = engine.benchmark(spec) if name == runtimes.DEFAULT else {}
     throughput_batch = spec.bench_cfg["batch_size"] or spec.train_cfg["batch_size"]
     settings = SweepSettings.from_cfg(spec.bench_cfg, throughput_batch)
-    if not hasattr(engine, "loaded"):
-        reason = f"the {spec.framework} engine offers no loaded model to sweep"
-        return {
-            **static,
-            "runtime": name,
-            "runtime_kind": runtimes.kind(name),
-            "sweep_stopped": reason,
-        }
-    return {**static, **measure(name, engine.loaded(spec), settings)}
+    return {**static, **measure(name, engine.loaded(spec), settings, spec.device)}

@@ -20,7 +20,6 @@ from tradeoffs.data.prepared import adapt_images, load_prepared
 from tradeoffs.engines.keras import runtime
 from tradeoffs.engines.keras.fit import train
 from tradeoffs.evaluation import Predictions
-from tradeoffs.measure.inference import benchmark_inference
 from tradeoffs.models.keras import INPUT_SHAPE, load_model
 from tradeoffs.models.keras.profile import profile
 from tradeoffs.runspec import RunSpec
@@ -89,30 +88,21 @@ def loaded(spec: RunSpec) -> Loaded:
 
 
 def benchmark(spec: RunSpec) -> dict[str, Any]:
-    """Sizes, larq's parameter/MAC profile and the shared inference benchmark, timed through a
-    compiled inference function (not model.predict, whose per-call set-up would dominate)."""
+    """bench/eager.json's model facts: sizes, larq's parameter/MAC profile and the GPU memory
+    one throughput batch takes. The timing keys come from the sweep
+    (`tradeoffs.runtimes.bench`), which times the model as every runtime is timed."""
     runtime.configure(spec)
-    cfg = spec.bench_cfg
-    batch_size = cfg["batch_size"] or spec.train_cfg["batch_size"]
+    batch_size = spec.bench_cfg["batch_size"] or spec.train_cfg["batch_size"]
     test_x = _images(load_prepared(spec.prepared_dir()).test_x)
     batch = np.resize(test_x, (batch_size, *test_x.shape[1:]))  # repeats images if too few
     with runtime.device_scope(spec):
         model = _saved_model(spec)
-        infer = tf.function(model, jit_compile=False)
         runtime.reset_peak_vram(spec)
-        timings = benchmark_inference(
-            lambda x: infer(x).numpy(),  # .numpy() waits for the device
-            tf.constant(test_x[:1]),
-            tf.constant(batch),
-            batch_size,
-            warmup=cfg["warmup"],
-            repeats=cfg["repeats"],
-            device=spec.device,
-        )
+        if spec.device != "cpu":  # the CPU has no device memory to read
+            model(tf.constant(batch), training=False)
     weight_bytes = sum(int(np.prod(w.shape)) * w.dtype.size for w in model.weights)
     return {
         **profile(model),
-        **timings,
         "size_disk_mb": spec.model_path.stat().st_size / 2**20,
         "size_mem_mb": weight_bytes / 2**20,
         **records.measured(

@@ -25,10 +25,11 @@ from tradeoffs import io, records
 from tradeoffs.data.prepared import Prepared, adapt_images, load_prepared
 from tradeoffs.engines import record
 from tradeoffs.evaluation import Predictions
-from tradeoffs.measure.inference import benchmark_inference
 from tradeoffs.measure.timing import no_sync
 from tradeoffs.models.numba import layout
 from tradeoffs.runspec import RunSpec
+from tradeoffs.runtimes import DEFAULT as DEFAULT_RUNTIME
+from tradeoffs.runtimes.base import Loaded, Runtime, UnsupportedError
 from tradeoffs.seeding import epoch_order, usable_samples
 
 INPUT_SHAPE = (layout.IMAGE, layout.IMAGE, 1)
@@ -265,30 +266,32 @@ def predictor(spec: RunSpec) -> Callable[[np.ndarray], np.ndarray]:
     )[0]
 
 
-def benchmark(spec: RunSpec) -> dict[str, Any]:
-    """bench.json's keys: sizes, MACs, latency at batch 1, throughput, memory."""
+def loaded(spec: RunSpec) -> Loaded:
+    """The trained model, its buffers sized for the throughput batch, and its test split, for
+    the sweep (`tradeoffs.runtimes`; numba's one runtime is `eager`, the kernels themselves)."""
     _set_threads(spec)
     theta, num_classes, norm = _load(spec)
-    bench = spec.bench_cfg
-    batch_size = bench["batch_size"] or spec.train_cfg["batch_size"]
-    images = _data(spec).test_x
-    batch = np.resize(images, (batch_size, *INPUT_SHAPE))  # repeats a small test set
+    batch_size = spec.bench_cfg["batch_size"] or spec.train_cfg["batch_size"]
     model = _model(spec, theta, num_classes, norm, batch_size)
+    data = _data(spec)
     run = model.logits_device if spec.device == "cuda" else model.logits
-    timings = benchmark_inference(
-        run,
-        model.resident(batch[:1]),
-        model.resident(batch),
-        batch_size,
-        warmup=bench["warmup"],
-        repeats=bench["repeats"],
-        sync=_sync(spec),
-        device=spec.device,
-    )
+    eager = Runtime(DEFAULT_RUNTIME, model.resident, run, _host, _sync(spec))
+
+    def build(name: str) -> Runtime:
+        if name != DEFAULT_RUNTIME:
+            raise UnsupportedError(f"the numba engine has no {name} runtime")
+        return eager
+
+    return Loaded(model, data.test_x, data.test_y, build, lambda x, index: x[index])
+
+
+def benchmark(spec: RunSpec) -> dict[str, Any]:
+    """bench/eager.json's model facts: sizes, MACs, device memory. The timing keys come from
+    the sweep (`tradeoffs.runtimes.bench`), which times the model as every runtime is timed."""
+    _, num_classes, _ = _load(spec)
     params = layout.param_count(num_classes)
     macs = layout.macs(num_classes)
     return {
-        **timings,
         "params": params,
         "size_disk_mb": spec.model_path.stat().st_size / 2**20,
         "size_mem_mb": params * 4 / 2**20,

@@ -17,7 +17,6 @@ from tradeoffs.engines.torch.data import Split, load_split, to_tensor
 from tradeoffs.engines.torch.fit import train
 from tradeoffs.engines.torch.steps import TrainSettings, logits_of, make_autocast
 from tradeoffs.evaluation import Predictions
-from tradeoffs.measure.inference import benchmark_inference
 from tradeoffs.precision.fp8_inference import benchmark_fp8
 from tradeoffs.runspec import RunSpec
 from tradeoffs.runtimes import torch_runtimes
@@ -103,42 +102,33 @@ def _bench_batch(data: Split, size: int) -> torch.Tensor:
 
 
 def benchmark(spec: RunSpec) -> dict:
-    """bench.json's keys: sizes, FLOPs/MACs, latency at batch 1, throughput, peak memory."""
+    """bench/eager.json's model facts: sizes, FLOPs/MACs, the GPU memory one throughput batch
+    takes, and (e4m3) the FP8 matrix products. The timing keys come from the sweep
+    (`tradeoffs.runtimes.bench`), which times the model as every runtime is timed."""
     device, model, data = _trained(spec, spec.dataset)
     s = TrainSettings.from_cfg(spec.train_cfg)
     batch_size = spec.bench_cfg["batch_size"] or s.batch_size
-    autocast = make_autocast(s, device)
     single, batch = data.x[:1], _bench_batch(data, batch_size)
-
-    @torch.inference_mode()
-    def run(x: torch.Tensor) -> torch.Tensor:
-        with autocast():
-            return model(x)
-
-    warmup, repeats = spec.bench_cfg["warmup"], spec.bench_cfg["repeats"]
     flops = forward_flops(model, single)
-    runtime.reset_peak_vram(device)
-    timing = benchmark_inference(
-        run,
-        single,
-        batch,
-        batch_size,
-        warmup=warmup,
-        repeats=repeats,
-        sync=runtime.sync_for(device),
-        device=spec.device,
-    )
-    # e4m3 runs also time real FP8 matrix products where the GPU has them (skipped elsewhere).
-    fp8 = benchmark_fp8(model, batch, warmup, repeats) if spec.precision == "e4m3" else {}
-    return {
+    facts = {
         "params": sum(p.numel() for p in model.parameters()),
         "size_disk_mb": spec.model_path.stat().st_size / MB,
         "size_mem_mb": tensor_bytes(model) / MB,
         "est_footprint_mb": precision.footprint_mb(model, spec.precision, spec.quant_cfg),
         "flops": flops,
         "macs": flops // 2,
+    }
+    # e4m3 runs also time real FP8 matrix products where the GPU has them (skipped elsewhere).
+    warmup, repeats = spec.bench_cfg["warmup"], spec.bench_cfg["repeats"]
+    fp8 = benchmark_fp8(model, batch, warmup, repeats) if spec.precision == "e4m3" else {}
+    precision.freeze_weights(model)
+    runtime.reset_peak_vram(device)
+    with torch.inference_mode(), make_autocast(s, device)():
+        model(batch)
+    runtime.sync_for(device)()
+    return {
+        **facts,
         **records.not_binary(),
-        **timing,
         **fp8,
         **records.measured(
             "bench_peak_vram_mb", runtime.peak_vram_mb(device), records.NO_DEVICE_MEMORY
