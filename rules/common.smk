@@ -38,7 +38,8 @@ except ConfigError as error:
 def unavailable_backends():
     """The study backends no job here can use, with why. On SLURM: the GPU backends of a
     cluster without GPU nodes (sinfo). Locally: those whose device this host certainly lacks.
-    Their runs get skip records from rule skip_run (rules/skip.smk), one light job a run."""
+    Their runs get skip records from rule skip_run (rules/skip.smk), one light job a run.
+    """
     used = {run.backend for run in all_runs(config)}
     if NODES is not None:
         if cluster.has_gpus(NODES):
@@ -203,8 +204,8 @@ def timing_files():
             steps = ["skip_run"]
             steps += [f"skip_bench_{r}" for r in run_runtimes(study, run.backend)[1:]]
         else:
-            evals = dict.fromkeys([run.dataset, *study["eval_on"]])
-            steps = ["train", *(f"evaluate_{d}" for d in evals), "metrics"]
+            others = dict.fromkeys(d for d in study["eval_on"] if d != run.dataset)
+            steps = ["train", *(f"evaluate_{d}" for d in others), "metrics"]
             steps += [f"benchmark_{r}" for r in run_runtimes(study, run.backend)]
             if corrupted_sets(study, run.dataset, run.model):
                 steps.append("evaluate_corrupted")

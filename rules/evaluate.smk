@@ -1,3 +1,9 @@
+# The run's own dataset is evaluated by its train job (rules/train.smk).
+ruleorder: train_torch > evaluate
+ruleorder: train_numba > evaluate
+ruleorder: train_keras > evaluate
+
+
 rule evaluate:
     input:
         model=model_file,

@@ -47,7 +47,7 @@ if UNAVAILABLE:
             python=PYTHON["analysis"],
             run=run_args,
             study=study_json,
-            evals=eval_datasets,
+            evals=lambda w: eval_datasets(w)[1:],  # train.py writes the run's own
             records=lambda w: [
                 f"{run_dir(w)}/eval/{name}.json" for name in eval_datasets(w)
             ],

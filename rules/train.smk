@@ -1,7 +1,17 @@
+# A train job also evaluates its model on its own dataset (eval/{dataset}.*: one framework
+# start-up a run instead of two); rule evaluate makes every other dataset's.
+EVAL_OWN = {
+    "eval": f"{RUN}/eval/{{dataset}}.json",
+    "confusion": f"{RUN}/eval/{{dataset}}_confusion.csv",
+    "report": f"{RUN}/eval/{{dataset}}_report.csv",
+}
+
+
 rule train_torch:
     input:
         data=lambda w: prepared(w.dataset),
     output:
+        **EVAL_OWN,
         model=f"{RUN}/model.pt",
         history=f"{RUN}/history.csv",
         record=f"{RUN}/train.json",
@@ -27,6 +37,7 @@ rule train_torch:
 
 use rule train_torch as train_numba with:
     output:
+        **EVAL_OWN,
         model=f"{RUN}/model.npz",
         history=f"{RUN}/history.csv",
         record=f"{RUN}/train.json",
@@ -38,6 +49,7 @@ use rule train_torch as train_numba with:
 
 use rule train_torch as train_keras with:
     output:
+        **EVAL_OWN,
         model=f"{RUN}/model.keras",
         history=f"{RUN}/history.csv",
         record=f"{RUN}/train.json",

@@ -1,14 +1,12 @@
-"""Evaluate one trained run on one dataset: eval/{d}.json, the confusion matrix, the report."""
+"""Evaluate one trained run on another (`eval_on`) dataset: eval/{d}.json, the confusion
+matrix, the per-class report. The train job writes the run's own dataset's."""
 
 import argparse
 import sys
 
-import pandas as pd
-
-from tradeoffs import engines, io, records
-from tradeoffs.classmap import ClassMapError, class_alignment
+from tradeoffs.classmap import ClassMapError
 from tradeoffs.data import DataError
-from tradeoffs.evaluation import classification_metrics, relabel
+from tradeoffs.eval_records import write_evaluation
 from tradeoffs.runspec import add_run_arguments, spec_from_args
 
 
@@ -18,29 +16,10 @@ def main() -> None:
     parser.add_argument("--eval-dataset", required=True)
     args = parser.parse_args()
     spec = spec_from_args(args)
-    out = spec.run_dir / "eval"
     try:
-        classes, indices = class_alignment(spec, args.eval_dataset)
-        status, reason = records.upstream_status(spec)
-        if status == "ok":
-            predictions = relabel(
-                engines.load(spec.framework).predict(spec, args.eval_dataset), indices
-            )
+        summary = write_evaluation(spec, args.eval_dataset)
     except (ClassMapError, DataError) as error:
         sys.exit(f"evaluate on {args.eval_dataset} failed: {error}")
-    if status == "ok":
-        summary, confusion, report = classification_metrics(predictions, classes)
-        summary.update(status="ok", reason=None)
-    else:
-        summary = {"status": status, "reason": reason, "classes": classes}
-        confusion = pd.DataFrame(index=pd.Index([], name="true"), columns=classes)
-        report = pd.DataFrame(columns=["class", "precision", "recall", "f1", "support"])
-    summary["dataset"] = args.eval_dataset
-    with io.atomic_path(out / f"{args.eval_dataset}_confusion.csv") as tmp:
-        confusion.to_csv(tmp)
-    with io.atomic_path(out / f"{args.eval_dataset}_report.csv") as tmp:
-        report.to_csv(tmp, index=False)
-    io.write_json(out / f"{args.eval_dataset}.json", summary)
     print(f"{args.eval_dataset}: {summary}")
 
 

@@ -1,11 +1,16 @@
-"""Train one run: writes the model file, history.csv and train.json into the run folder."""
+"""Train one run, then evaluate it on its own dataset's test split: writes the model file,
+history.csv, train.json and eval/{dataset}.json (with its confusion matrix and report) into the
+run folder. Evaluating here spares every run a second process that would load its framework
+and model again; other datasets are the evaluate job's."""
 
 import argparse
 import sys
 
 from tradeoffs import engines, records
 from tradeoffs.availability import unavailable_reason
+from tradeoffs.classmap import ClassMapError
 from tradeoffs.data import DataError
+from tradeoffs.eval_records import write_evaluation
 from tradeoffs.runspec import add_run_arguments, spec_from_args
 
 
@@ -26,11 +31,16 @@ def main() -> None:
             sys.exit(f"{reason}. Set skip_unavailable: true to record it as skipped instead.")
         print(f"skipped: {reason}")
         records.write_not_run(spec, "skipped", reason, started)
-        return
+    else:
+        try:
+            engines.load(spec.framework).train(spec)
+        except DataError as error:
+            sys.exit(f"train failed: {error}")
     try:
-        engines.load(spec.framework).train(spec)
-    except DataError as error:
-        sys.exit(f"train failed: {error}")
+        summary = write_evaluation(spec, spec.dataset)
+    except (ClassMapError, DataError) as error:
+        sys.exit(f"evaluate on {spec.dataset} failed: {error}")
+    print(f"{spec.dataset}: {summary}")
 
 
 if __name__ == "__main__":
