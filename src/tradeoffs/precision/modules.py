@@ -140,4 +140,3 @@ def freeze_weights(model: nn.Module) -> nn.Module:
             for name in list(module.parametrizations):
                 parametrize.remove_parametrizations(module, name, leave_parametrized=True)
     return model
-

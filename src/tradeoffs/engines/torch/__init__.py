@@ -121,11 +121,12 @@ def benchmark(spec: RunSpec) -> dict:
     # e4m3 runs also time real FP8 matrix products where the GPU has them (skipped elsewhere).
     warmup, repeats = spec.bench_cfg["warmup"], spec.bench_cfg["repeats"]
     fp8 = benchmark_fp8(model, batch, warmup, repeats) if spec.precision == "e4m3" else {}
-    precision.freeze_weights(model)
-    runtime.reset_peak_vram(device)
-    with torch.inference_mode(), make_autocast(s, device)():
-        model(batch)
-    runtime.sync_for(device)()
+    if device.type != "cpu":  # one inference's device memory (the CPU has none to read)
+        precision.freeze_weights(model)
+        runtime.reset_peak_vram(device)
+        with torch.inference_mode(), make_autocast(s, device)():
+            model(batch)
+        runtime.sync_for(device)()
     return {
         **facts,
         **records.not_binary(),
