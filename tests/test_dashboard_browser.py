@@ -177,6 +177,10 @@ def test_upload_choose_two_runs_read_predictions_download_csv(
             time.sleep(0.5)
         rows = list(csv.DictReader(io.StringIO(target.read_text())))
         assert {row["run"]: row["class"] for row in rows} == shown
+        # the download leaves the page as it was: one tab strip, the predictions still shown
+        wait.until(idle)
+        assert len(browser.find_elements(By.CSS_SELECTOR, '[data-testid="stTabs"]')) == 1
+        assert browser.find_elements(By.XPATH, "//*[contains(text(), '2 predictions')]")
         assert all(row["image"] == "seven.png" and float(row["ms"]) > 0 for row in rows)
     finally:  # the page as the test left it, to look at (DASHBOARD_SCREENSHOT keeps a copy)
         browser.save_screenshot(str(screenshot))

@@ -274,6 +274,7 @@ def main() -> None:
         file_name="predictions.csv",
         mime="text/csv",
         disabled=predictions.empty,
+        on_click="ignore",  # a download changes nothing on the page: no rerun
     )
     tabs = st.tabs(["Overview", "Comparison", "Analysis", "Insights", "Benchmarks", "Pick a model"])
     with tabs[0]:
