@@ -8,12 +8,13 @@ from pathlib import Path
 
 import yaml
 
-from tradeoffs import engines, io, records
+from tradeoffs import engines, io, records, runtimes
 from tradeoffs.analysis.energy import energy_proxy
 from tradeoffs.config import check_config
 from tradeoffs.data.prepared import load_meta
 from tradeoffs.evaluation import classification_metrics
 from tradeoffs.runspec import RunSpec
+from tradeoffs.runtimes import bench as runtime_bench
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMA = ROOT / "schemas" / "config.schema.yaml"
@@ -70,7 +71,7 @@ def record_run(spec: RunSpec) -> None:
     classes = load_meta(spec.prepared_dir())["classes"]
     summary, _, _ = classification_metrics(engine.predict(spec, spec.dataset), classes)
     evals = {spec.dataset: {**summary, "status": "ok", "reason": None}}
-    bench = {"status": "ok", "reason": None, **engine.benchmark(spec)}
+    bench = runtime_bench.benchmark(spec, runtimes.DEFAULT)
     metrics = records.merge_metrics(spec, io.read_json(spec.run_dir / "train.json"), evals, bench)
     metrics["energy_proxy"] = energy_proxy(metrics)
     io.write_json(spec.run_dir / "metrics.json", metrics)

@@ -35,6 +35,8 @@ def env_pythons(tmp_path_factory) -> dict[str, Path]:
 def planned_commands(tmp_path: Path, pythons: dict[str, Path], extra: dict) -> str:
     config = yaml.safe_load((ROOT / "config.yaml").read_text())
     config["studies"]["backends"]["datasets"] = ["digits", "mnist"]
+    # another dataset to evaluate on, so that evaluate jobs are planned (train evaluates its own)
+    config["studies"]["backends"]["eval_on"] = ["mnist"]
     # a second runtime, so that GPU runs on a GPU-less cluster plan skip_bench too
     config["studies"]["backends"]["runtimes"] = ["eager", "onnxruntime"]
     config.update(
