@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import types
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +20,7 @@ from tradeoffs.engines import load
 from tradeoffs.evaluation import Predictions
 from tradeoffs.models.numba import cpu, cpu_layers, layout
 from tradeoffs.models.torch.mnist_cnn import MnistCNN
+from tradeoffs.runspec import RunSpec
 from tradeoffs.runtimes import bench as runtime_bench
 
 numba_engine = load("numba")
@@ -283,3 +285,24 @@ def test_training_step_allocates_nothing_per_sample():
     step_16, infer_16, step_128, infer_128 = map(int, result.stdout.split())
     assert step_16 == step_128 and infer_16 == infer_128
     assert step_128 < 64 and infer_128 < 64
+
+
+def test_cuda_buffers_hold_every_batch_the_runtime_is_called_with(tmp_path, monkeypatch):
+    """A numba-cuda call runs on device buffers of a fixed batch: loaded() sizes them for the
+    check's batches (up to 256 test images) and the largest swept batch, not the throughput
+    batch (the model itself is not built: no device is needed)."""
+    spec = digits_spec(tmp_path, backend="numba-cuda", batch_size=32)
+    monkeypatch.setattr(numba_engine, "_load", lambda spec: (None, 10, None))
+    capacities = []
+
+    def model(spec, theta, num_classes, norm, batch_size):
+        capacities.append(batch_size)
+        return types.SimpleNamespace(resident=None, logits_device=None)
+
+    monkeypatch.setattr(numba_engine, "_model", model)
+    numba_engine.loaded(spec)  # digits: 360 test images, checked in batches of 256
+    bench = {"warmup": 1, "repeats": 3, "batch_size": 16, "batch_sizes": [512]}
+    numba_engine.loaded(
+        RunSpec(**{**spec.__dict__, "study_config": {"train": spec.train_cfg, "benchmark": bench}})
+    )
+    assert capacities == [256, 512]

@@ -25,11 +25,13 @@ from tradeoffs import io, records
 from tradeoffs.data.prepared import Prepared, adapt_images, load_prepared
 from tradeoffs.engines import record
 from tradeoffs.evaluation import Predictions
+from tradeoffs.measure.sweep import SweepSettings
 from tradeoffs.measure.timing import no_sync
 from tradeoffs.models.numba import layout
 from tradeoffs.runspec import RunSpec
 from tradeoffs.runtimes import DEFAULT as DEFAULT_RUNTIME
 from tradeoffs.runtimes.base import Loaded, Runtime, UnsupportedError
+from tradeoffs.runtimes.bench import EVAL_BATCH as CHECK_BATCH
 from tradeoffs.seeding import epoch_order, usable_samples
 
 INPUT_SHAPE = (layout.IMAGE, layout.IMAGE, 1)
@@ -267,13 +269,18 @@ def predictor(spec: RunSpec) -> Callable[[np.ndarray], np.ndarray]:
 
 
 def loaded(spec: RunSpec) -> Loaded:
-    """The trained model, its buffers sized for the throughput batch, and its test split, for
-    the sweep (`tradeoffs.runtimes`; numba's one runtime is `eager`, the kernels themselves)."""
+    """The trained model and its test split, for the check and the sweep
+    (`tradeoffs.runtimes`; numba's one runtime is `eager`, the kernels themselves).
+
+    On CUDA one call runs on the device buffers as they are, so they are sized for the largest
+    batch the runtime is called with: the sweep's batch sizes and the check's batches."""
     _set_threads(spec)
     theta, num_classes, norm = _load(spec)
-    batch_size = spec.bench_cfg["batch_size"] or spec.train_cfg["batch_size"]
-    model = _model(spec, theta, num_classes, norm, batch_size)
     data = _data(spec)
+    throughput = spec.bench_cfg["batch_size"] or spec.train_cfg["batch_size"]
+    swept = SweepSettings.from_cfg(spec.bench_cfg, throughput).batch_sizes
+    capacity = max(*swept, min(CHECK_BATCH, len(data.test_y)))
+    model = _model(spec, theta, num_classes, norm, capacity)
     run = model.logits_device if spec.device == "cuda" else model.logits
     eager = Runtime(DEFAULT_RUNTIME, model.resident, run, _host, _sync(spec))
 
