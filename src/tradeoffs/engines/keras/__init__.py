@@ -4,7 +4,6 @@ benchmark -> bench.json keys."""
 
 from __future__ import annotations
 
-import functools
 import os
 
 os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")  # larq runs on Keras 2 only; before TF loads
@@ -20,7 +19,7 @@ from tradeoffs.data.prepared import adapt_images, load_prepared
 from tradeoffs.engines.keras import runtime
 from tradeoffs.engines.keras.fit import train
 from tradeoffs.evaluation import Predictions
-from tradeoffs.models.keras import INPUT_SHAPE, load_model
+from tradeoffs.models.keras import INPUT_SHAPE
 from tradeoffs.models.keras.profile import profile
 from tradeoffs.runspec import RunSpec
 from tradeoffs.runtimes import keras_runtimes
@@ -31,19 +30,6 @@ __all__ = ["benchmark", "loaded", "predict", "predictor", "train"]
 
 def _images(x: np.ndarray) -> np.ndarray:
     return adapt_images(x, INPUT_SHAPE).astype(np.float32)
-
-
-@functools.cache
-def _read_model(path: str, stamp: tuple[int, int]) -> tf.keras.Model:
-    return load_model(path)
-
-
-def _saved_model(spec: RunSpec) -> tf.keras.Model:
-    """The run's model.keras, read once per process (keyed on its size and modification time):
-    the eager benchmark's sizes and profile and its runtime sweep share it, where reading a
-    DenseNet back alone takes seconds."""
-    info = spec.model_path.stat()
-    return _read_model(str(spec.model_path), (info.st_size, info.st_mtime_ns))
 
 
 def _cross_entropy(probs: np.ndarray, labels: np.ndarray) -> float:
@@ -57,7 +43,7 @@ def predict(spec: RunSpec, dataset: str) -> Predictions:
     runtime.configure(spec)
     data = load_prepared(spec.prepared_dir(dataset))
     with runtime.device_scope(spec):
-        model = load_model(spec.model_path)
+        model = runtime.saved_model(spec.model_path)
         batch = spec.train_cfg["batch_size"]
         probs = model.predict(_images(data.test_x), batch_size=batch, verbose=0)
     labels = data.test_y.astype(np.int64)
@@ -69,7 +55,7 @@ def predictor(spec: RunSpec) -> Callable[[np.ndarray], np.ndarray]:
     dashboard's path), called as benchmark calls it (a compiled function, not model.predict)."""
     runtime.configure(spec)
     with runtime.device_scope(spec):
-        infer = tf.function(load_model(spec.model_path), jit_compile=False)
+        infer = tf.function(runtime.saved_model(spec.model_path), jit_compile=False)
     return lambda images: infer(tf.constant(_images(images))).numpy()
 
 
@@ -77,7 +63,7 @@ def loaded(spec: RunSpec) -> Loaded:
     """The trained model and its test split for `tradeoffs.runtimes`."""
     runtime.configure(spec)
     data = load_prepared(spec.prepared_dir())
-    model = _saved_model(spec)
+    model = runtime.saved_model(spec.model_path)
     return Loaded(
         model,
         _images(data.test_x),
@@ -96,7 +82,7 @@ def benchmark(spec: RunSpec) -> dict[str, Any]:
     test_x = _images(load_prepared(spec.prepared_dir()).test_x)
     batch = np.resize(test_x, (batch_size, *test_x.shape[1:]))  # repeats images if too few
     with runtime.device_scope(spec):
-        model = _saved_model(spec)
+        model = runtime.saved_model(spec.model_path)
         runtime.reset_peak_vram(spec)
         if spec.device != "cpu":  # the CPU has no device memory to read
             model(tf.constant(batch), training=False)
