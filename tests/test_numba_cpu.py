@@ -242,9 +242,11 @@ def test_digits_training_writes_records(tmp_path, capsys):
     train_json = numba_engine.io.read_json(spec.run_dir / "train.json")
     assert train_json["status"] == "ok" and train_json["epochs_run"] == 8
     assert accuracy(numba_engine.predict(spec, "digits")) > 0.8
-    bench = runtime_bench.benchmark(spec, "eager")  # the engine's facts and the sweep
+    assert train_json["params"] == layout.param_count(10)  # the model's facts
+    assert train_json["macs"] == layout.macs(10) and train_json["flops"] == 2 * layout.macs(10)
+    bench = runtime_bench.benchmark(spec, "eager")  # the engine's device facts and the sweep
     assert bench["status"] == "ok" and bench["agreement_top1"] == 1.0
-    assert bench["params"] == layout.param_count(10) and bench["macs"] == layout.macs(10)
+    assert bench["bench_peak_vram_mb"] is None and bench["bench_device_name"]
     assert bench["infer_throughput_sps"] > 0 and bench["bench_batch_size"] == 32
 
 

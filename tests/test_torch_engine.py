@@ -164,13 +164,15 @@ def test_predict_and_benchmark_records(tmp_path, digits_data_dir):
     assert predictions.probs.shape == (360, 10)
     assert predictions.probs.sum(axis=1) == pytest.approx(1.0, abs=1e-5)
     assert predictions.loss > 0
-    bench = runtime_bench.benchmark(spec, "eager")  # the engine's facts and the sweep
-    assert bench["params"] == 53_866
+    # The model's facts are train.json's, counted by the train job.
+    assert record["params"] == 53_866
     # conv1 26*26*8*9 + conv2 11*11*16*72 + fc 400*128 + 128*10 multiply-accumulates
-    assert bench["macs"] == 26 * 26 * 8 * 9 + 11 * 11 * 16 * 72 + 400 * 128 + 128 * 10
-    assert bench["flops"] == 2 * bench["macs"]
-    assert bench["size_mem_mb"] == pytest.approx(53_866 * 4 / 2**20)
-    assert bench["size_disk_mb"] > bench["size_mem_mb"] * 0.9
+    assert record["macs"] == 26 * 26 * 8 * 9 + 11 * 11 * 16 * 72 + 400 * 128 + 128 * 10
+    assert record["flops"] == 2 * record["macs"]
+    assert record["size_mem_mb"] == pytest.approx(53_866 * 4 / 2**20)
+    assert record["size_disk_mb"] == pytest.approx(spec.model_path.stat().st_size / 2**20)
+    bench = runtime_bench.benchmark(spec, "eager")  # the engine's device facts and the sweep
+    assert not {"params", "flops", "size_disk_mb"} & set(bench)  # one record per fact
     assert bench["bench_batch_size"] == 64
     for key in ("latency_ms_p50", "latency_ms_p95", "latency_ms_p99", "infer_throughput_sps"):
         assert bench[key] > 0
@@ -194,12 +196,12 @@ def test_image_size_sets_the_shape_a_model_trains_and_runs_at(tmp_path, digits_d
     saved = torch.load(spec.model_path, weights_only=True)
     assert saved["meta"]["in_shape"] == [16, 16, 3]  # the model's own size is 32x32x3
     assert torch_engine.predict(spec, "digits").probs.shape == (360, 10)
-    bench = torch_engine.benchmark(spec)
     native_train = {**train, "image_size": None}
     native = make_spec(tmp_path / "native", digits_data_dir, native_train, model="cnn")
     torch_engine.train(native)
     # The convolutions see a quarter of the pixels: a quarter of the FLOPs.
-    assert bench["flops"] == pytest.approx(torch_engine.benchmark(native)["flops"] / 4, rel=0.05)
+    flops = [io.read_json(s.run_dir / "train.json")["flops"] for s in (spec, native)]
+    assert flops[0] == pytest.approx(flops[1] / 4, rel=0.05)
 
 
 def test_unavailable_backend_is_recorded_as_skipped(tmp_path, digits_data_dir, monkeypatch):

@@ -84,7 +84,8 @@ def measure(
 
 def benchmark(spec: RunSpec, name: str) -> dict[str, Any]:
     """bench/{name}.json's keys: the sweep's timing keys for every runtime; eager adds the
-    engine's model facts (sizes, FLOPs, memory)."""
+    engine's device facts (the device, its memory). The model's own facts (sizes, FLOPs) are
+    train.json's: the train job counts them with the model in hand."""
     engine = engines.load(spec.framework)
     static = engine.benchmark(spec) if name == runtimes.DEFAULT else {}
     throughput_batch = spec.bench_cfg["batch_size"] or spec.train_cfg["batch_size"]

@@ -20,7 +20,6 @@ from tradeoffs.engines.keras import runtime
 from tradeoffs.engines.keras.fit import train
 from tradeoffs.evaluation import Predictions
 from tradeoffs.models.keras import INPUT_SHAPE
-from tradeoffs.models.keras.profile import profile
 from tradeoffs.runspec import RunSpec
 from tradeoffs.runtimes import keras_runtimes
 from tradeoffs.runtimes.base import Loaded
@@ -74,23 +73,20 @@ def loaded(spec: RunSpec) -> Loaded:
 
 
 def benchmark(spec: RunSpec) -> dict[str, Any]:
-    """bench/eager.json's model facts: sizes, larq's parameter/MAC profile and the GPU memory
-    one throughput batch takes. The timing keys come from the sweep
-    (`tradeoffs.runtimes.bench`), which times the model as every runtime is timed."""
+    """bench/eager.json's device facts: the device and the GPU memory one throughput batch
+    takes. The model's own facts (sizes, larq's profile) are train.json's; the timing keys come
+    from the sweep (`tradeoffs.runtimes.bench`), which times the model as every runtime is
+    timed."""
     runtime.configure(spec)
-    batch_size = spec.bench_cfg["batch_size"] or spec.train_cfg["batch_size"]
-    test_x = _images(load_prepared(spec.prepared_dir()).test_x)
-    batch = np.resize(test_x, (batch_size, *test_x.shape[1:]))  # repeats images if too few
-    with runtime.device_scope(spec):
-        model = runtime.saved_model(spec.model_path)
-        runtime.reset_peak_vram(spec)
-        if spec.device != "cpu":  # the CPU has no device memory to read
+    if spec.device != "cpu":  # the CPU has no device memory to read
+        batch_size = spec.bench_cfg["batch_size"] or spec.train_cfg["batch_size"]
+        test_x = _images(load_prepared(spec.prepared_dir()).test_x)
+        batch = np.resize(test_x, (batch_size, *test_x.shape[1:]))  # repeats images if too few
+        with runtime.device_scope(spec):
+            model = runtime.saved_model(spec.model_path)
+            runtime.reset_peak_vram(spec)
             model(tf.constant(batch), training=False)
-    weight_bytes = sum(int(np.prod(w.shape)) * w.dtype.size for w in model.weights)
     return {
-        **profile(model),
-        "size_disk_mb": spec.model_path.stat().st_size / 2**20,
-        "size_mem_mb": weight_bytes / 2**20,
         **records.measured(
             "bench_peak_vram_mb", runtime.peak_vram_mb(spec), records.NO_DEVICE_MEMORY
         ),

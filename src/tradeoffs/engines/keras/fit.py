@@ -29,6 +29,7 @@ from tradeoffs.engines.keras.augment import epoch_rng, random_crop_flip
 from tradeoffs.measure.timing import no_sync
 from tradeoffs.models.keras import INPUT_SHAPE, build_model
 from tradeoffs.models.keras.batchnorm import recalibrate_batchnorm
+from tradeoffs.models.keras.profile import model_facts
 from tradeoffs.models.keras.transfer import APPLICATIONS, start_fine_tuning
 from tradeoffs.runspec import RunSpec
 from tradeoffs.seeding import epoch_order, usable_samples
@@ -217,6 +218,7 @@ def train(spec: RunSpec, on_epoch_end: EpochHook | None = None) -> None:
         started=started,
         early_stopped=bool(stopped_phases),
         train_samples=len(train_y),
+        **model_facts(runtime.saved_model(spec.model_path), spec.model_path),
     )
     shutil.rmtree(ckpt_dir, ignore_errors=True)
 

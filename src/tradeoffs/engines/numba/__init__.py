@@ -198,6 +198,7 @@ def train(spec: RunSpec, on_epoch_end: EpochHook | None = None) -> None:
         started=started,
         early_stopped=False,
         train_samples=len(train_y),
+        **_model_facts(spec, data.num_classes),
     )
     ckpt.unlink(missing_ok=True)
 
@@ -292,10 +293,8 @@ def loaded(spec: RunSpec) -> Loaded:
     return Loaded(model, data.test_x, data.test_y, build, lambda x, index: x[index])
 
 
-def benchmark(spec: RunSpec) -> dict[str, Any]:
-    """bench/eager.json's model facts: sizes, MACs, device memory. The timing keys come from
-    the sweep (`tradeoffs.runtimes.bench`), which times the model as every runtime is timed."""
-    _, num_classes, _ = _load(spec)
+def _model_facts(spec: RunSpec, num_classes: int) -> dict[str, Any]:
+    """train.json's facts of the model just saved: parameters, sizes, MACs (fp32 throughout)."""
     params = layout.param_count(num_classes)
     macs = layout.macs(num_classes)
     return {
@@ -306,6 +305,14 @@ def benchmark(spec: RunSpec) -> dict[str, Any]:
         "macs": macs,
         "flops": 2 * macs,
         **records.not_binary(),
+    }
+
+
+def benchmark(spec: RunSpec) -> dict[str, Any]:
+    """bench/eager.json's device facts: the device and its memory. The model's own facts are
+    train.json's; the timing keys come from the sweep (`tradeoffs.runtimes.bench`), which
+    times the model as every runtime is timed."""
+    return {
         **records.measured("bench_peak_vram_mb", _vram_mb(spec), records.NO_DEVICE_MEMORY),
         "bench_device_name": _device_name(spec),
     }

@@ -12,7 +12,6 @@ from torch import nn
 from tradeoffs import precision, records
 from tradeoffs.data.prepared import adapt_images
 from tradeoffs.engines.torch import modelfile, runtime
-from tradeoffs.engines.torch.bench import forward_flops, tensor_bytes
 from tradeoffs.engines.torch.data import Split, load_split, to_tensor
 from tradeoffs.engines.torch.fit import train
 from tradeoffs.engines.torch.steps import TrainSettings, logits_of, make_autocast
@@ -22,7 +21,6 @@ from tradeoffs.runspec import RunSpec
 from tradeoffs.runtimes import torch_runtimes
 from tradeoffs.runtimes.base import Loaded
 
-MB = 2**20
 __all__ = ["benchmark", "loaded", "predict", "predictor", "train"]
 
 
@@ -102,22 +100,13 @@ def _bench_batch(data: Split, size: int) -> torch.Tensor:
 
 
 def benchmark(spec: RunSpec) -> dict:
-    """bench/eager.json's model facts: sizes, FLOPs/MACs, the GPU memory one throughput batch
-    takes, and (e4m3) the FP8 matrix products. The timing keys come from the sweep
-    (`tradeoffs.runtimes.bench`), which times the model as every runtime is timed."""
+    """bench/eager.json's device facts: the device, the GPU memory one throughput batch takes
+    and (e4m3) the FP8 matrix products. The model's own facts (sizes, FLOPs) are train.json's;
+    the timing keys come from the sweep (`tradeoffs.runtimes.bench`), which times the model as
+    every runtime is timed."""
     device, model, data = _trained(spec, spec.dataset)
     s = TrainSettings.from_cfg(spec.train_cfg)
-    batch_size = spec.bench_cfg["batch_size"] or s.batch_size
-    single, batch = data.x[:1], _bench_batch(data, batch_size)
-    flops = forward_flops(model, single)
-    facts = {
-        "params": sum(p.numel() for p in model.parameters()),
-        "size_disk_mb": spec.model_path.stat().st_size / MB,
-        "size_mem_mb": tensor_bytes(model) / MB,
-        "est_footprint_mb": precision.footprint_mb(model, spec.precision, spec.quant_cfg),
-        "flops": flops,
-        "macs": flops // 2,
-    }
+    batch = _bench_batch(data, spec.bench_cfg["batch_size"] or s.batch_size)
     # e4m3 runs also time real FP8 matrix products where the GPU has them (skipped elsewhere).
     warmup, repeats = spec.bench_cfg["warmup"], spec.bench_cfg["repeats"]
     fp8 = benchmark_fp8(model, batch, warmup, repeats) if spec.precision == "e4m3" else {}
@@ -128,8 +117,6 @@ def benchmark(spec: RunSpec) -> dict:
             model(batch)
         runtime.sync_for(device)()
     return {
-        **facts,
-        **records.not_binary(),
         **fp8,
         **records.measured(
             "bench_peak_vram_mb", runtime.peak_vram_mb(device), records.NO_DEVICE_MEMORY

@@ -17,6 +17,7 @@ import torch
 from tradeoffs import records, registry
 from tradeoffs.engines import record
 from tradeoffs.engines.torch import checkpoint, modelfile, runtime
+from tradeoffs.engines.torch.bench import model_facts
 from tradeoffs.engines.torch.data import (
     batch_indices,
     load_device_data,
@@ -198,6 +199,7 @@ def train(spec: RunSpec, on_epoch_end: EpochHook | None = None) -> None:
         started=started,
         early_stopped=early_stopped,
         train_samples=len(data.train),
+        **model_facts(spec, model, data.test.x[:1]),
     )
     ckpt.unlink(missing_ok=True)
 
