@@ -47,25 +47,16 @@ if UNAVAILABLE:
             python=PYTHON["analysis"],
             run=run_args,
             study=study_json,
-            evals=lambda w: eval_datasets(w)[1:],  # train.py writes the run's own
-            records=lambda w: [
-                f"{run_dir(w)}/eval/{name}.json" for name in eval_datasets(w)
-            ],
+            evals=eval_datasets,
             reason=lambda w: UNAVAILABLE[w.backend],
             runtime=DEFAULT_RUNTIME,
             fraction=config["time_to_accuracy_fraction"],
         shell:
-            "({params.python:q} scripts/train.py {params.run} --threads 1 "
-            "--study-json {params.study:q} --unavailable {params.reason:q} && "
-            "for name in {params.evals:q}; do {params.python:q} scripts/evaluate.py "
-            '{params.run} --threads 1 --study-json {params.study:q} --eval-dataset "$name"; '
-            "done && {params.python:q} scripts/benchmark.py {params.run} --threads 1 "
-            "--study-json {params.study:q} --runtime {params.runtime:q} "
-            "--output {output.bench:q} && {params.python:q} scripts/metrics.py "
-            "{params.run} --study-json {params.study:q} --train {output.train:q} "
-            "--bench {output.bench:q} --evals {params.records:q} --history {output.history:q} "
-            "--time-to-accuracy-fraction {params.fraction:q} --output {output.metrics:q}"
-            ") > {log:q} 2>&1"
+            "{params.python:q} scripts/skip_run.py {params.run} --threads 1 "
+            "--study-json {params.study:q} --reason {params.reason:q} "
+            "--eval-datasets {params.evals:q} --runtime {params.runtime:q} "
+            "--bench {output.bench:q} --time-to-accuracy-fraction {params.fraction:q} "
+            "--output {output.metrics:q} > {log:q} 2>&1"
 
     rule skip_bench:
         input:

@@ -3,10 +3,7 @@
 import argparse
 from pathlib import Path
 
-import pandas as pd
-
-from tradeoffs import io, records
-from tradeoffs.analysis.derived import derived_metrics
+from tradeoffs.metrics_record import write_metrics
 from tradeoffs.runspec import add_run_arguments, spec_from_args
 
 
@@ -23,15 +20,16 @@ def main() -> None:
     parser.add_argument("--time-to-accuracy-fraction", type=float, required=True)
     parser.add_argument("--output", type=Path, required=True)
     args = parser.parse_args()
-    spec = spec_from_args(args)
-    evals = {path.stem: io.read_json(path) for path in args.evals}
-    for path in args.corrupted:
-        evals.update(io.read_json(path))
-    metrics = records.merge_metrics(spec, io.read_json(args.train), evals, io.read_json(args.bench))
-    history = pd.read_csv(args.history)
-    metrics.update(derived_metrics(metrics, evals, history, args.time_to_accuracy_fraction))
-    records.validate_metrics(metrics)
-    io.write_json(args.output, metrics)
+    write_metrics(
+        spec_from_args(args),
+        train=args.train,
+        bench=args.bench,
+        evals=args.evals,
+        corrupted=args.corrupted,
+        history=args.history,
+        fraction=args.time_to_accuracy_fraction,
+        output=args.output,
+    )
 
 
 if __name__ == "__main__":

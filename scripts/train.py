@@ -17,15 +17,10 @@ from tradeoffs.runspec import add_run_arguments, spec_from_args
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     add_run_arguments(parser)
-    parser.add_argument(
-        "--unavailable",
-        metavar="REASON",
-        help="the workflow already knows the backend cannot run here (a cluster without GPUs)",
-    )
     args = parser.parse_args()
     spec = spec_from_args(args)
     started = records.now()
-    reason = args.unavailable or unavailable_reason(spec.backend)
+    reason = unavailable_reason(spec.backend)
     if reason:
         if not spec.skip_unavailable:
             sys.exit(f"{reason}. Set skip_unavailable: true to record it as skipped instead.")

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from tradeoffs import engines, runtimes
+from tradeoffs import engines, records, runtimes
 from tradeoffs.measure.sweep import SweepSettings, sweep
 from tradeoffs.runspec import RunSpec
 from tradeoffs.runtimes.base import Loaded, Runtime, UnsupportedError
@@ -91,3 +91,13 @@ def benchmark(spec: RunSpec, name: str) -> dict[str, Any]:
     throughput_batch = spec.bench_cfg["batch_size"] or spec.train_cfg["batch_size"]
     settings = SweepSettings.from_cfg(spec.bench_cfg, throughput_batch)
     return {**static, **measure(name, engine.loaded(spec), settings, spec.device)}
+
+
+def bench_record(spec: RunSpec, name: str) -> dict[str, Any]:
+    """bench/{name}.json: the run's identity and runtime, then its measurements, or the status
+    and reason of a run that was not trained (skipped, failed)."""
+    head = {**spec.identity(), "runtime": name, "runtime_kind": runtimes.kind(name)}
+    status, reason = records.upstream_status(spec)
+    if status != "ok":
+        return {**head, "status": status, "reason": reason}
+    return {**head, "status": "ok", "reason": None, **benchmark(spec, name)}
