@@ -19,7 +19,7 @@ from tradeoffs.data.prepared import adapt_images, load_prepared
 from tradeoffs.engines.keras import runtime
 from tradeoffs.engines.keras.fit import train
 from tradeoffs.evaluation import Predictions
-from tradeoffs.models.keras import INPUT_SHAPE
+from tradeoffs.models.keras import INPUT_SHAPE, load_model
 from tradeoffs.runspec import RunSpec
 from tradeoffs.runtimes import keras_runtimes
 from tradeoffs.runtimes.base import Loaded
@@ -51,10 +51,12 @@ def predict(spec: RunSpec, dataset: str) -> Predictions:
 
 def predictor(spec: RunSpec) -> Callable[[np.ndarray], np.ndarray]:
     """The model loaded once, as probabilities of uint8 NHWC images adapted as in predict (the
-    dashboard's path), called as benchmark calls it (a compiled function, not model.predict)."""
+    dashboard's path), called as benchmark calls it (a compiled function, not model.predict).
+    Read here, not through the job's model cache: the dashboard's own cache decides how many
+    models it keeps."""
     runtime.configure(spec)
     with runtime.device_scope(spec):
-        infer = tf.function(runtime.saved_model(spec.model_path), jit_compile=False)
+        infer = tf.function(load_model(spec.model_path), jit_compile=False)
     return lambda images: infer(tf.constant(_images(images))).numpy()
 
 
