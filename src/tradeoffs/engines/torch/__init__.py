@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import torch
@@ -99,25 +100,34 @@ def _bench_batch(data: Split, size: int) -> torch.Tensor:
     return data.x[idx]
 
 
+def _device_runs(spec: RunSpec, device: torch.device) -> dict[str, Any]:
+    """(e4m3) the FP8 matrix products where the GPU has them, then one throughput batch's
+    inference on a GPU, whose memory `benchmark` reads."""
+    _, model, data = _trained(spec, spec.dataset)
+    batch = _bench_batch(data, spec.throughput_batch)
+    fp8 = {}
+    if spec.precision == "e4m3":
+        fp8 = benchmark_fp8(model, batch, spec.bench_cfg["warmup"], spec.bench_cfg["repeats"])
+    if device.type != "cpu":
+        precision.freeze_weights(model)
+        autocast = make_autocast(TrainSettings.from_cfg(spec.train_cfg), device)
+        runtime.reset_peak_vram(device)
+        with torch.inference_mode(), autocast():
+            model(batch)
+        runtime.sync_for(device)()
+    return fp8
+
+
 def benchmark(spec: RunSpec) -> dict:
     """bench/eager.json's device facts: the device, the GPU memory one throughput batch takes
     and (e4m3) the FP8 matrix products. The model's own facts (sizes, FLOPs) are train.json's;
     the timing keys come from the sweep (`tradeoffs.runtimes.bench`), which times the model as
-    every runtime is timed."""
-    device, model, data = _trained(spec, spec.dataset)
-    s = TrainSettings.from_cfg(spec.train_cfg)
-    batch = _bench_batch(data, spec.bench_cfg["batch_size"] or s.batch_size)
-    # e4m3 runs also time real FP8 matrix products where the GPU has them (skipped elsewhere).
-    warmup, repeats = spec.bench_cfg["warmup"], spec.bench_cfg["repeats"]
-    fp8 = benchmark_fp8(model, batch, warmup, repeats) if spec.precision == "e4m3" else {}
-    if device.type != "cpu":  # one inference's device memory (the CPU has none to read)
-        precision.freeze_weights(model)
-        runtime.reset_peak_vram(device)
-        with torch.inference_mode(), make_autocast(s, device)():
-            model(batch)
-        runtime.sync_for(device)()
+    every runtime is timed. A CPU run that is not e4m3 reads no model here: the CPU has no
+    device memory to read."""
+    device = runtime.configure(spec)
+    needs_model = device.type != "cpu" or spec.precision == "e4m3"
     return {
-        **fp8,
+        **(_device_runs(spec, device) if needs_model else {}),
         **records.measured(
             "bench_peak_vram_mb", runtime.peak_vram_mb(device), records.NO_DEVICE_MEMORY
         ),
