@@ -66,6 +66,12 @@ class RunSpec:
         return self.study_config["benchmark"]
 
     @property
+    def throughput_batch(self) -> int:
+        """The batch size of the throughput keys: `benchmark.batch_size`, else the training
+        batch size."""
+        return self.bench_cfg["batch_size"] or self.train_cfg["batch_size"]
+
+    @property
     def quant_cfg(self) -> dict[str, Any]:
         return self.study_config["quantization"]
 

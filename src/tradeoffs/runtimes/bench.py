@@ -87,10 +87,9 @@ def benchmark(spec: RunSpec, name: str) -> dict[str, Any]:
     engine's device facts (the device, its memory). The model's own facts (sizes, FLOPs) are
     train.json's: the train job counts them with the model in hand."""
     engine = engines.load(spec.framework)
-    static = engine.benchmark(spec) if name == runtimes.DEFAULT else {}
-    throughput_batch = spec.bench_cfg["batch_size"] or spec.train_cfg["batch_size"]
-    settings = SweepSettings.from_cfg(spec.bench_cfg, throughput_batch)
-    return {**static, **measure(name, engine.loaded(spec), settings, spec.device)}
+    device_facts = engine.benchmark(spec) if name == runtimes.DEFAULT else {}
+    settings = SweepSettings.from_cfg(spec.bench_cfg, spec.throughput_batch)
+    return {**device_facts, **measure(name, engine.loaded(spec), settings, spec.device)}
 
 
 def bench_record(spec: RunSpec, name: str) -> dict[str, Any]:

@@ -81,9 +81,9 @@ def benchmark(spec: RunSpec) -> dict[str, Any]:
     timed."""
     runtime.configure(spec)
     if spec.device != "cpu":  # the CPU has no device memory to read
-        batch_size = spec.bench_cfg["batch_size"] or spec.train_cfg["batch_size"]
         test_x = _images(load_prepared(spec.prepared_dir()).test_x)
-        batch = np.resize(test_x, (batch_size, *test_x.shape[1:]))  # repeats images if too few
+        # repeats images if too few
+        batch = np.resize(test_x, (spec.throughput_batch, *test_x.shape[1:]))
         with runtime.device_scope(spec):
             model = runtime.saved_model(spec.model_path)
             runtime.reset_peak_vram(spec)

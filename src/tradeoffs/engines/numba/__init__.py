@@ -278,8 +278,7 @@ def loaded(spec: RunSpec) -> Loaded:
     _set_threads(spec)
     theta, num_classes, norm = _load(spec)
     data = _data(spec)
-    throughput = spec.bench_cfg["batch_size"] or spec.train_cfg["batch_size"]
-    swept = SweepSettings.from_cfg(spec.bench_cfg, throughput).batch_sizes
+    swept = SweepSettings.from_cfg(spec.bench_cfg, spec.throughput_batch).batch_sizes
     capacity = max(*swept, min(CHECK_BATCH, len(data.test_y)))
     model = _model(spec, theta, num_classes, norm, capacity)
     run = model.logits_device if spec.device == "cuda" else model.logits
