@@ -284,7 +284,7 @@ def test_an_option_the_backend_ignores_is_refused_before_any_job():
     [
         ("numba-cpu", "schedule", "cosine"),
         ("numba-cpu", "augment", True),
-        ("numba-cpu", "best_checkpoint", True),
+        ("numba-cpu", "label_smoothing", 0.1),
         ("torch-cpu", "fine_tune_epochs", 2),
     ],
 )

@@ -33,6 +33,8 @@ HISTORY_COLUMNS = (
     "train_acc",
     "test_loss",
     "test_acc",
+    "val_loss",
+    "val_acc",
     "epoch_time_s",
     "train_throughput_sps",
     "peak_rss_mb",
