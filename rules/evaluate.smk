@@ -13,6 +13,7 @@ rule evaluate:
         record=f"{RUN}/eval/{{eval_dataset}}.json",
         confusion=f"{RUN}/eval/{{eval_dataset}}_confusion.csv",
         report=f"{RUN}/eval/{{eval_dataset}}_report.csv",
+        predictions=f"{RUN}/eval/{{eval_dataset}}_predictions.npz",
     log:
         f"{RUN}/logs/evaluate_{{eval_dataset}}.log",
     benchmark:
@@ -40,7 +41,8 @@ rule evaluate_corrupted:
         record=f"{RUN}/train.json",
         data=corrupted_data,
     output:
-        f"{RUN}/eval_corrupted.json",
+        record=f"{RUN}/eval_corrupted.json",
+        predictions=f"{RUN}/eval_corrupted_predictions.npz",
     log:
         f"{RUN}/logs/evaluate_corrupted.log",
     benchmark:
@@ -58,4 +60,4 @@ rule evaluate_corrupted:
     shell:
         "{params.python:q} scripts/evaluate_corrupted.py {params.run} --threads {threads} "
         "--study-json {params.study:q} --eval-dataset {params.datasets:q} "
-        "--output {output:q} > {log:q} 2>&1"
+        "--output {output.record:q} > {log:q} 2>&1"

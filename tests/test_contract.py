@@ -192,6 +192,7 @@ def _ok_records(spec: RunSpec) -> tuple[dict, dict, dict]:
     }
     evals = {"digits": {"status": "ok", "reason": None, "acc": 0.9, "top5": 1.0, "loss": 0.3}}
     evals["digits"].update(ece=0.05, mean_confidence=0.9, n=10)
+    evals["digits"].update(acc_ci=[0.6, 0.98], top5_ci=[0.72, 1.0], ece_ci=[0.01, 0.2])
     bench = {"status": "ok", "reason": None, "params": 10, "size_disk_mb": 1.0}
     bench.update(size_mem_mb=1.0, est_footprint_mb=1.0, flops=20, macs=10)
     for key in ("binary_params", "fp_params", "binary_mac_ratio"):
