@@ -21,7 +21,8 @@ def main() -> None:
     args = parser.parse_args()
     runs = read_metrics(args.metrics)
     runs["did_not_learn"] = findings.did_not_learn(runs)
-    corrupted = json.loads(args.study_json).get("eval_on_corrupted")
+    study_config = json.loads(args.study_json)
+    corrupted = study_config.get("eval_on_corrupted")
     if corrupted:
         runs = robustness.with_corruption_errors(runs, corrupted["reference"])
     summary = aggregate.summary_table(runs)
@@ -33,8 +34,10 @@ def main() -> None:
     io.write_text(out / "runs.md", aggregate.to_markdown(aggregate.compact_runs(runs)))
     io.write_text(out / "summary.md", aggregate.to_markdown(aggregate.compact_summary(summary)))
     io.write_text(out / "comparison.md", aggregate.to_markdown(aggregate.comparison_table(summary)))
-    io.write_text(args.findings, findings.findings_markdown(args.study, runs))
-    io.write_text(args.findings.with_suffix(".html"), findings.findings_html(args.study, runs))
+    text = findings.findings_markdown(args.study, runs, study_config)
+    io.write_text(args.findings, text)
+    page = findings.findings_html(args.study, runs, study_config)
+    io.write_text(args.findings.with_suffix(".html"), page)
     table = robustness.robustness_table(runs)
     with io.atomic_path(out / "robustness.csv") as tmp:
         table.to_csv(tmp, index=False)
