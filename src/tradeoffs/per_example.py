@@ -86,3 +86,13 @@ def read_sets(path: Path) -> dict[str, ExamplePredictions]:
 def read(path: Path) -> ExamplePredictions:
     """One evaluation's predictions (`write`)."""
     return read_sets(path)[""]
+
+
+def read_run(run_dir: str | Path, dataset: str) -> ExamplePredictions | None:
+    """A run's predictions on `dataset` (eval/{dataset}_predictions.npz), None when it has none
+    (a run made before the files existed, a skipped run)."""
+    path = Path(run_dir) / "eval" / f"{dataset}{SUFFIX}"
+    if not path.exists():
+        return None
+    preds = read(path)
+    return preds if len(preds) else None

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import html
 from collections.abc import Callable, Mapping
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -97,8 +96,7 @@ def _predictions(run: Any) -> per_example.ExamplePredictions | None:
     """A run's per-example predictions on its own test split, None when it has none."""
     if not isinstance(getattr(run, "path", None), str):
         return None
-    path = Path(run.path) / "eval" / f"{run.dataset}{per_example.SUFFIX}"
-    return per_example.read(path) if path.exists() else None
+    return per_example.read_run(run.path, run.dataset)
 
 
 def compare_configs(a: pd.Series, b: pd.Series) -> significance.Comparison | None:
@@ -110,7 +108,7 @@ def compare_configs(a: pd.Series, b: pd.Series) -> significance.Comparison | Non
         run_a = next(a["runs"][a["runs"]["seed"] == seed].itertuples())
         run_b = next(b["runs"][b["runs"]["seed"] == seed].itertuples())
         pa, pb = _predictions(run_a), _predictions(run_b)
-        if pa is None or pb is None or len(pa) == 0 or len(pb) == 0:
+        if pa is None or pb is None:
             return None
         pairs.append((pa, pb))
     if not pairs:
@@ -371,6 +369,7 @@ def conditions_sentence(config: Mapping[str, Any] | None) -> str | None:
 
 STUDY_FINDINGS: dict[str, Callable[[pd.DataFrame], list[str]]] = {
     "precision": precision_findings,
+    "precision_seeds": precision_findings,  # config.yaml: the headline comparison, 3 seeds
     "binary": binary_findings,
     "backends": backends_findings,
 }

@@ -241,6 +241,8 @@ def pick_tab(found: catalog.Catalog) -> None:
     )
     result = pick.pick(runs, budget)
     st.markdown(f"**{len(result.ranked)} runs fit** ({budget.describe()}), best first:")
+    if result.tie:
+        st.info(result.tie)
     shown = ["rank", "run", "test_acc", budget.latency_column, "model_size_mb", "size_disk_mb"]
     st.dataframe(result.ranked[[c for c in shown if c in result.ranked]], hide_index=True)
     st.markdown(f"**{len(result.excluded)} excluded**, and why:")
