@@ -100,14 +100,18 @@ def _predictions(run: Any) -> per_example.ExamplePredictions | None:
 
 
 def compare_configs(a: pd.Series, b: pd.Series) -> significance.Comparison | None:
-    """Paired comparison of two `_configs` rows, their runs matched by seed; None when they
-    share no seed or a predictions file is missing."""
-    seeds = sorted(set(a["runs"]["seed"]) & set(b["runs"]["seed"]))
+    """Paired comparison of two `_configs` rows (`compare_run_sets` of their runs)."""
+    return compare_run_sets(a["runs"], b["runs"])
+
+
+def compare_run_sets(a: pd.DataFrame, b: pd.DataFrame) -> significance.Comparison | None:
+    """Paired comparison of two configurations' runs (rows of the runs table), matched by seed;
+    None when they share no seed or a predictions file is missing."""
+    seeds = sorted(set(a["seed"]) & set(b["seed"]))
     pairs = []
     for seed in seeds:
-        run_a = next(a["runs"][a["runs"]["seed"] == seed].itertuples())
-        run_b = next(b["runs"][b["runs"]["seed"] == seed].itertuples())
-        pa, pb = _predictions(run_a), _predictions(run_b)
+        pa = _predictions(next(a[a["seed"] == seed].itertuples()))
+        pb = _predictions(next(b[b["seed"] == seed].itertuples()))
         if pa is None or pb is None:
             return None
         pairs.append((pa, pb))

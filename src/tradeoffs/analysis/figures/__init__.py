@@ -160,7 +160,6 @@ STUDY_FIGURES = {
         "memory_footprint",
         "training_time",
     ),
-    "precision_seeds": ("accuracy_vs_bits", "precision_curves"),
     "binary": ("binary_overview", "learning_curves", "comparison"),
     "transfer": ("generalization", "transfer_cost", "learning_curves", "comparison"),
 }
