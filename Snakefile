@@ -46,6 +46,7 @@ include: "rules/runtimes.smk"
 include: "rules/report.smk"
 include: "rules/skip.smk"
 include: "rules/cluster.smk"
+include: "rules/bundle.smk"
 
 
 rule all:

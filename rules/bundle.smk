@@ -1,0 +1,23 @@
+"""One machine's records packed for another (results/bundles/{host}.tar.gz; import with
+`make import BUNDLE=...`)."""
+
+
+localrules:
+    bundle,
+
+
+rule bundle:
+    input:
+        metrics=[f"{run.path(RESULTS)}/metrics.json" for run in all_runs(config)],
+        bench=[f for study in config["studies"] for f in study_bench(study)],
+    output:
+        f"{RESULTS}/bundles/{HOST}.tar.gz",
+    log:
+        f"{RESULTS}/bundles/logs/{HOST}.log",
+    params:
+        python=PYTHON["analysis"],
+        config=json.dumps(config, sort_keys=True, default=str),
+        models="--models" if config["bundle_models"] else "",
+    shell:
+        "{params.python:q} scripts/bundle.py --results {RESULTS:q} --host {HOST:q} "
+        "--config-json {params.config:q} {params.models} --output {output:q} > {log:q} 2>&1"
