@@ -14,6 +14,8 @@ rule bundle:
         f"{RESULTS}/bundles/{HOST}.tar.gz",
     log:
         f"{RESULTS}/bundles/logs/{HOST}.log",
+    conda:
+        "../envs/analysis.yaml"
     params:
         python=PYTHON["analysis"],
         config=json.dumps(config, sort_keys=True, default=str),

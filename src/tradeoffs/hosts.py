@@ -14,13 +14,24 @@ def imported_hosts(results: str | Path) -> list[str]:
     return sorted(p.name for p in folder.iterdir() if p.is_dir()) if folder.is_dir() else []
 
 
-def imported_metrics(results: str | Path, study: str) -> list[str]:
-    """Every imported host's metrics.json files of `study`, in a stable order."""
+def imported_files(results: str | Path, study: str, pattern: str) -> list[str]:
+    """Every imported host's run files of `study` matching `pattern` (a glob below a run
+    folder), in a stable order."""
     paths = []
     for host in imported_hosts(results):
         runs = Path(results) / HOSTS_DIR / host / study / "runs"
-        paths += sorted(str(p) for p in runs.rglob("metrics.json")) if runs.is_dir() else []
+        paths += sorted(str(p) for p in runs.glob(f"*/*/*/*/*/seed*/{pattern}"))
     return paths
+
+
+def imported_metrics(results: str | Path, study: str) -> list[str]:
+    """Every imported host's metrics.json files of `study`."""
+    return imported_files(results, study, "metrics.json")
+
+
+def imported_bench(results: str | Path, study: str) -> list[str]:
+    """Every imported host's bench/{runtime}.json files of `study`."""
+    return imported_files(results, study, "bench/*.json")
 
 
 def host_of_path(path: str | Path) -> str | None:

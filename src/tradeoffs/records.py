@@ -228,7 +228,7 @@ def merge_metrics(
         (f"{spec.run_dir}/train.json", _without(train, "provenance", "history", *spec.identity())),
         (
             f"{spec.run_dir}/bench/eager.json",
-            _without(bench, "provenance", "sweep", *spec.identity()),
+            _without(bench, "provenance", "sweep", "host", *spec.identity()),
         ),
         (f"{spec.run_dir}/eval/*.json", evaluation),
     ]

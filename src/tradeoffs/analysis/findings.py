@@ -15,7 +15,8 @@ from collections.abc import Callable
 import pandas as pd
 
 from tradeoffs import registry
-from tradeoffs.analysis.load import CONFIG_KEYS, ok_runs
+from tradeoffs.analysis.comparable import comparable_runs, refused_sentences
+from tradeoffs.analysis.load import CONFIG_KEYS, HOST, ok_runs
 
 DID_NOT_LEARN_FACTOR = 1.5  # test accuracy at most 1.5 x chance: the run did not learn
 REFERENCE_MODEL = "cnn"  # the binary study's full-precision baseline (seed 000)
@@ -230,10 +231,12 @@ STUDY_FINDINGS: dict[str, Callable[[pd.DataFrame], list[str]]] = {
 
 def findings(study: str, runs: pd.DataFrame) -> list[str]:
     """The study's findings as sentences: its seed's comparison (the ranking for a study we do
-    not know), then the runs that did not learn and the runs that did not finish."""
-    sentences = STUDY_FINDINGS.get(study, ranking_findings)(runs)
+    not know) over the runs that compare across machines, the machines, the pairs of machines
+    not compared and why, then the runs that did not learn and the runs that did not finish."""
+    sentences = STUDY_FINDINGS.get(study, ranking_findings)(comparable_runs(runs))
     if not sentences:
         sentences = ["Nothing to compare: fewer than two runs finished and learned."]
+    sentences += machine_sentences(runs) + refused_sentences(runs)
     flagged = not_learned_sentence(runs)
     if flagged:
         sentences.append(flagged)
@@ -243,6 +246,39 @@ def findings(study: str, runs: pd.DataFrame) -> list[str]:
         parts = ", ".join(f"{n} {status}" for status, n in counts.items())
         sentences.append(f"Not run: {parts} (the tables give each reason).")
     return sentences
+
+
+FINGERPRINT = "provenance.fingerprint."
+
+
+def describe_machine(row: pd.Series) -> str:
+    """A host in a few words: CPU model, cores, memory, widest vector extension, GPUs."""
+    cpu = row.get(f"{FINGERPRINT}cpu_model") or row.get("provenance.cpu") or "unknown CPU"
+    parts = [str(cpu)]
+    cores, memory = row.get(f"{FINGERPRINT}logical_cores"), row.get(f"{FINGERPRINT}memory_gib")
+    if pd.notna(cores):
+        parts.append(f"{int(cores)} logical cores")
+    if pd.notna(memory):
+        parts.append(f"{memory:g} GiB")
+    vector = row.get(f"{FINGERPRINT}vector_extensions")
+    if isinstance(vector, list):
+        widest = [v for v in ("amx_tile", "avx512f", "avx2", "sve", "asimd") if v in vector]
+        parts += widest[:1]
+    gpus = row.get(f"{FINGERPRINT}accelerators")
+    if isinstance(gpus, list) and gpus:
+        parts += [str(g.get("model")) for g in gpus if isinstance(g, dict)]
+    return ", ".join(parts)
+
+
+def machine_sentences(runs: pd.DataFrame) -> list[str]:
+    """Which machine measured what: one sentence naming every host of the study."""
+    if HOST not in runs or runs[HOST].dropna().empty:
+        return []
+    machines = [
+        f"{host} ({describe_machine(group.iloc[0])})"
+        for host, group in runs.dropna(subset=[HOST]).groupby(HOST, sort=True)
+    ]
+    return [f"Measured on {'; '.join(machines)}."]
 
 
 def findings_markdown(study: str, runs: pd.DataFrame) -> str:
