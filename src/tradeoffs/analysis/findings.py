@@ -163,14 +163,16 @@ def binary_findings(runs: pd.DataFrame) -> list[str]:
 
 
 def backends_findings(runs: pd.DataFrame) -> list[str]:
-    """Seed 004: one network, several implementations: same accuracy, different speed."""
+    """Seed 004: one network, several implementations (on one machine or several): same
+    accuracy, different speed."""
     table = _configs(runs)
     if len(table) < 2 or "backend" not in table:
         return []
+    keys = _varying(table)  # the backend, and the host when several machines ran it
     lo, hi = table.loc[table["test_acc"].idxmin()], table.loc[table["test_acc"].idxmax()]
     gap = hi["test_acc"] - lo["test_acc"]
     agree = f"agree (within {AGREEMENT})" if gap <= AGREEMENT else "differ"
-    each = ", ".join(f"{r['backend']} {_acc(r)}" for _, r in table.iterrows())
+    each = ", ".join(f"{_label(r, keys)} {_acc(r)}" for _, r in table.iterrows())
     sentences = [
         f"Accuracy of the {len(table)} backends that ran {agree}: {each}{_spread_note(hi, lo)}."
     ]
@@ -185,8 +187,8 @@ def backends_findings(runs: pd.DataFrame) -> list[str]:
         best, worst = ranked.iloc[0], ranked.iloc[-1]
         factor = best[column] / worst[column] if higher else worst[column] / best[column]
         sentences.append(
-            f"Fastest {what}: {best['backend']} ({best[column]:.3g} {unit}), {factor:.2f}x "
-            f"{worst['backend']} ({worst[column]:.3g} {unit})."
+            f"Fastest {what}: {_label(best, keys)} ({best[column]:.3g} {unit}), {factor:.2f}x "
+            f"{_label(worst, keys)} ({worst[column]:.3g} {unit})."
         )
     return sentences
 
