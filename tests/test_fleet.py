@@ -191,3 +191,24 @@ def test_the_catalog_answers_the_readme_query_per_host(merged: Path, host: str, 
     assert len(table) == 6 and set(table["host"]) == {"laptop", "gpubox"}
     gpubox = table[table["host"] == "gpubox"].iloc[0]
     assert gpubox["accelerators"] == "NVIDIA H200" and "amx_tile" in gpubox["vector_extensions"]
+
+
+@pytest.mark.slow
+def test_the_pipeline_plans_the_merged_report_over_imported_hosts(merged: Path):
+    config = yaml.safe_load((merged.parent / "config.yaml").read_text())
+    config["data_dir"] = str(merged.parent / "data")
+    path = merged.parent / "plan.yaml"
+    path.write_text(yaml.safe_dump(config))
+    plan = subprocess.run(
+        [sys.executable, "-m", "snakemake", "-n", "-p", "--cores", "1", "--configfile", str(path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert plan.returncode == 0, plan.stderr
+    assert f"{merged}/summary/figures/frontier_latency_by_host.png" in plan.stdout
+    aggregate = next(line for line in plan.stdout.splitlines() if "scripts/aggregate.py" in line)
+    for host in ("laptop", "gpubox"):
+        assert f"{merged}/hosts/{host}/backends/runs/digits/lenet" in aggregate
+    assert f"{merged}/summary/catalog.parquet" in plan.stdout
