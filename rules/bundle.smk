@@ -18,8 +18,10 @@ rule bundle:
         "../envs/analysis.yaml"
     params:
         python=PYTHON["analysis"],
+        results=lambda w, output: os.path.dirname(os.path.dirname(output[0])),
+        host=HOST,
         config=json.dumps(config, sort_keys=True, default=str),
         models="--models" if config["bundle_models"] else "",
     shell:
-        "{params.python:q} scripts/bundle.py --results {RESULTS:q} --host {HOST:q} "
+        "{params.python:q} scripts/bundle.py --results {params.results:q} --host {params.host:q} "
         "--config-json {params.config:q} {params.models} --output {output:q} > {log:q} 2>&1"
