@@ -18,6 +18,7 @@ from test_analysis_records import write_run
 from test_fingerprint import X86
 
 from tradeoffs import fingerprint
+from tradeoffs.analysis.catalog import SCHEMA
 from tradeoffs.analysis.comparable import comparable_runs
 from tradeoffs.bundle import write_bundle
 from tradeoffs.config import Run
@@ -212,3 +213,16 @@ def test_the_pipeline_plans_the_merged_report_over_imported_hosts(merged: Path):
     for host in ("laptop", "gpubox"):
         assert f"{merged}/hosts/{host}/backends/runs/digits/lenet" in aggregate
     assert f"{merged}/summary/catalog.parquet" in plan.stdout
+
+
+def test_the_catalog_schema_is_documented_column_by_column():
+    doc = (ROOT / "docs" / "architecture.md").read_text()
+    catalog = doc[doc.index("### Catalog") :]
+    table = catalog[catalog.index("| column | type") :].split("\n\n")[0]
+    documented = set()
+    for row in table.splitlines()[2:]:
+        names = row.split(" | ")[0].strip("| ")
+        if "…" in names:
+            documented |= {"study", "dataset", "model", "act", "precision", "backend"}
+        documented |= {n.strip() for n in names.split(",") if "…" not in n}
+    assert documented == set(SCHEMA.names)
