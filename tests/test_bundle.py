@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import io
 import json
+import subprocess
+import sys
 import tarfile
 from pathlib import Path
 
 import pytest
+import yaml
 from test_analysis_records import write_run
 
 from tradeoffs.bundle import BundleError, import_bundle, write_bundle
-from tradeoffs.config import Run
+from tradeoffs.config import ConfigError, Run, check_config
+
+ROOT = Path(__file__).resolve().parents[1]
 
 CONFIG = {"studies": {"backends": {}}, "results_dir": "results"}
 RUNS = [Run("backends", "digits", "mnist_cnn", "relu", "fp32", "torch-cpu", s) for s in (0, 1)]
@@ -163,3 +168,29 @@ def test_own_bundle_and_a_run_of_another_host_are_refused(bundle, tmp_path):
     results = machine(tmp_path / "desk", host="gpubox")
     with pytest.raises(BundleError, match="made on host 'gpubox'"):
         write_bundle(results, "laptop", CONFIG, tmp_path / "x.tar.gz")
+
+
+def test_the_import_command_refuses_in_one_line_without_a_traceback(bundle, tmp_path):
+    cut = tmp_path / "cut.tar.gz"
+    cut.write_bytes(bundle.read_bytes()[:100])
+    config = tmp_path / "config.yaml"
+    study = {"datasets": ["digits"], "models": ["mnist_cnn"], "backends": ["torch-cpu"]}
+    config.write_text(yaml.safe_dump({"results_dir": str(tmp_path / "r"), "studies": {"s": study}}))
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "import_bundle.py"), "--config", config, cut],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert done.stderr.startswith(f"import refused: {cut} is truncated")
+    assert not (tmp_path / "r" / "hosts").exists()
+
+
+def test_the_config_refuses_a_host_that_is_a_path_and_reserved_study_names():
+    study = {"datasets": ["digits"], "models": ["mnist_cnn"], "backends": ["torch-cpu"]}
+    with pytest.raises(ConfigError, match="host: '../x'"):
+        check_config({"host": "../x", "studies": {"s": study}})
+    with pytest.raises(ConfigError, match="studies.hosts: the name is taken by results/hosts/"):
+        check_config({"studies": {"hosts": study}})
+    assert check_config({"studies": {"s": study}})["host"] is None
