@@ -59,7 +59,7 @@ dashboard: $(STAMP)
 # This machine's runs as results/bundles/{host}.tar.gz; `make import BUNDLE="a.tar.gz b.tar.gz"`
 # adds other machines' bundles under results/hosts/{host}/ (verified first, all or nothing).
 bundle: $(STAMP)
-	snakemake --workflow-profile profiles/local --cores $(CORES) --configfile $(CONFIG) bundle
+	snakemake bundle --workflow-profile profiles/local --cores $(CORES) --configfile $(CONFIG)
 
 import: $(STAMP)
 	python scripts/import_bundle.py --config $(CONFIG) $(BUNDLE)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import subprocess
@@ -194,3 +195,29 @@ def test_the_config_refuses_a_host_that_is_a_path_and_reserved_study_names():
     with pytest.raises(ConfigError, match="studies.hosts: the name is taken by results/hosts/"):
         check_config({"studies": {"hosts": study}})
     assert check_config({"studies": {"s": study}})["host"] is None
+
+
+def test_folder_members_are_accepted_and_files_outside_runs_refused(bundle, tmp_path):
+    with tarfile.open(bundle) as tar:
+        members = [(m, tar.extractfile(m).read()) for m in tar]
+    manifest = json.loads(members[0][1])
+    stray = b"not a run"
+    manifest["files"]["backends/tables/runs.csv"] = hashlib.sha256(stray).hexdigest()
+    folder = tarfile.TarInfo("laptop/backends")
+    folder.type = tarfile.DIRTYPE
+    for name, extra in (("folders", []), ("stray", [("laptop/backends/tables/runs.csv", stray)])):
+        target = tmp_path / f"{name}.tar.gz"
+        with tarfile.open(target, "w:gz") as out:
+            out.addfile(folder)
+            for member, data in members:
+                if extra and member.name.endswith("manifest.json"):
+                    data = json.dumps(manifest).encode()
+                    member.size = len(data)
+                out.addfile(member, io.BytesIO(data))
+            for path, data in extra:
+                info = tarfile.TarInfo(path)
+                info.size = len(data)
+                out.addfile(info, io.BytesIO(data))
+        if not extra:
+            assert len(import_bundle(target, tmp_path / "ok")["new"]) == 2
+    _refused(target, tmp_path / "m", "backends/tables/runs.csv is not a file of a run")

@@ -15,6 +15,7 @@ import hashlib
 import io as bytes_io
 import json
 import os
+import re
 import shutil
 import tarfile
 import tempfile
@@ -33,6 +34,8 @@ MODEL_FILES = ("model.pt", "model.npz", "model.keras")
 # Left out of every bundle: resume state that a finished run no longer has, temporary files.
 SKIPPED_PARTS = ("checkpoint.pt", "checkpoint.npz", "keras_checkpoint")
 FORMAT = 1
+RUN_DEPTH = 8  # {study}/runs/{dataset}/{model}/{act}/{precision}/{backend}/seed{n}
+SEED = re.compile(r"seed\d+")
 
 
 class BundleError(ValueError):
@@ -121,14 +124,14 @@ def _add_bytes(tar: tarfile.TarFile, name: str, data: bytes) -> None:
 
 def _member_path(member: tarfile.TarInfo, bundle: Path) -> PurePosixPath:
     name = PurePosixPath(member.name)
-    if not member.isfile():
-        kind = "link" if member.issym() or member.islnk() else "non-file member"
-        raise BundleError(f"{bundle}: {member.name!r} is a {kind}; a bundle holds plain files")
-    if name.is_absolute() or ".." in name.parts or len(name.parts) < 2 or "\\" in member.name:
+    if name.is_absolute() or ".." in name.parts or "\\" in member.name:
         raise BundleError(
             f"{bundle}: member {member.name!r} escapes the bundle's host folder; "
             "refusing the whole bundle"
         )
+    if not (member.isfile() or member.isdir()):
+        kind = "link" if member.issym() or member.islnk() else "non-file member"
+        raise BundleError(f"{bundle}: {member.name!r} is a {kind}; a bundle holds plain files")
     return name
 
 
@@ -141,6 +144,8 @@ def _extract(bundle: Path, into: Path) -> tuple[str, dict[str, Any]]:
             for member in tar:
                 name = _member_path(member, bundle)
                 hosts.add(name.parts[0])
+                if member.isdir():  # folders come from their files
+                    continue
                 target = into.joinpath(*name.parts)
                 target.parent.mkdir(parents=True, exist_ok=True)
                 source = tar.extractfile(member)
@@ -183,13 +188,13 @@ def _verify(bundle: Path, root: Path, manifest: Mapping[str, Any]) -> None:
 
 
 def _run_folders(names: Iterable[str]) -> dict[str, list[str]]:
-    """Files grouped by their run folder (`{study}/runs/{...}/seed{n}`)."""
+    """Files grouped by their run folder
+    (`{study}/runs/{dataset}/{model}/{act}/{precision}/{backend}/seed{n}`)."""
     runs: dict[str, list[str]] = {}
     for name in names:
         parts = PurePosixPath(name).parts
-        if len(parts) > 2 and parts[1] == "runs":
-            seed = next((i for i, p in enumerate(parts) if p.startswith("seed")), len(parts) - 1)
-            runs.setdefault("/".join(parts[: seed + 1]), []).append(name)
+        if len(parts) > RUN_DEPTH and parts[1] == "runs" and SEED.fullmatch(parts[RUN_DEPTH - 1]):
+            runs.setdefault("/".join(parts[:RUN_DEPTH]), []).append(name)
     return runs
 
 
@@ -211,6 +216,14 @@ def import_bundle(bundle: Path, results: Path, local_host: str | None = None) ->
         _verify(bundle, root, manifest)
         destination = results / HOSTS_DIR / host
         runs = _run_folders(n for n in manifest["files"] if n not in (CONFIG, FINGERPRINT))
+        stray = (
+            set(manifest["files"]) - {CONFIG, FINGERPRINT} - {n for f in runs.values() for n in f}
+        )
+        if stray:
+            raise BundleError(
+                f"{bundle}: {sorted(stray)[0]} is not a file of a run "
+                "({study}/runs/.../seed{n}/); a bundle holds runs only"
+            )
         new, identical = [], []
         for run, names in sorted(runs.items()):
             existing = destination / run
