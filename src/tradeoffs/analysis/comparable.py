@@ -2,8 +2,10 @@
 
 Runs of one model on two hosts compare only when they were made with the same study settings
 (`provenance.config_hash`) on the same data (`provenance.data_digest`, a hash of the prepared
-arrays' sums); otherwise the pair is refused, with why. Library versions that differ do not
-refuse a pair: they are listed beside it, since they are part of what a machine measures.
+arrays' sums); otherwise the pair is refused, with why (a value one host did not record is
+refused too: it cannot be checked; records that carry neither compare, as before). Library
+versions that differ do not refuse a pair: they are listed beside it, since they are part of
+what a machine measures.
 Cross-machine views (the across-device frontier, the findings) use `comparable_runs`: every
 host's runs of a (study, dataset, model) that agree with the reference host's, the host with the
 most runs.
@@ -34,8 +36,8 @@ def _pair(a: pd.DataFrame, b: pd.DataFrame, host_a: str, host_b: str) -> tuple[s
     reasons = []
     for column, what in CHECKS.items():
         mine, theirs = _values(a, column), _values(b, column)
-        if mine and theirs and mine != theirs:
-            reasons.append(f"{what} {mine} on {host_a}, {theirs} on {host_b}")
+        if mine != theirs:  # one side unrecorded is a difference too: it cannot be checked
+            reasons.append(f"{what} {mine or 'none'} on {host_a}, {theirs or 'none'} on {host_b}")
     versions = sorted(c for c in {*a.columns, *b.columns} if c.startswith(VERSIONS))
     differ = [
         f"{c.removeprefix(VERSIONS)} {_values(a, c) or '-'} / {_values(b, c) or '-'}"
