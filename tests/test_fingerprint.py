@@ -6,6 +6,7 @@ from __future__ import annotations
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -193,3 +194,43 @@ def test_every_record_carries_the_fingerprint_host_and_data_digest(tmp_path, mon
     assert len(record["data_digest"]) == 16
     (prepared / "meta.json").unlink()
     assert records.provenance(spec, records.now())["data_digest"] is None
+
+
+class _FakeCuda:
+    """torch.cuda as a GPU job sees it after training on the device; counts every query."""
+
+    def __init__(self):
+        self.queries = 0
+
+    def is_initialized(self):
+        self.queries += 1
+        return True
+
+    def device_count(self):
+        return 1
+
+    def get_device_properties(self, index):
+        return SimpleNamespace(name="NVIDIA H200", total_memory=141 * 2**30, major=9, minor=0)
+
+
+def test_a_gpu_job_reports_its_device_from_the_framework_it_imported(monkeypatch):
+    cuda = _FakeCuda()
+    torch = SimpleNamespace(
+        cuda=cuda,
+        version=SimpleNamespace(cuda="12.8", hip=None),
+        backends=SimpleNamespace(cudnn=SimpleNamespace(version=lambda: 91002)),
+    )
+    monkeypatch.setitem(sys.modules, "torch", torch)
+    monkeypatch.setattr(fingerprint, "parse_nvidia_proc", lambda: ([], "570.86"))
+    assert fingerprint.accelerators("cpu") == [] and cuda.queries == 0  # a CPU job never asks
+    (gpu,) = fingerprint.accelerators("cuda")
+    assert gpu == {
+        "kind": "cuda",
+        "model": "NVIDIA H200",
+        "memory_gib": 141.0,
+        "compute_capability": "9.0",
+        "driver": "570.86",
+        "cuda": "12.8",
+        "cudnn": 91002,
+        "rocm": None,
+    }
