@@ -20,7 +20,8 @@ import pandas as pd
 
 from tradeoffs import per_example, registry
 from tradeoffs.analysis import significance
-from tradeoffs.analysis.load import CONFIG_KEYS, ok_runs
+from tradeoffs.analysis.comparable import comparable_runs, refused_sentences
+from tradeoffs.analysis.load import CONFIG_KEYS, HOST, ok_runs
 
 DID_NOT_LEARN_FACTOR = 1.5  # test accuracy at most 1.5 x chance: the run did not learn
 REFERENCE_MODEL = "cnn"  # the binary study's full-precision baseline (seed 000)
@@ -69,10 +70,7 @@ def _configs(runs: pd.DataFrame) -> pd.DataFrame:
         table["acc_lo"] = [lo for lo, _ in bounds]
         table["acc_hi"] = [hi for _, hi in bounds]
     table = table.reset_index()
-    table["runs"] = [
-        runs[(runs[keys] == row[keys]).all(axis=1)].sort_values("seed")
-        for _, row in table.iterrows()
-    ]
+    table["runs"] = [group.sort_values("seed") for _, group in grouped]
     return table
 
 
@@ -263,20 +261,22 @@ def binary_findings(runs: pd.DataFrame) -> list[str]:
 
 
 def backends_findings(runs: pd.DataFrame) -> list[str]:
-    """Seed 004: one network, several implementations: same accuracy, different speed."""
+    """Seed 004: one network, several implementations (on one machine or several): same
+    accuracy, different speed."""
     table = _configs(runs)
     if len(table) < 2 or "backend" not in table:
         return []
+    keys = _varying(table)  # the backend, and the host when several machines ran it
     reference = table.iloc[0]
     others = [row for _, row in table.iloc[1:].iterrows()]
     found = [compare_configs(row, reference) for row in others]
     adjusted = iter(significance.adjust([c for c in found if c is not None]))
-    each = ", ".join(f"{r['backend']} {_acc(r)}" for _, r in table.iterrows())
+    each = ", ".join(f"{_label(r, keys)} {_acc(r)}" for _, r in table.iterrows())
     sentences = [f"Accuracy of the {len(table)} backends that ran: {each}."]
     for row, comparison in zip(others, found, strict=True):
         comparison = None if comparison is None else next(adjusted)
         sentences.append(
-            f"{row['backend']} against {reference['backend']}: accuracy difference "
+            f"{_label(row, keys)} against {_label(reference, keys)}: accuracy difference "
             f"{_versus(row, reference, comparison)}."
         )
     for column, what, higher, unit in (
@@ -291,8 +291,8 @@ def backends_findings(runs: pd.DataFrame) -> list[str]:
         factor = best[column] / worst[column] if higher else worst[column] / best[column]
         note = _latency_versus(best, worst, column) if column == "latency_ms_p50" else ""
         sentences.append(
-            f"Fastest {what}: {best['backend']} ({best[column]:.3g} {unit}), {factor:.2f}x "
-            f"{worst['backend']} ({worst[column]:.3g} {unit}){note}."
+            f"Fastest {what}: {_label(best, keys)} ({best[column]:.3g} {unit}), {factor:.2f}x "
+            f"{_label(worst, keys)} ({worst[column]:.3g} {unit}){note}."
         )
     return sentences
 
@@ -381,14 +381,16 @@ STUDY_FINDINGS: dict[str, Callable[[pd.DataFrame], list[str]]] = {
 
 def findings(study: str, runs: pd.DataFrame, config: Mapping[str, Any] | None = None) -> list[str]:
     """The study's findings as sentences: the conditions that bound them (`config`, the study's
-    settings), its seed's comparison (the ranking for a study we do not know), then the runs
-    that did not learn and the runs that did not finish."""
-    sentences = STUDY_FINDINGS.get(study, ranking_findings)(runs)
+    settings), its seed's comparison (the ranking for a study we do not know) over the runs
+    that compare across machines, the machines, the pairs of machines not compared and why,
+    then the runs that did not learn and the runs that did not finish."""
+    sentences = STUDY_FINDINGS.get(study, ranking_findings)(comparable_runs(runs))
     if not sentences:
         sentences = ["Nothing to compare: fewer than two runs finished and learned."]
     conditions = conditions_sentence(config)
     if conditions:
         sentences.insert(0, conditions)
+    sentences += machine_sentences(runs) + refused_sentences(runs)
     flagged = not_learned_sentence(runs)
     if flagged:
         sentences.append(flagged)
@@ -398,6 +400,39 @@ def findings(study: str, runs: pd.DataFrame, config: Mapping[str, Any] | None = 
         parts = ", ".join(f"{n} {status}" for status, n in counts.items())
         sentences.append(f"Not run: {parts} (the tables give each reason).")
     return sentences
+
+
+FINGERPRINT = "provenance.fingerprint."
+
+
+def describe_machine(row: pd.Series) -> str:
+    """A host in a few words: CPU model, cores, memory, widest vector extension, GPUs."""
+    cpu = row.get(f"{FINGERPRINT}cpu_model") or row.get("provenance.cpu") or "unknown CPU"
+    parts = [str(cpu)]
+    cores, memory = row.get(f"{FINGERPRINT}logical_cores"), row.get(f"{FINGERPRINT}memory_gib")
+    if pd.notna(cores):
+        parts.append(f"{int(cores)} logical cores")
+    if pd.notna(memory):
+        parts.append(f"{memory:g} GiB")
+    vector = row.get(f"{FINGERPRINT}vector_extensions")
+    if isinstance(vector, list):
+        widest = [v for v in ("amx_tile", "avx512f", "avx2", "sve", "asimd") if v in vector]
+        parts += widest[:1]
+    gpus = row.get(f"{FINGERPRINT}accelerators")
+    if isinstance(gpus, list) and gpus:
+        parts += [str(g.get("model")) for g in gpus if isinstance(g, dict)]
+    return ", ".join(parts)
+
+
+def machine_sentences(runs: pd.DataFrame) -> list[str]:
+    """Which machine measured what: one sentence naming every host of the study."""
+    if HOST not in runs or runs[HOST].dropna().empty:
+        return []
+    machines = [
+        f"{host} ({describe_machine(group.iloc[0])})"
+        for host, group in runs.dropna(subset=[HOST]).groupby(HOST, sort=True)
+    ]
+    return [f"Measured on {'; '.join(machines)}."]
 
 
 def findings_markdown(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -160,12 +161,14 @@ def _name(row: pd.Series) -> str:
 
 
 def break_tie(ranked: pd.DataFrame, budget: Budget) -> tuple[pd.DataFrame, str | None]:
-    """When the two most accurate runs (of the best run's dataset) are indistinguishable on
-    accuracy by the paired test on their predictions files (`analysis.significance`), order
-    them on the constraint metrics (latency, then footprint) and say so, naming both."""
+    """When the two most accurate runs (of the best run's dataset and machine) are
+    indistinguishable on accuracy by the paired test on their predictions files
+    (`analysis.significance`), order them on the constraint metrics (latency, then footprint)
+    and say so, naming both."""
     if len(ranked) < 2 or "path" not in ranked:
         return ranked, None
-    same = ranked.index[ranked["dataset"] == ranked.iloc[0]["dataset"]]
+    keys = [k for k in ("dataset", "host") if k in ranked]
+    same = ranked.index[_matches(ranked, {k: ranked.iloc[0][k] for k in keys})]
     if len(same) < 2:
         return ranked, None
     first, second = ranked.loc[same[0]], ranked.loc[same[1]]
@@ -203,17 +206,27 @@ def preset_table(runs: pd.DataFrame, presets: Mapping[str, Budget] = PRESETS) ->
     report's "which model to deploy" table). A budget no run fits gets a row saying so."""
     rows = []
     shown = (ACCURACY, "latency_ms_p50", "latency_ms_p95", "model_size_mb")
+    # Per machine too: a latency budget is met on one device, not on every device at once.
+    keys = [k for k in ("dataset", "host") if k in runs]
+    groups = runs[keys].dropna().drop_duplicates().sort_values(keys).to_dict("records")
     for name, budget in presets.items():
         result = pick(runs, budget)
-        for dataset in sorted(runs["dataset"].dropna().unique()):
-            fits = result.ranked[result.ranked["dataset"] == dataset].reset_index(drop=True)
+        for group in groups:
+            fits = result.ranked[_matches(result.ranked, group)].reset_index(drop=True)
             fits, tie = break_tie(fits, budget)
-            row = {"budget": name, "constraints": budget.describe(), "dataset": dataset}
+            row = {"budget": name, "constraints": budget.describe(), **group}
             if len(fits):
                 best = fits.iloc[0]
-                row.update({c: best.get(c) for c in (*FRONTIER_COLUMNS, *shown) if c != "dataset"})
+                row.update({c: best.get(c) for c in (*FRONTIER_COLUMNS, *shown) if c not in group})
             row["tie"] = tie
             row["runs_fitting"] = len(fits)
-            row["runs_excluded"] = int((result.excluded["dataset"] == dataset).sum())
+            row["runs_excluded"] = int(_matches(result.excluded, group).sum())
             rows.append(row)
     return pd.DataFrame(rows)
+
+
+def _matches(runs: pd.DataFrame, values: Mapping[str, Any]) -> pd.Series:
+    mask = pd.Series(True, index=runs.index)
+    for key, value in values.items():
+        mask &= runs[key] == value
+    return mask
