@@ -197,6 +197,7 @@ def test_backends_compare_accuracy_paired_and_latency_by_intervals(tmp_path):
 def test_budget_bound_conditions_are_named():
     config = {
         "models": ["mobilenetv2", "base"],
+        "backends": ["keras-cpu"],
         "train": {"limit_train": 512},
         "train_by_model": {"gcn": {"limit_train": None}},
         "transfer": {"weights": "none"},
@@ -208,6 +209,8 @@ def test_budget_bound_conditions_are_named():
     assert "model_options: mobilenetv2 width 0.5" in sentence
     assert findings.findings("transfer", binary_runs(), config)[0] == sentence
     assert findings.conditions_sentence({"models": ["cnn"], "train": {}}) is None
+    torch_study = {**config, "backends": ["torch-cpu"], "model_options": {}, "train": {}}
+    assert findings.conditions_sentence({**torch_study, "train_by_model": {}}) is None
 
 
 def test_timings_sum_job_seconds_by_rule_and_study(tmp_path):

@@ -345,7 +345,8 @@ def conditions_sentence(config: Mapping[str, Any] | None) -> str | None:
     parts = []
     models = config.get("models", [])
     transfer = config.get("transfer") or {}
-    if transfer.get("weights") == "none" and any(map(_pretrainable, models)):
+    keras = any(registry.BACKENDS[b].framework == "keras" for b in config.get("backends", []))
+    if transfer.get("weights") == "none" and keras and any(map(_pretrainable, models)):
         parts.append(
             "no pretrained weights (transfer.weights: none): every network is trained from "
             "scratch, so this compares architectures, not transfer learning"
