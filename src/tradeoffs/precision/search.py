@@ -1,0 +1,72 @@
+"""How many of a quantiser's sorted midpoints lie below each element: the count
+torch.searchsorted(midpoints, x) returns (side left), without its per-element binary search.
+
+Method: the top 12 bits of an fp32 value (sign, exponent, 3 mantissa bits) name one of 4096
+cells, each a contiguous interval of the reals. Per cell, a table holds how many midpoints lie
+below the cell, and the midpoints inside it: as a rule at most one, since a float-like codebook
+spaces its levels logarithmically (fp8's E4M3-like grid puts one midpoint in each eighth of a
+binade). The count of an element is then one table read plus one comparison per midpoint a cell
+can hold: a few vectorised passes instead of a branching binary search. The tables (4096 entries)
+are rebuilt from the midpoints at each call; where they cost more than they save (small tensors),
+where a cell holds more than MAX_PER_CELL midpoints, off the CPU, for other dtypes or NaN
+midpoints, torch.searchsorted does it. Both give the same integers for every input, NaN included
+(it counts every midpoint); +-inf must not occur (a quantiser divides by the amax: |x| <= 1).
+"""
+
+from __future__ import annotations
+
+import torch
+
+CELL_SHIFT = 20  # 32 - 12 bits of each fp32 value name its cell
+CELLS = 1 << (32 - CELL_SHIFT)
+MAX_PER_CELL = 4  # comparisons per element beyond which a binary search costs less
+MIN_ELEMENTS = 1 << 14  # below this, building the tables costs more than searchsorted's search
+
+
+def _cell_bounds() -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Lowest and highest fp32 value of each cell, and the cells of inf/NaN (exponent 255).
+    Cell k holds the values whose int32 bit pattern, shifted right arithmetically, is
+    k - CELLS/2 (so negative patterns, the negative floats, fill the upper half of k)."""
+    top = torch.arange(CELLS, dtype=torch.int64) - CELLS // 2
+    first = (top << CELL_SHIFT).to(torch.int32).view(torch.float32)
+    last = ((top << CELL_SHIFT) | ((1 << CELL_SHIFT) - 1)).to(torch.int32).view(torch.float32)
+    positive = top >= 0  # a positive pattern grows with the value, a negative one shrinks
+    low, high = torch.where(positive, first, last), torch.where(positive, last, first)
+    exponent = (top >> (23 - CELL_SHIFT)) & 0xFF
+    return low, high, exponent == 0xFF
+
+
+_LOW, _HIGH, _NON_FINITE = _cell_bounds()
+
+
+def _searchsorted(x: torch.Tensor, midpoints: torch.Tensor) -> torch.Tensor:
+    return torch.searchsorted(midpoints, x.contiguous())
+
+
+def count_below(x: torch.Tensor, midpoints: torch.Tensor) -> torch.Tensor:
+    """torch.searchsorted(midpoints, x) for sorted 1-D `midpoints` (see module doc); int32 on
+    the table path, int64 otherwise."""
+    usable = (
+        x.device.type == "cpu"
+        and x.dtype == torch.float32 == midpoints.dtype
+        and x.numel() >= MIN_ELEMENTS
+        and not bool(midpoints.isnan().any())
+    )
+    if not usable:
+        return _searchsorted(x, midpoints)
+    n = midpoints.numel()
+    below = torch.searchsorted(midpoints, _LOW)  # midpoints < the cell's lowest value
+    inside = torch.searchsorted(midpoints, _HIGH) - below  # midpoints in [lowest, highest)
+    below[_NON_FINITE] = n  # NaN counts every midpoint
+    inside[_NON_FINITE] = 0
+    per_cell = int(inside.max())
+    if per_cell > MAX_PER_CELL:
+        return _searchsorted(x, midpoints)
+    flat = x.reshape(-1)
+    cells = (flat.view(torch.int32) >> CELL_SHIFT).add_(CELLS // 2)
+    count = below.to(torch.int32).index_select(0, cells)
+    padded = torch.cat([midpoints, midpoints.new_full((per_cell,), float("inf"))])
+    for offset in range(per_cell):
+        bound = padded.index_select(0, below.clamp(max=n) + offset)
+        count += flat > bound.index_select(0, cells)
+    return count.view(x.shape)
