@@ -123,8 +123,9 @@ def test_learnable_ties_at_exact_midpoints_round_down_as_the_reference(bits):
     midpoints = (values[1:] + values[:-1]) / 2
     # amax 1 (the last element) makes x / scale == x: every midpoint exactly, and its
     # neighbours one ulp either side, many times over (the table path)
-    around = torch.cat([midpoints, midpoints.nextafter(midpoints + 1), midpoints.nextafter(
-        midpoints - 1)])
+    around = torch.cat(
+        [midpoints, midpoints.nextafter(midpoints + 1), midpoints.nextafter(midpoints - 1)]
+    )
     x = torch.cat([around.repeat(search.MIN_ELEMENTS // around.numel() + 1), torch.ones(1)])
     assert_learnable_matches(x, values)
     assert_learnable_matches(x[-1000:], values)
@@ -208,8 +209,13 @@ def test_count_below_equals_searchsorted_however_many_midpoints_share_a_cell(per
     # `per_cell` midpoints inside one eighth of a binade, [0.5, 0.5625), and float-like others
     crowded = 0.5 + torch.rand(per_cell, generator=gen) / 16
     midpoints = torch.cat([initial_values(6)[1:] - 1 / 256, crowded]).sort().values
-    x = torch.cat([torch.randn(search.MIN_ELEMENTS, generator=gen), midpoints,
-                   torch.tensor([float("nan"), -float("nan"), 0.0, -0.0, 1e-45, -1e-45])])
+    x = torch.cat(
+        [
+            torch.randn(search.MIN_ELEMENTS, generator=gen),
+            midpoints,
+            torch.tensor([float("nan"), -float("nan"), 0.0, -0.0, 1e-45, -1e-45]),
+        ]
+    )
     assert torch.equal(count_below(x, midpoints).long(), torch.searchsorted(midpoints, x))
 
 
