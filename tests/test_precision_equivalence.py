@@ -36,6 +36,34 @@ def reference_learnable(x: torch.Tensor, raw_values: torch.Tensor) -> torch.Tens
     return reference_ste(x, values[index].to(x.dtype) * scale)
 
 
+def reference_round_to_grid(x: torch.Tensor, fmt) -> torch.Tensor:
+    dtype = x.dtype
+    x = x.float().clamp(-fmt.max, fmt.max)
+    exponent = (x.view(torch.int32) >> 23) & 0xFF
+    exponent.clamp_(min=fmt.emin + 127).sub_(fmt.mbits)
+    quantum = (exponent << 23).view(torch.float32)
+    return x.div(quantum).round_().mul_(quantum).to(dtype)
+
+
+def reference_ocp(x: torch.Tensor, fmt, scale: str, dim: int) -> torch.Tensor:
+    """The seed's OCP quantiser with its straight-through gradient."""
+    q = x.detach()
+    if scale == "tensor":
+        amax = q.abs().amax().float()
+        s = torch.where(amax > 0, amax / fmt.max, torch.ones_like(amax))
+        out = (reference_round_to_grid(q.float() / s, fmt) * s).to(q.dtype)
+    else:
+        moved = q.float().movedim(dim, -1)
+        pad = -moved.shape[-1] % 32
+        blocks = torch.nn.functional.pad(moved, (0, pad)).unflatten(-1, (-1, 32))
+        amax = blocks.abs().amax(dim=-1, keepdim=True)
+        exp = (torch.frexp(amax)[1] - 1 - fmt.emax).clamp(-127, 127)
+        s = torch.ldexp(torch.ones_like(amax), exp)
+        out = (reference_round_to_grid(blocks / s, fmt) * s).flatten(-2)[..., : moved.shape[-1]]
+        out = out.movedim(-1, dim).to(q.dtype)
+    return reference_ste(x, out)
+
+
 def reference_weight(quantize, w: torch.Tensor) -> torch.Tensor:
     """The seed's WeightQuantizer: every weight as its (out, kh*kw*in) im2col matrix."""
     if w.dim() <= 2:
@@ -224,18 +252,51 @@ def test_count_below_equals_searchsorted_however_many_midpoints_share_a_cell(per
 
 @pytest.mark.parametrize("fmt", list(FORMATS))
 @pytest.mark.parametrize("scale", ["tensor", "block32"])
-def test_ocp_weight_and_input_quantisers_match_reference(fmt, scale):
-    from tradeoffs.precision.ocp import quantize
-
-    def reference(x, dim):
-        return reference_ste(x, quantize(x.detach(), FORMATS[fmt], scale, dim))
-
+def test_ocp_input_quantisers_match_reference(fmt, scale):
     gen = torch.Generator().manual_seed(1)
-    for shape, dim in (((8, 3, 3, 40), 1), ((4, 70), -1)):
+    for shape, dim in (((8, 40, 3, 3), 1), ((4, 70), -1)):
         x = torch.randn(shape, generator=gen) * 5
-        x.view(-1)[:4] = torch.tensor([0.0, -0.0, 1e-40, -1e-40])
+        x.view(-1)[:6] = torch.tensor([0.0, -0.0, 1e-40, -1e-40, 1e-3, -1e-3])
         upstream = torch.randn(shape, generator=gen)
         quantizer = make_quantizer(fmt, {"scale": scale}, dim)
         fast = run(lambda t, _v, q=quantizer: q(t), x, torch.zeros(1), upstream)
-        ref = run(lambda t, _v, d=dim: reference(t, d), x, torch.zeros(1), upstream)
+        ref = run(
+            lambda t, _v, d=dim: reference_ocp(t, FORMATS[fmt], scale, d),
+            x,
+            torch.zeros(1),
+            upstream,
+        )
         assert identical(fast[0], ref[0]) and identical(fast[1], ref[1])
+
+
+@pytest.mark.parametrize("fmt", list(FORMATS))
+@pytest.mark.parametrize("special", [float("nan"), float("inf"), -float("inf")])
+@pytest.mark.parametrize("scale", ["tensor", "block32"])
+def test_ocp_nan_and_inf_as_the_reference(fmt, special, scale):
+    x = torch.randn(4, 70, generator=torch.Generator().manual_seed(2)) * 3
+    x[1, 5] = special
+    upstream = torch.ones_like(x)
+    quantizer = make_quantizer(fmt, {"scale": scale}, -1)
+    fast = run(lambda t, _v: quantizer(t), x, torch.zeros(1), upstream)
+    ref = run(lambda t, _v: reference_ocp(t, FORMATS[fmt], scale, -1), x, torch.zeros(1), upstream)
+    assert identical(fast[0], ref[0]) and identical(fast[1], ref[1])
+
+
+@pytest.mark.parametrize("precision", ["fp4", "fp8", "e4m3", "e2m1"])
+@pytest.mark.parametrize("scale", ["tensor", "block32"])
+def test_weight_quantisers_match_the_im2col_reference(precision, scale):
+    """Per-tensor quantisers now skip the im2col copy of a conv weight: the same values."""
+    from tradeoffs.precision.modules import WeightQuantizer
+
+    gen = torch.Generator().manual_seed(3)
+    w = torch.randn(16, 8, 3, 3, generator=gen)
+    quantizer = make_quantizer(precision, {"scale": scale})
+    upstream = torch.randn(w.shape, generator=gen)
+    if precision in LEARNABLE_BITS:
+        fast = run(lambda t, v: WeightQuantizer(quantizer)(t), w, quantizer.values, upstream)
+        ref_quantise = lambda t: reference_learnable(t, quantizer.values)  # noqa: E731
+    else:
+        fast = run(lambda t, _v: WeightQuantizer(quantizer)(t), w, torch.zeros(1), upstream)
+        ref_quantise = lambda t: reference_ocp(t, FORMATS[precision], scale, -1)  # noqa: E731
+    ref = run(lambda t, _v: reference_weight(ref_quantise, t), w, torch.zeros(1), upstream)
+    assert identical(fast[0], ref[0]) and identical(fast[1], ref[1])

@@ -68,6 +68,12 @@ def _scale(x: torch.Tensor) -> torch.Tensor:
     return x.detach().abs().amax().clamp_min(torch.finfo(x.dtype).tiny)
 
 
+def _fused_scale(x: torch.Tensor) -> torch.Tensor:
+    """_scale in one pass over x: the larger of max and -min."""
+    low, high = torch.aminmax(x)
+    return torch.maximum(high, -low).clamp_min(torch.finfo(x.dtype).tiny)
+
+
 def straight_through_round(x: torch.Tensor, values: torch.Tensor) -> torch.Tensor:
     """amax * values[nearest] with a straight-through gradient to x, in plain differentiable
     torch ops: the formula the fast path reproduces, and what tracing compilers see."""
@@ -82,7 +88,7 @@ class _RoundToValues(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, x: torch.Tensor, values: torch.Tensor) -> torch.Tensor:
-        scale = _scale(x)
+        scale = _fused_scale(x)
         v = values.to(x.dtype)
         inf, nan = v.new_full((1,), float("inf")), v.new_full((1,), float("nan"))
         # A last midpoint at +inf and a NaN level: an element whose x / scale is NaN (x is
