@@ -94,8 +94,9 @@ def test_server_qps_agrees_with_md1_within_the_resolution():
     theory = optimize.brentq(lambda r: md1_p99_ms(r) - s.p99_ms, 100.0, 990.0)
     found = operating_point(simulated_server(), s)
     assert found["capacity_qps"] == pytest.approx(1000.0)
-    # the highest passing rate is below the theory by at most the resolution (plus 2% noise)
-    assert theory * 0.98 - s.resolution * 1000 <= found["server_qps"] <= theory * 1.02
+    # theory 773 req/s; the highest passing rate is below it by at most the resolution (20
+    # req/s) plus 5%, the sample p99's spread at ~6000 requests (found: 739 req/s)
+    assert theory * 0.95 - s.resolution * 1000 <= found["server_qps"] <= theory * 1.05
     operating = found["operating"]
     assert operating["meets"] and operating["latency_ms_p99"] <= s.p99_ms
     assert len(found["points"]) == math.ceil(math.log2(1.1 / s.resolution))
