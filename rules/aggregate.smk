@@ -6,7 +6,10 @@ from tradeoffs.analysis import plan
 rule aggregate:
     input:
         metrics=lambda w: study_metrics(w.study),
-        code=plan.code("aggregate.py", "load.py", "findings.py", "robustness.py"),
+        serving=lambda w: study_serving(w.study),
+        code=plan.code(
+            "aggregate.py", "load.py", "findings.py", "robustness.py", "serving.py"
+        ),
     output:
         runs=report(
             f"{RESULTS}/{{study}}/tables/runs.csv",
@@ -47,9 +50,10 @@ rule aggregate:
         python=PYTHON["analysis"],
         out_dir=lambda w, output: os.path.dirname(output.runs),
         study=whole_study_json,
+        serving=lambda w, input: shlex.join(input.serving),
     shell:
         "{params.python:q} scripts/aggregate.py --metrics {input.metrics:q} "
-        "--study-json {params.study:q} --out-dir {params.out_dir:q} "
+        "--serving {params.serving} --study-json {params.study:q} --out-dir {params.out_dir:q} "
         "--study {wildcards.study:q} --findings {output.findings:q} > {log:q} 2>&1"
 
 
@@ -85,6 +89,13 @@ rule summary:
             subcategory="Tables",
         ),
         frontier_size_md=f"{RESULTS}/summary/frontier_size.md",
+        frontier_serving=report(
+            f"{RESULTS}/summary/frontier_serving.csv",
+            caption="../report/tables/frontier_serving.rst",
+            category="summary",
+            subcategory="Tables",
+        ),
+        frontier_serving_md=f"{RESULTS}/summary/frontier_serving.md",
         picks=report(
             f"{RESULTS}/summary/picks.csv",
             caption="../report/tables/picks.rst",

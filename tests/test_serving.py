@@ -71,7 +71,9 @@ def test_md1_formula_matches_pollaczek_khinchine_mean():
     grid = np.linspace(0, 0.02, 4001)
     survival = 1 - np.array([md1_wait_cdf(t, rate, SERVICE_S) for t in grid])
     rho = rate * SERVICE_S
-    assert integrate.trapezoid(survival, grid) == pytest.approx(rho * SERVICE_S / (2 * (1 - rho)), 1e-3)
+    assert integrate.trapezoid(survival, grid) == pytest.approx(
+        rho * SERVICE_S / (2 * (1 - rho)), 1e-3
+    )
 
 
 @pytest.mark.parametrize("rate", [300.0, 600.0, 800.0])
@@ -99,7 +101,10 @@ def test_server_qps_agrees_with_md1_within_the_resolution():
     assert theory * 0.95 - s.resolution * 1000 <= found["server_qps"] <= theory * 1.05
     operating = found["operating"]
     assert operating["meets"] and operating["latency_ms_p99"] <= s.p99_ms
-    assert len(found["points"]) == math.ceil(math.log2(1.1 / s.resolution))
+    # the bracket's top (1.1 x capacity: queueing without bound, the knee), then the bisection
+    assert len(found["points"]) == 1 + math.ceil(math.log2(1.1 / s.resolution))
+    top = found["points"][-1]
+    assert top["offered_qps"] == pytest.approx(1100.0) and not top["meets"]
 
 
 def test_dynamic_batching_raises_the_sustained_rate():

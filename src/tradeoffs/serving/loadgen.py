@@ -38,9 +38,7 @@ class Batching:
             raise ValueError(f"batching needs max_batch >= 1 and max_wait >= 0, not {self}")
 
 
-def poisson_arrivals(
-    rate: float, duration_s: float, min_requests: int, seed: int
-) -> np.ndarray:
+def poisson_arrivals(rate: float, duration_s: float, min_requests: int, seed: int) -> np.ndarray:
     """Arrival times (seconds from the start) of a Poisson process of `rate` requests per
     second, until `duration_s` has passed and at least `min_requests` have arrived (MLPerf's
     minimum duration and minimum query count).
@@ -194,7 +192,7 @@ def serve(
                 clock.sleep_until(t0 + min(deadline, upcoming))
                 continue
         ids = np.array([queue.popleft() for _ in range(min(batching.max_batch, len(queue)))])
-        began, done = timed_call(lambda: predictor(inputs(ids)), sync, clock.now)
+        began, done = timed_call(lambda ids=ids: predictor(inputs(ids)), sync, clock.now)
         for i in ids:
             start[i], end[i], size[i] = began - t0, done - t0, ids.size
         batches.append(int(ids.size))

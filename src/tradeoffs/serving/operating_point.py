@@ -10,8 +10,10 @@ confidence), so every load level runs at least that many, however short `duratio
 
 The bisection's bracket is [0, 1.1 x capacity], the capacity being the best throughput of the
 closed-loop levels (at `max_batch` clients every batch is full, the server's best case); an open
-loop at or above capacity has no finite p99. It halves the bracket until it is narrower than
-`resolution` x capacity, so it tests ceil(log2(1.1 / resolution)) rates.
+loop at or above capacity has no finite p99. The bracket's top is tested first (and doubled while
+it passes, should the closed loop have underestimated the capacity; this level also shows the
+knee), then the bracket is halved until it is narrower than `resolution` x capacity: 1 +
+ceil(log2(1.1 / resolution)) rates in all.
 """
 
 from __future__ import annotations
@@ -152,16 +154,26 @@ def multistream(server: Server, settings: ServingSettings) -> list[dict[str, Any
     levels = []
     for clients in settings.clients:
         source = ClosedLoop(clients, settings.duration_s, settings.min_requests)
-        levels.append({"clients": clients, **level_summary(server.serve(source, settings), settings)})
+        levels.append(
+            {"clients": clients, **level_summary(server.serve(source, settings), settings)}
+        )
     return levels
 
 
 def bisect_rates(
     server: Server, capacity: float, settings: ServingSettings
 ) -> list[dict[str, Any]]:
-    """The open-loop levels of the bisection over (0, BRACKET x capacity), in the order run."""
+    """The open-loop levels of the search, in the order run: the bracket's top first (doubled
+    while it meets the bound: the closed loop underestimated the capacity), then bisection
+    until the bracket is narrower than `resolution` x capacity."""
     low, high = 0.0, BRACKET * capacity
     points = []
+    while True:
+        top = offered(server, high, settings)
+        points.append(top)
+        if not top["meets"]:
+            break
+        low, high = high, 2 * high
     while high - low > settings.resolution * capacity:
         point = offered(server, (low + high) / 2, settings)
         points.append(point)

@@ -1,6 +1,7 @@
 """Serving under load: p99 and p50 latency against the offered Poisson request rate, one panel
 per trained configuration, one colour per runtime, with the p99 bound and each runtime's
-operating point (`server_qps`): the knee is where queueing takes over."""
+operating point (`server_qps`): the knee is where queueing takes over. Crosses mark levels that
+dropped requests (the bounded queue was full)."""
 
 from __future__ import annotations
 
@@ -26,17 +27,42 @@ def serving_latency(levels: pd.DataFrame, serving: pd.DataFrame) -> Figure:
         here = levels[levels["label"] == label]
         for (name, _), group in here.groupby(["runtime", "seed"], sort=False):
             color = palette[name]
-            ax.plot(group["offered_qps"], group["latency_ms_p99"], "-o", ms=3, color=color,
-                    label=f"{name} p99")
+            ax.plot(
+                group["offered_qps"],
+                group["latency_ms_p99"],
+                "-o",
+                ms=3,
+                color=color,
+                label=f"{name} p99",
+            )
             ax.plot(group["offered_qps"], group["latency_ms_p50"], ":", color=color)
+            # a level that dropped requests (a full queue) is past the knee whatever its p99:
+            # its latencies are those of the requests the bounded queue let in
+            dropped = group[group["dropped"] > 0]
+            ax.plot(
+                dropped["offered_qps"],
+                dropped["latency_ms_p99"],
+                "x",
+                ms=8,
+                color=color,
+                label="dropped requests",
+            )
         records = serving[(serving["label"] == label) & serving["server_qps"].notna()]
         for _, record in records.iterrows():
-            ax.axvline(record["server_qps"], color=palette.get(record["runtime"], "0.3"),
-                       ls="--", lw=0.8)
+            ax.axvline(
+                record["server_qps"], color=palette.get(record["runtime"], "0.3"), ls="--", lw=0.8
+            )
         for bound in serving.loc[serving["label"] == label, "p99_bound_ms"].dropna().unique():
             ax.axhline(bound, color="0.3", lw=0.8)
-            ax.annotate(f"p99 bound {bound:g} ms", (0.01, bound), xycoords=("axes fraction", "data"),
-                        fontsize=7, va="bottom", color="0.3")
+            ax.annotate(
+                f"p99 bound {bound:g} ms",
+                (0.01, bound),
+                xycoords=("axes fraction", "data"),
+                fontsize=7,
+                va="bottom",
+                color="0.3",
+            )
+        ax.set_xscale("log")
         ax.set_yscale("log")
         ax.set_title(label, fontsize=10)
         ax.set_xlabel("Offered load (Poisson requests/s)")
