@@ -101,6 +101,9 @@ def test_server_qps_agrees_with_md1_within_the_resolution():
     assert theory * 0.95 - s.resolution * 1000 <= found["server_qps"] <= theory * 1.05
     operating = found["operating"]
     assert operating["meets"] and operating["latency_ms_p99"] <= s.p99_ms
+    low, high = operating["latency_ms_p99_ci"]  # intervals at the operating level only
+    assert low <= operating["latency_ms_p99"] <= high
+    assert "latency_ms_p99_ci" not in found["points"][0]
     # the bracket's top (1.1 x capacity: queueing without bound, the knee), then the bisection
     assert len(found["points"]) == 1 + math.ceil(math.log2(1.1 / s.resolution))
     top = found["points"][-1]

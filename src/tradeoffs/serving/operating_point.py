@@ -107,13 +107,20 @@ class Server:
         )
 
 
-def _interval(samples: np.ndarray, q: float, seed: int) -> list[float] | None:
-    return list(percentile_ci(samples, q, seed)) if samples.size >= 2 else None
+def intervals(latency_ms: np.ndarray, seed: int) -> dict[str, list[float] | None]:
+    """The p50 and p99 bootstrap intervals (`measure.percentiles`). Only the operating level's
+    are computed: 1000 resamples of thousands of requests take a second on a busy core."""
+    return {
+        f"latency_ms_p{q}_ci": list(percentile_ci(latency_ms, q, seed))
+        if latency_ms.size >= 2
+        else None
+        for q in (50, 99)
+    }
 
 
 def level_summary(served: Served, settings: ServingSettings) -> dict[str, Any]:
-    """One load level: requests, how long it ran, latency p50/p99 with their bootstrap
-    intervals, the shares of queue and compute time, the batch sizes used."""
+    """One load level: requests, how long it ran, latency p50/p99, the shares of queue and
+    compute time, the batch sizes used, and MLPerf's early-stopping test."""
     latency = served.latency_ms
     answered = latency.size
     p50, p99 = (float(np.percentile(latency, q)) if answered else math.inf for q in (50, 99))
@@ -125,9 +132,7 @@ def level_summary(served: Served, settings: ServingSettings) -> dict[str, Any]:
         "duration_s": served.duration_s,
         "throughput_qps": answered / served.duration_s if served.duration_s > 0 else None,
         "latency_ms_p50": p50,
-        "latency_ms_p50_ci": _interval(latency, 50, settings.seed),
         "latency_ms_p99": p99,
-        "latency_ms_p99_ci": _interval(latency, 99, settings.seed),
         "queue_ms_mean": float(served.queue_ms.mean()) if answered else None,
         "compute_ms_mean": float(served.compute_ms.mean()) if answered else None,
         "queue_share": float(served.queue_ms.sum() / latency.sum()) if answered else None,
@@ -140,13 +145,22 @@ def level_summary(served: Served, settings: ServingSettings) -> dict[str, Any]:
     }
 
 
-def offered(server: Server, rate: float, settings: ServingSettings) -> dict[str, Any]:
-    """An open-loop level at `rate` requests/s: it meets the bound when its p99 does and no
-    request was dropped."""
+def offered_level(
+    server: Server, rate: float, settings: ServingSettings
+) -> tuple[dict[str, Any], np.ndarray]:
+    """An open-loop level at `rate` requests/s and its latencies (ms): it meets the bound when
+    its p99 does and no request was dropped."""
     arrivals = poisson_arrivals(rate, settings.duration_s, settings.min_requests, settings.seed)
-    level = level_summary(server.serve(OpenLoop(arrivals), settings), settings)
+    served = server.serve(OpenLoop(arrivals), settings)
+    level = level_summary(served, settings)
     meets = level["dropped"] == 0 and level["latency_ms_p99"] <= settings.p99_ms
-    return {"offered_qps": rate, **level, "meets": bool(meets)}
+    return {"offered_qps": rate, **level, "meets": bool(meets)}, served.latency_ms
+
+
+def offered(server: Server, rate: float, settings: ServingSettings) -> dict[str, Any]:
+    """`offered_level` with its p50 and p99 intervals."""
+    level, latency = offered_level(server, rate, settings)
+    return {**level, **intervals(latency, settings.seed)}
 
 
 def multistream(server: Server, settings: ServingSettings) -> list[dict[str, Any]]:
@@ -162,28 +176,31 @@ def multistream(server: Server, settings: ServingSettings) -> list[dict[str, Any
 
 def bisect_rates(
     server: Server, capacity: float, settings: ServingSettings
-) -> list[dict[str, Any]]:
-    """The open-loop levels of the search, in the order run: the bracket's top first (doubled
-    while it meets the bound: the closed loop underestimated the capacity), then bisection
-    until the bracket is narrower than `resolution` x capacity."""
+) -> tuple[list[dict[str, Any]], dict[float, np.ndarray]]:
+    """The open-loop levels of the search, in the order run, and the latencies of each rate:
+    the bracket's top first (doubled while it meets the bound: the closed loop underestimated
+    the capacity), then bisection until the bracket is narrower than `resolution` x
+    capacity."""
     low, high = 0.0, BRACKET * capacity
-    points = []
+    points, latencies = [], {}
     while True:
-        top = offered(server, high, settings)
+        top, latencies[high] = offered_level(server, high, settings)
         points.append(top)
         if not top["meets"]:
             break
         low, high = high, 2 * high
     while high - low > settings.resolution * capacity:
-        point = offered(server, (low + high) / 2, settings)
+        rate = (low + high) / 2
+        point, latencies[rate] = offered_level(server, rate, settings)
         points.append(point)
-        low, high = (point["offered_qps"], high) if point["meets"] else (low, point["offered_qps"])
-    return points
+        low, high = (rate, high) if point["meets"] else (low, rate)
+    return points, latencies
 
 
 def operating_point(server: Server, settings: ServingSettings) -> dict[str, Any]:
     """`server_qps` (the highest tested rate that met the bound; null with the reason when none
-    did) and its level's latencies, the bisection's levels and the multi-stream levels.
+    did) and its level's latencies with their intervals, the bisection's levels and the
+    multi-stream levels.
 
     When one client alone (no queueing at all) already has a p99 over the bound, no arrival rate
     can meet it and the bisection is not run."""
@@ -191,6 +208,7 @@ def operating_point(server: Server, settings: ServingSettings) -> dict[str, Any]
     capacity = max(level["throughput_qps"] or 0.0 for level in streams)
     alone = streams[0]
     points: list[dict[str, Any]] = []
+    latencies: dict[float, np.ndarray] = {}
     reason = None
     if alone["latency_ms_p99"] > settings.p99_ms:
         reason = (
@@ -198,10 +216,12 @@ def operating_point(server: Server, settings: ServingSettings) -> dict[str, Any]
             f"{settings.p99_ms:g} ms: no arrival rate can meet the bound"
         )
     elif capacity > 0:
-        points = bisect_rates(server, capacity, settings)
+        points, latencies = bisect_rates(server, capacity, settings)
         if not any(p["meets"] for p in points):
             reason = f"no rate tested met p99 <= {settings.p99_ms:g} ms"
     best = max((p for p in points if p["meets"]), key=lambda p: p["offered_qps"], default=None)
+    if best is not None:
+        best = {**best, **intervals(latencies[best["offered_qps"]], settings.seed)}
     return {
         "server_qps": best["offered_qps"] if best else None,
         "server_qps_reason": reason,

@@ -13,7 +13,12 @@ from tradeoffs import engines, io, records, runtimes
 from tradeoffs.measure.timing import Clock
 from tradeoffs.runspec import RunSpec
 from tradeoffs.runtimes.base import Runtime, UnsupportedError
-from tradeoffs.serving.operating_point import Server, ServingSettings, offered, operating_point
+from tradeoffs.serving.operating_point import (
+    Server,
+    ServingSettings,
+    offered_level,
+    operating_point,
+)
 
 # The operating level's keys the record lifts to its top (`server_` + key).
 OPERATING_KEYS = (
@@ -58,7 +63,7 @@ def runtime_server(runtime: Runtime, images: Any, take: Any, count: int) -> Serv
 
 def overhead(settings: ServingSettings, rate: float) -> dict[str, Any]:
     """The generator's own latency: an empty predictor served at `rate` requests/s."""
-    level = offered(Server(lambda batch: None, Clock()), rate, settings)
+    level, _ = offered_level(Server(lambda batch: None, Clock()), rate, settings)
     return {"overhead_p99_ms": level["latency_ms_p99"], "overhead_rate_qps": rate}
 
 
