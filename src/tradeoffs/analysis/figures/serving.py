@@ -19,7 +19,7 @@ def serving_latency(levels: pd.DataFrame, serving: pd.DataFrame) -> Figure:
     levels = levels[levels["mode"] == "poisson"].sort_values("offered_qps")
     levels = levels.assign(label=config_labels(levels, CONFIG_KEYS))
     serving = serving.assign(label=config_labels(serving, CONFIG_KEYS))
-    names = list(dict.fromkeys(levels["runtime"]))
+    names = list(dict.fromkeys([*serving["runtime"], *levels["runtime"]]))  # records' order
     palette = dict(zip(names, style.colors(len(names)), strict=True))
     labels = sorted(levels["label"].unique())
     fig, axes = style.panels(len(labels))
