@@ -53,11 +53,11 @@ def frontier_points(
     return points.sort_values([*by, cost]).reset_index(drop=True)
 
 
-FRONTIER_COLUMNS = ("study", "dataset", "model", "act", "precision", "backend", "seed")
+FRONTIER_COLUMNS = ("study", "dataset", "model", "act", "precision", "backend", "seed", "host")
 
 
 def frontier_table(points: pd.DataFrame, cost: str, value: str = "test_acc") -> pd.DataFrame:
     """The frontier members, cheapest first per dataset (with their time-to-accuracy)."""
     extra = [c for c in ("time_to_acc_s",) if c in points]
-    columns = [*FRONTIER_COLUMNS, value, cost, *extra]
+    columns = [*(c for c in FRONTIER_COLUMNS if c in points), value, cost, *extra]
     return points.loc[points["on_frontier"], columns].reset_index(drop=True)

@@ -11,7 +11,7 @@ from typing import Any
 import pandas as pd
 
 from tradeoffs import io, runtimes
-from tradeoffs.analysis.load import IDENTITY
+from tradeoffs.analysis.load import HOST, IDENTITY
 from tradeoffs.analysis.runtimes import RUN_KEYS, _frame, _scalars
 
 # The columns the Markdown table shows (the CSV holds every scalar key of the records).
@@ -58,7 +58,7 @@ def with_server_qps(runs: pd.DataFrame, serving: pd.DataFrame) -> pd.DataFrame:
     if serving.empty or "server_qps" not in serving:
         return runs.assign(**{c: float("nan") for c in RUN_COLUMNS})
     eager = serving[serving["runtime"] == runtimes.DEFAULT]
-    keys = list(IDENTITY)
+    keys = list(IDENTITY) + [HOST] * (HOST in runs and HOST in serving)  # one machine's runs
     served = eager[[*keys, *RUN_COLUMNS]].drop_duplicates(keys)
     for key in keys:  # csv round trips may read a seed or a name with another dtype
         served[key] = served[key].astype(runs[key].dtype) if key in runs else served[key]

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from tradeoffs import engines, io, records, runtimes
+from tradeoffs import engines, fingerprint, io, records, runtimes
 from tradeoffs.measure.timing import Clock
 from tradeoffs.runspec import RunSpec
 from tradeoffs.runtimes.base import Runtime, UnsupportedError
@@ -106,7 +106,8 @@ def measure(spec: RunSpec, name: str) -> dict[str, Any]:
 def serving_record(spec: RunSpec, name: str) -> dict[str, Any]:
     """serving/{name}.json: the run's identity and runtime, then its measurements, or the
     status and reason of a run or runtime that was not measured (bench/{name}.json's)."""
-    head = {**spec.identity(), "runtime": name, "runtime_kind": runtimes.kind(name)}
+    head = {**spec.identity(), "host": fingerprint.host_name(), "runtime": name}
+    head["runtime_kind"] = runtimes.kind(name)
     status, reason = records.upstream_status(spec)
     if status == "ok":
         bench = io.read_json(spec.run_dir / "bench" / f"{name}.json")
