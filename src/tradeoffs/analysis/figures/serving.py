@@ -39,14 +39,15 @@ def serving_latency(levels: pd.DataFrame, serving: pd.DataFrame) -> Figure:
             # a level that dropped requests (a full queue) is past the knee whatever its p99:
             # its latencies are those of the requests the bounded queue let in
             dropped = group[group["dropped"] > 0]
-            ax.plot(
-                dropped["offered_qps"],
-                dropped["latency_ms_p99"],
-                "x",
-                ms=8,
-                color=color,
-                label="dropped requests",
-            )
+            if not dropped.empty:
+                ax.plot(
+                    dropped["offered_qps"],
+                    dropped["latency_ms_p99"],
+                    "x",
+                    ms=8,
+                    color=color,
+                    label="dropped requests",
+                )
         records = serving[(serving["label"] == label) & serving["server_qps"].notna()]
         for _, record in records.iterrows():
             ax.axvline(
