@@ -147,3 +147,16 @@ def test_serving_is_off_unless_a_study_sets_it_and_then_gets_the_defaults():
         "confidence": 0.95,
         "resolution": 0.05,
     }
+
+
+def test_dashboard_catalog_joins_each_study_serving_table(tmp_path, records):
+    from tradeoffs.dashboard.catalog import load_catalog
+
+    results = tmp_path / "results"
+    for model in ("a", "b"):
+        run = {**IDENTITY, "model": model, "backend": "torch-cpu", "status": "ok"}
+        io.write_json(results / "s" / "runs" / model / "metrics.json", run)
+    (results / "s" / "tables").mkdir()
+    read_serving(records)[0].to_csv(results / "s" / "tables" / "serving.csv", index=False)
+    runs = load_catalog(results).runs.set_index("model")
+    assert runs.loc["a", "server_qps"] == 200.0 and pd.isna(runs.loc["b", "server_qps"])
