@@ -90,6 +90,7 @@ def test_p99_at_each_rate_agrees_with_md1_within_10_percent(rate):
     assert level["queue_ms_mean"] == pytest.approx(rho / (2 * (1 - rho)), rel=0.15)
 
 
+@pytest.mark.slow
 def test_server_qps_agrees_with_md1_within_the_resolution():
     """The theoretical operating point: the rate whose M/D/1 p99 is the 10 ms bound."""
     s = settings()
@@ -110,6 +111,7 @@ def test_server_qps_agrees_with_md1_within_the_resolution():
     assert top["offered_qps"] == pytest.approx(1100.0) and not top["meets"]
 
 
+@pytest.mark.slow
 def test_dynamic_batching_raises_the_sustained_rate():
     """Batches of b cost 1 ms + 0.1 ms x b: one at a time the server saturates at 909 req/s;
     batches of up to 8 amortise the fixed cost."""
