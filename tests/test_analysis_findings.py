@@ -207,7 +207,7 @@ def test_budget_bound_conditions_are_named():
     assert sentence.startswith("Conditions: no pretrained weights (transfer.weights: none)")
     assert "limit_train: 512, gcn all images" in sentence
     assert "model_options: mobilenetv2 width 0.5" in sentence
-    assert findings.findings("transfer", binary_runs(), config)[0] == sentence
+    assert findings.findings("transfer", binary_runs(), config=config)[0] == sentence
     assert findings.conditions_sentence({"models": ["cnn"], "train": {}}) is None
     torch_study = {**config, "backends": ["torch-cpu"], "model_options": {}, "train": {}}
     assert findings.conditions_sentence({**torch_study, "train_by_model": {}}) is None

@@ -22,6 +22,7 @@ from tradeoffs import per_example, registry
 from tradeoffs.analysis import significance
 from tradeoffs.analysis.comparable import comparable_runs, refused_sentences
 from tradeoffs.analysis.load import CONFIG_KEYS, HOST, ok_runs
+from tradeoffs.analysis.serving import serving_finding
 
 DID_NOT_LEARN_FACTOR = 1.5  # test accuracy at most 1.5 x chance: the run did not learn
 REFERENCE_MODEL = "cnn"  # the binary study's full-precision baseline (seed 000)
@@ -380,17 +381,26 @@ STUDY_FINDINGS: dict[str, Callable[[pd.DataFrame], list[str]]] = {
 }
 
 
-def findings(study: str, runs: pd.DataFrame, config: Mapping[str, Any] | None = None) -> list[str]:
+def findings(
+    study: str,
+    runs: pd.DataFrame,
+    serving: pd.DataFrame | None = None,
+    config: Mapping[str, Any] | None = None,
+) -> list[str]:
     """The study's findings as sentences: the conditions that bound them (`config`, the study's
     settings), its seed's comparison (the ranking for a study we do not know) over the runs
-    that compare across machines, the machines, the pairs of machines not compared and why,
-    then the runs that did not learn and the runs that did not finish."""
+    that compare across machines, serving under load (`serving`: the study's serving table, if
+    it serves), the machines, the pairs of machines not compared and why, then the runs that
+    did not learn and the runs that did not finish."""
     sentences = STUDY_FINDINGS.get(study, ranking_findings)(comparable_runs(runs))
     if not sentences:
         sentences = ["Nothing to compare: fewer than two runs finished and learned."]
     conditions = conditions_sentence(config)
     if conditions:
         sentences.insert(0, conditions)
+    served = serving_finding(serving) if serving is not None else None
+    if served:
+        sentences.append(served)
     sentences += machine_sentences(runs) + refused_sentences(runs)
     flagged = not_learned_sentence(runs)
     if flagged:
@@ -437,13 +447,21 @@ def machine_sentences(runs: pd.DataFrame) -> list[str]:
 
 
 def findings_markdown(
-    study: str, runs: pd.DataFrame, config: Mapping[str, Any] | None = None
+    study: str,
+    runs: pd.DataFrame,
+    serving: pd.DataFrame | None = None,
+    config: Mapping[str, Any] | None = None,
 ) -> str:
-    lines = "\n".join(f"- {sentence}" for sentence in findings(study, runs, config))
+    lines = "\n".join(f"- {sentence}" for sentence in findings(study, runs, serving, config))
     return f"# {study}: findings\n\n{lines}\n"
 
 
-def findings_html(study: str, runs: pd.DataFrame, config: Mapping[str, Any] | None = None) -> str:
+def findings_html(
+    study: str,
+    runs: pd.DataFrame,
+    serving: pd.DataFrame | None = None,
+    config: Mapping[str, Any] | None = None,
+) -> str:
     """The findings as a small HTML page, for the Snakemake report."""
-    items = "".join(f"<li>{html.escape(s)}</li>" for s in findings(study, runs, config))
+    items = "".join(f"<li>{html.escape(s)}</li>" for s in findings(study, runs, serving, config))
     return f"<html><body><h3>{html.escape(study)}: findings</h3><ul>{items}</ul></body></html>\n"
