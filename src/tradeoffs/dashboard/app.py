@@ -214,6 +214,9 @@ def benchmarks_tab(found: catalog.Catalog) -> None:
         )
     for study, path in tables.items():
         st.subheader(study)
+        findings = path.parent.parent / "findings.md"  # intervals, ties and conditions
+        if findings.is_file():
+            st.text(findings.read_text())
         st.dataframe(pd.read_csv(path), hide_index=True)
 
 
