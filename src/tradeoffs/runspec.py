@@ -62,6 +62,12 @@ class RunSpec:
         return self.study_config.get("model_options", {}).get(self.model, {})
 
     @property
+    def declared_model(self) -> dict[str, Any] | None:
+        """This model's checked `models:` entry when the config declares it (builder file,
+        options, the file's sha256), else None."""
+        return self.study_config.get("declared_models", {}).get(self.model)
+
+    @property
     def bench_cfg(self) -> dict[str, Any]:
         return self.study_config["benchmark"]
 

@@ -14,7 +14,8 @@ from typing import Any
 
 import torch
 
-from tradeoffs import records, registry
+from tradeoffs import records, usermodels
+from tradeoffs.data.prepared import load_meta
 from tradeoffs.engines import record
 from tradeoffs.engines.torch import checkpoint, modelfile, runtime
 from tradeoffs.engines.torch.bench import model_facts
@@ -40,6 +41,16 @@ from tradeoffs.seeding import epoch_order
 EpochHook = Callable[[int], None]
 
 
+def input_shape(spec: RunSpec, image_size: int | None) -> tuple[int, int, int]:
+    """(H, W, C) the run's model takes: its registry shape (a declared model: the dataset's
+    stored shape), with `train.image_size` as the side when set."""
+    impls = usermodels.model_impls(spec.model, spec.study_config.get("declared_models", {}))
+    native = impls[spec.framework].input_shape
+    if native is None:
+        native = tuple(load_meta(spec.prepared_dir())["shape"])
+    return (image_size, image_size, native[2]) if image_size else native
+
+
 def train(spec: RunSpec, on_epoch_end: EpochHook | None = None) -> None:
     """Train `spec`'s run, resuming from its checkpoint if one matches, and write model.pt,
     history.csv and train.json.
@@ -55,8 +66,7 @@ def train(spec: RunSpec, on_epoch_end: EpochHook | None = None) -> None:
     # random draws of construction match too.
     device = runtime.configure(spec, training=True)
     channels_last = s.channels_last and device.type == "cuda"
-    native = registry.model_impl(spec.model, spec.backend).input_shape
-    shape = (s.image_size, s.image_size, native[2]) if s.image_size else native
+    shape = input_shape(spec, s.image_size)
     data = load_device_data(spec.prepared_dir(), shape, device, s.limit_train, channels_last)
     model = modelfile.build(spec, len(data.classes), shape).to(device)
     if channels_last:

@@ -17,7 +17,15 @@ from tradeoffs.runspec import RunSpec
 def build(spec: RunSpec, num_classes: int, in_shape: tuple[int, int, int]) -> nn.Module:
     """The run's model at its precision: the fp32 network passed through `quantize_model`
     (the identity at fp32), so every precision shares one code path."""
-    model = build_model(spec.model, spec.act, num_classes, in_shape, spec.model_options)
+    model = build_model(
+        spec.model,
+        spec.act,
+        num_classes,
+        in_shape,
+        spec.model_options,
+        declared=spec.declared_model,
+        weights=spec.transfer_cfg["weights"],
+    )
     return precision.quantize_model(model, spec.precision, spec.quant_cfg)
 
 
