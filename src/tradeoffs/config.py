@@ -19,7 +19,7 @@ from typing import Any
 import jsonschema
 import yaml
 
-from tradeoffs import registry, schemas, usermodels
+from tradeoffs import pretrained, registry, schemas, usermodels
 from tradeoffs.classmap import ClassMapError, class_indices
 from tradeoffs.data import DataError
 from tradeoffs.data.local import SYNTHETIC_DEFAULTS, imagefolder_classes, synthetic_classes
@@ -322,7 +322,7 @@ def _study_errors(config: Mapping) -> list[str]:
                         f"{', '.join(known_data)}, or define it under datasets:"
                     )
         for i, model in enumerate(spec["models"]):
-            if usermodels.model_impls(model, config["models"]) is None:
+            if usermodels.model_impls(model, _user_models(config, spec)) is None:
                 known = sorted({*registry.MODELS, *config["models"]})
                 errors.append(
                     f"studies.{study}.models[{i}]: {model!r} is not a model; choose from: "
@@ -342,6 +342,9 @@ def _study_errors(config: Mapping) -> list[str]:
                 "keep their published architecture; remove model_options or use weights: none"
             )
         errors += _corrupted_errors(study, spec)
+        errors += _pretrained_grid_errors(study, spec)
+        if not spec["models"]:
+            errors.append(f"studies.{study}: no models; list some under models or pretrained")
         softmax = spec["quantization"]["softmax"]
         if softmax not in registry.PRECISIONS:
             errors.append(
@@ -366,13 +369,30 @@ def _study_errors(config: Mapping) -> list[str]:
             spec["models"], spec["activations"], spec["precisions"], spec["backends"]
         )
         for model, act, precision, backend in grid:
-            impls = usermodels.model_impls(model, config["models"])
+            impls = usermodels.model_impls(model, _user_models(config, spec))
             why = registry.unsupported(model, act, precision, backend, impls)
             if why:
                 errors.append(
                     f"studies.{study}: {why}; remove it from the study or split the study"
                 )
     return errors
+
+
+def _user_models(config: Mapping, spec: Mapping) -> dict:
+    """The declared and the study's pretrained models, each with its framework."""
+    return {**config["models"], **spec.get("pretrained", {})}
+
+
+def _pretrained_grid_errors(study: str, spec: Mapping) -> list[str]:
+    """A trained model has one precision and its own activations: its study's grid is
+    [fp32] x [relu] (the int8 runtime quantises it after training)."""
+    if spec.get("pretrained") and (spec["precisions"] != ["fp32"] or spec["activations"] != ["relu"]):
+        return [
+            f"studies.{study}.pretrained: models already trained are benchmarked as they are; "
+            "give their study precisions: [fp32] and activations: [relu], or move them to a "
+            "study of their own"
+        ]
+    return []
 
 
 def _corrupted_errors(study: str, spec: Mapping) -> list[str]:
@@ -408,6 +428,7 @@ def _canonical_model_names(config: dict) -> None:
     (`tradeoffs.usermodels.canonical_name`), in place."""
     for spec in config["studies"].values():
         spec["models"] = [usermodels.canonical_name(m) for m in spec["models"]]
+        spec["models"] += [m for m in spec.get("pretrained", {}) if m not in spec["models"]]
         spec["train_by_model"] = {
             usermodels.canonical_name(m): r for m, r in spec["train_by_model"].items()
         }
@@ -428,11 +449,13 @@ def dataset_shape(config: Mapping, name: str) -> tuple[int, int, int] | None:
     return registry.FORMAT_SHAPES.get(spec["format"])
 
 
-def _model_checks(config: Mapping, declared: Mapping, basedir: Path) -> list[dict]:
-    """What `tradeoffs.modelprobe` builds: every declared or zoo model of every study, with
-    the (input shape, classes) of each of its datasets known before `prepare`."""
+def _model_checks(config: Mapping, basedir: Path) -> list[dict]:
+    """What `tradeoffs.modelprobe` builds: every declared or zoo model of every study (and the
+    builder of every pretrained state dict), with the (input shape, classes) of each of its
+    datasets known before `prepare`."""
     checks = []
     for study, spec in config["studies"].items():
+        declared = spec.get("declared_models", {})
         for i, model in enumerate(spec["models"]):
             zoo = usermodels.zoo_of(model)
             if model not in declared and zoo is None:
@@ -465,11 +488,11 @@ def _model_checks(config: Mapping, declared: Mapping, basedir: Path) -> list[dic
     return list({json.dumps(c, sort_keys=True): c for c in checks}.values())
 
 
-def _probe_models(config: Mapping, declared: Mapping, basedir: Path) -> list[str]:
+def _probe_models(config: Mapping, basedir: Path) -> list[str]:
     """Build every declared and zoo model once, in its framework's interpreter."""
     from tradeoffs.interpreters import interpreters
 
-    checks = _model_checks(config, declared, basedir)
+    checks = _model_checks(config, basedir)
     if not checks:
         return []
     return usermodels.probe(checks, interpreters(config["python"], basedir, conda=False))
@@ -508,16 +531,19 @@ def check_config(
     errors = _eval_errors(checked, Path(basedir))
     if errors:
         raise ConfigError("\n".join(dict.fromkeys(errors)))
-    declared, errors = usermodels.resolve_declared(
-        checked["models"], Path(config_dir if config_dir is not None else basedir)
-    )
+    folder = Path(config_dir if config_dir is not None else basedir)
+    declared, errors = usermodels.resolve_declared(checked["models"], folder)
+    files, builders, more = pretrained.resolve(checked, folder)
+    errors += more
     if errors:
         raise ConfigError("\n".join(errors))
-    for spec in checked["studies"].values():
-        used = {m: declared[m] for m in spec["models"] if m in declared}
+    for study, spec in checked["studies"].items():
+        used = {m: declared[m] for m in spec["models"] if m in declared} | builders[study]
         if used:  # absent otherwise: the other studies' config hashes stay as they were
             spec["declared_models"] = used
-    errors = _probe_models(checked, declared, Path(basedir)) if probe_models else []
+        if files[study]:
+            spec["pretrained"] = files[study]
+    errors = _probe_models(checked, Path(basedir)) if probe_models else []
     if errors:
         raise ConfigError("\n".join(dict.fromkeys(errors)))
     return checked
@@ -562,7 +588,7 @@ def run_study_config(study_spec: Mapping, model: str) -> dict:
     spec = copy.deepcopy(dict(study_spec))
     recipe = spec.get("train_by_model", {}).get(model)
     spec["train"] = {**spec.get("train", {}), **(recipe or {})}
-    for key in ("train_by_model", "model_options", "declared_models"):
+    for key in ("train_by_model", "model_options", "declared_models", "pretrained"):
         if key in spec:
             spec[key] = {m: v for m, v in spec[key].items() if m == model}
     return spec

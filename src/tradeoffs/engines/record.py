@@ -129,9 +129,11 @@ def write_outputs(
     failure: str | None,
     device_name: str,
     started: str,
+    provenance_extra: dict[str, Any] | None = None,
     **extra: Any,
 ) -> None:
-    """history.csv and train.json (the model file is the engine's)."""
+    """history.csv and train.json (the model file is the engine's); `provenance_extra` joins
+    the provenance (a pretrained run's source file)."""
     records.write_history(spec.run_dir / "history.csv", [history_row(e) for e in epochs])
     record = {
         **spec.identity(),
@@ -140,7 +142,10 @@ def write_outputs(
         **training_keys(epochs, best_epoch),
         **extra,
         "device_name": device_name,
-        "provenance": records.provenance(spec, started, device_name),
+        "provenance": {
+            **records.provenance(spec, started, device_name),
+            **(provenance_extra or {}),
+        },
     }
     io.write_json(spec.run_dir / "train.json", record)
 

@@ -188,18 +188,7 @@ def train(spec: RunSpec, on_epoch_end: EpochHook | None = None) -> None:
         saved_epoch = best_epoch
     if failure is None:  # few steps leave batch norm's running statistics stale
         recalibrate_batchnorm(model, data.train.x, s.batch_size)
-    meta = {
-        "model": spec.model,
-        "act": spec.act,
-        "precision": spec.precision,
-        "num_classes": len(data.classes),
-        "classes": data.classes,
-        "in_shape": list(shape),
-        "norm_mean": data.mean,
-        "norm_std": data.std,
-        "channels_last": channels_last,
-    }
-    modelfile.save(spec.model_path, model, meta)
+    modelfile.save(spec.model_path, model, modelfile.meta_of(spec, data, shape, channels_last))
     record.write_outputs(
         spec,
         epochs,

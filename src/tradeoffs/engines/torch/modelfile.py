@@ -10,6 +10,7 @@ import torch
 from torch import nn
 
 from tradeoffs import io, precision
+from tradeoffs.engines.torch.data import DeviceData
 from tradeoffs.models.torch import build_model
 from tradeoffs.runspec import RunSpec
 
@@ -27,6 +28,23 @@ def build(spec: RunSpec, num_classes: int, in_shape: tuple[int, int, int]) -> nn
         weights=spec.transfer_cfg["weights"],
     )
     return precision.quantize_model(model, spec.precision, spec.quant_cfg)
+
+
+def meta_of(
+    spec: RunSpec, data: DeviceData, shape: tuple[int, int, int], channels_last: bool
+) -> dict[str, Any]:
+    """What model.pt keeps beside the weights to rebuild the model and feed it as trained."""
+    return {
+        "model": spec.model,
+        "act": spec.act,
+        "precision": spec.precision,
+        "num_classes": len(data.classes),
+        "classes": data.classes,
+        "in_shape": list(shape),
+        "norm_mean": data.mean,
+        "norm_std": data.std,
+        "channels_last": channels_last,
+    }
 
 
 def save(path: Path, model: nn.Module, meta: dict[str, Any]) -> None:

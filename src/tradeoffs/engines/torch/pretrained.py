@@ -1,0 +1,79 @@
+"""A trained torch model imported as a run's model.pt, in place of training: the state dict
+read with `torch.load(weights_only=True)` (or, with the entry's `trust_code: true`, any pickle)
+into the network its builder makes, fed as every run's model is (the dataset's images at the
+run's input shape, standardised by the training set's per-channel statistics)."""
+
+from __future__ import annotations
+
+import pickle
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from tradeoffs import records
+from tradeoffs.engines import record
+from tradeoffs.engines.torch import modelfile, runtime
+from tradeoffs.engines.torch.bench import model_facts
+from tradeoffs.engines.torch.data import load_device_data
+from tradeoffs.engines.torch.fit import input_shape
+from tradeoffs.engines.torch.steps import TrainSettings
+from tradeoffs.fileformat import require
+from tradeoffs.pretrained import ALLOW, FORMATS, PretrainedError, provenance_of
+from tradeoffs.runspec import RunSpec
+
+
+def _state_dict(path: Path, trust_code: bool) -> dict[str, Any]:
+    try:
+        saved = torch.load(path, map_location="cpu", weights_only=not trust_code)
+    except pickle.UnpicklingError as error:
+        first = str(error).strip().splitlines()[0]
+        raise PretrainedError(
+            f"{path}: torch.load(weights_only=True) refused it ({first}); save "
+            f"model.state_dict() instead, or {ALLOW}"
+        ) from None
+    if isinstance(saved, nn.Module):
+        return saved.state_dict()
+    if isinstance(saved, dict) and isinstance(saved.get("state_dict"), dict):
+        return saved["state_dict"]
+    if not isinstance(saved, dict):
+        raise PretrainedError(f"{path} holds a {type(saved).__name__}, not a state dict")
+    return saved
+
+
+def import_file(spec: RunSpec) -> None:
+    """Write the run's model.pt, a header-only history.csv and train.json (the model's facts,
+    the source file and its sha256 in the provenance)."""
+    started = records.now()
+    entry = spec.study_config["pretrained"][spec.model]
+    path = Path(entry["file"])
+    require(path, *FORMATS["torch"])
+    state = _state_dict(path, entry["trust_code"])
+    device = runtime.configure(spec)
+    settings = TrainSettings.from_cfg(spec.train_cfg)
+    shape = input_shape(spec, settings.image_size)
+    data = load_device_data(spec.prepared_dir(), shape, device, settings.limit_train)
+    model = modelfile.build(spec, len(data.classes), shape)
+    try:
+        model.load_state_dict(state)
+    except RuntimeError as error:
+        builder = spec.declared_model["builder"]
+        raise PretrainedError(
+            f"{path} does not fit the network {builder} builds for {shape} input and "
+            f"{len(data.classes)} classes: {str(error)[:600]}"
+        ) from None
+    model = model.to(device).eval()
+    modelfile.save(spec.model_path, model, modelfile.meta_of(spec, data, shape, False))
+    record.write_outputs(
+        spec,
+        [],
+        best_epoch=None,
+        failure=None,
+        device_name=runtime.device_name(device),
+        started=started,
+        provenance_extra=provenance_of(entry),
+        early_stopped=False,
+        train_samples=0,
+        **model_facts(spec, model, data.test.x[:1]),
+    )
