@@ -386,7 +386,9 @@ def _user_models(config: Mapping, spec: Mapping) -> dict:
 def _pretrained_grid_errors(study: str, spec: Mapping) -> list[str]:
     """A trained model has one precision and its own activations: its study's grid is
     [fp32] x [relu] (the int8 runtime quantises it after training)."""
-    if spec.get("pretrained") and (spec["precisions"] != ["fp32"] or spec["activations"] != ["relu"]):
+    if spec.get("pretrained") and (
+        spec["precisions"] != ["fp32"] or spec["activations"] != ["relu"]
+    ):
         return [
             f"studies.{study}.pretrained: models already trained are benchmarked as they are; "
             "give their study precisions: [fp32] and activations: [relu], or move them to a "
