@@ -34,6 +34,7 @@ FORMATS = {
 DATA_MODULES = ("torch._utils", "torch.storage", "torch.serialization", "collections", "_codecs")
 DATA_BUILTINS = ("set", "frozenset", "slice", "complex", "bytearray")
 KERAS_MODULES = ("keras", "tf_keras", "larq")
+NOT_TRAINED = "imported from a file trained elsewhere (pretrained:), not trained here"
 ALLOW = "set trust_code: true on this entry to allow it (only for a file you trust)"
 
 

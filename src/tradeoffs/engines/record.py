@@ -121,6 +121,25 @@ def training_keys(epochs: list[Epoch], best_epoch: int | None) -> dict[str, Any]
     return keys
 
 
+TRAINING_MEASUREMENTS = (
+    "train_time_s",
+    "epoch_time_s",
+    "train_throughput_sps",
+    "peak_rss_mb",
+    "peak_vram_mb",
+    "cpu_util_pct",
+)
+
+
+def not_trained_keys(reason: str) -> dict[str, Any]:
+    """train.json's training keys of a model that was not trained here (a pretrained file):
+    each measurement null, with `reason`, and no best epoch."""
+    keys: dict[str, Any] = {"best_epoch_reason": reason}
+    for key in TRAINING_MEASUREMENTS:
+        keys.update(records.measured(key, None, reason))
+    return keys
+
+
 def write_outputs(
     spec: RunSpec,
     epochs: list[Epoch],

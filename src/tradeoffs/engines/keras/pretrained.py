@@ -24,6 +24,7 @@ from tradeoffs.models.keras.profile import model_facts
 from tradeoffs.pretrained import (
     ALLOW,
     FORMATS,
+    NOT_TRAINED,
     PretrainedError,
     keras_code_refs,
     keras_config,
@@ -63,6 +64,7 @@ def import_file(spec: RunSpec) -> None:
         device_name=runtime.device_name(spec),
         started=started,
         provenance_extra=provenance_of(entry),
+        **record.not_trained_keys(NOT_TRAINED),
         early_stopped=False,
         train_samples=0,
         **model_facts(runtime.saved_model(spec.model_path), spec.model_path),

@@ -20,7 +20,7 @@ from tradeoffs.engines.torch.data import load_device_data
 from tradeoffs.engines.torch.fit import input_shape
 from tradeoffs.engines.torch.steps import TrainSettings
 from tradeoffs.fileformat import require
-from tradeoffs.pretrained import ALLOW, FORMATS, PretrainedError, provenance_of
+from tradeoffs.pretrained import ALLOW, FORMATS, NOT_TRAINED, PretrainedError, provenance_of
 from tradeoffs.runspec import RunSpec
 
 
@@ -73,6 +73,7 @@ def import_file(spec: RunSpec) -> None:
         device_name=runtime.device_name(device),
         started=started,
         provenance_extra=provenance_of(entry),
+        **record.not_trained_keys(NOT_TRAINED),
         early_stopped=False,
         train_samples=0,
         **model_facts(spec, model, data.test.x[:1]),
