@@ -2,20 +2,6 @@
 # writes what a train job writes (model file, history, train.json, own-dataset evaluation), so
 # evaluate, benchmark, runtimes, corrupted sets, metrics and tables take them unchanged. Its
 # `benchmark:` file is the run's train step (timing_files).
-PRETRAINED = sorted(
-    {
-        name
-        for study in config["studies"].values()
-        for name in study.get("pretrained", {})
-    }
-)
-PRETRAINED_MODEL = "|".join(re.escape(name) for name in PRETRAINED) or "(?!)"
-
-
-def pretrained_file(wildcards):
-    return config["studies"][wildcards.study]["pretrained"][wildcards.model]["file"]
-
-
 rule import_pretrained_torch:
     input:
         data=lambda w: prepared(w.dataset),
