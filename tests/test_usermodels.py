@@ -1,6 +1,7 @@
 """Declared models and the zoos in the config check: names, builder files, and the one build of
 each model before any job (`tradeoffs.modelprobe`), with one message per mistake."""
 
+import json
 import os
 import subprocess
 import sys
@@ -136,6 +137,7 @@ def test_declared_and_zoo_models_pass_and_carry_their_builder(tmp_path):
     assert run_study_config(spec, "timm.test_resnet")["declared_models"] == {}
 
 
+@pytest.mark.slow
 def test_keras_builders_are_built_and_read_back_in_safe_mode(tmp_path):
     (tmp_path / "good.py").write_text((EXAMPLES / "mynet_keras.py").read_text())
     (tmp_path / "lambda_layer.py").write_text(
@@ -200,6 +202,7 @@ def test_zoo_names_map_to_folder_safe_names():
     assert usermodels.zoo_of("torchvision:../x") is None
 
 
+@pytest.mark.slow
 def test_a_bad_builder_stops_snakemake_before_any_job(tmp_path, bad_folder):
     config = {
         "data_dir": str(tmp_path / "data"),
@@ -223,3 +226,26 @@ def test_a_bad_builder_stops_snakemake_before_any_job(tmp_path, bad_folder):
     assert "raised ValueError: width 3 must be even" in result.stderr
     assert "Traceback" not in result.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["config.yaml"]
+
+
+@pytest.mark.slow
+def test_a_declared_keras_model_trains_and_reloads(tmp_path):
+    """The Keras engine builds a declared model from its builder, trains and saves it; the
+    model file reads back without the builder."""
+    import numpy as np
+    from keras_helpers import make_spec
+    from prepared_digits import write_prepared_digits
+
+    from tradeoffs.engines import load
+    from tradeoffs.models.keras import INPUT_SHAPE, load_model
+
+    builder = f"{EXAMPLES / 'mynet_keras.py'}:build"
+    declared = {"mine": {"framework": "keras", "builder": builder, "options": {"width": 4}}}
+    data_dir = write_prepared_digits(tmp_path / "data", 10, 4)
+    spec = make_spec(data_dir, tmp_path / "run", "mine", study="any", declared_models=declared)
+    load("keras").train(spec)
+    train = json.loads((tmp_path / "run" / "train.json").read_text())
+    assert train["status"] == "ok" and train["epochs_run"] == 1 and train["params"] > 0
+    reloaded = load_model(spec.model_path)
+    assert reloaded.name == "mynet_keras"
+    assert reloaded(np.zeros((2, *INPUT_SHAPE), np.float32)).shape == (2, 10)
