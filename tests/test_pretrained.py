@@ -48,6 +48,31 @@ def mynet_state(path: Path) -> Path:
     return path
 
 
+def linear_onnx(path: Path) -> Path:
+    """An ONNX graph, written with onnx.helper: flatten 1x8x8 digits, one Gemm to 10 logits."""
+    import numpy as np
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    rng = np.random.default_rng(0)
+    weight = numpy_helper.from_array(rng.normal(0, 0.1, (64, 10)).astype(np.float32), "w")
+    bias = numpy_helper.from_array(np.zeros(10, np.float32), "b")
+    graph = helper.make_graph(
+        [
+            helper.make_node("Flatten", ["images"], ["flat"], axis=1),
+            helper.make_node("Gemm", ["flat", "w", "b"], ["logits"]),
+        ],
+        "linear",
+        [helper.make_tensor_value_info("images", TensorProto.FLOAT, ["N", 1, 8, 8])],
+        [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["N", 10])],
+        initializer=[weight, bias],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    onnx.save(model, path)
+    return path
+
+
 def study(entries: dict, backend: str = "torch-cpu", **extra) -> dict:
     return {"datasets": ["digits"], "backends": [backend], "pretrained": entries, **extra}
 
@@ -136,6 +161,17 @@ def test_files_are_judged_by_content(tmp_path):
     assert "fake.keras holds pickle content" in message
 
 
+def test_an_onnx_file_runs_only_in_onnx_runtime(tmp_path):
+    linear_onnx(tmp_path / "g.onnx")
+    entry = {"g": {"file": "g.onnx", "framework": "onnx"}}
+    checked = check_config(
+        {"studies": {"s": study(entry)}}, basedir=ROOT, config_dir=tmp_path, probe_models=False
+    )
+    assert checked["studies"]["s"]["pretrained"]["g"]["format"] == "onnx-candidate"
+    config = {"studies": {"s": study(entry, runtimes=["eager", "int8"])}}
+    assert "give their study runtimes: [eager]" in refused(config, tmp_path)
+
+
 def test_a_pretrained_study_keeps_one_precision_and_activation(tmp_path):
     mynet_state(tmp_path / "sd.pt")
     config = {"studies": {"s": study({"m": torch_entry("sd.pt")}, precisions=["fp32", "fp4"])}}
@@ -151,6 +187,7 @@ def pretrained_files(tmp_path_factory) -> Path:
 
     folder = tmp_path_factory.mktemp("pretrained")
     mynet_state(folder / "mynet_sd.pt")
+    linear_onnx(folder / "linear.onnx")
     sys.path.insert(0, str(BUILDER.parent))
     try:
         import mynet_keras
@@ -168,6 +205,9 @@ def pretrained_files(tmp_path_factory) -> Path:
                 runtimes=["eager", "onnxruntime", "int8"],
                 eval_on_corrupted={"corruptions": ["contrast"], "severities": [5]},
                 benchmark=bench,
+            ),
+            "theirs_onnx": study(
+                {"graph": {"file": "linear.onnx", "framework": "onnx"}}, benchmark=bench
             ),
             "theirs_keras": study(
                 {"kfile": {"file": "theirs.keras", "framework": "keras"}},
@@ -196,6 +236,7 @@ def test_pretrained_runs_plan_no_train_job(pretrained_files):
     assert "rule train_" not in planned
     assert "rule import_pretrained_torch:" in planned
     assert "rule import_pretrained_keras:" in planned
+    assert planned.count("rule import_pretrained_torch:") == 2  # the state dict, the ONNX file
     assert "scripts/train.py" not in planned
 
 
@@ -211,7 +252,7 @@ def test_pretrained_files_are_evaluated_benchmarked_and_listed(pretrained_files)
     results = pretrained_files / "results"
     targets = [
         str(results / study / "tables" / table)
-        for study in ("theirs_torch", "theirs_keras")
+        for study in ("theirs_torch", "theirs_onnx", "theirs_keras")
         for table in ("runs.csv", "runtimes.csv")
     ]
     snakemake(config, "--cores", "2", *targets, timeout=1200)
@@ -225,9 +266,10 @@ def test_pretrained_files_are_evaluated_benchmarked_and_listed(pretrained_files)
     assert corrupted["digits-c-contrast-5"]["status"] == "ok"
     runtimes = pd.concat(
         pd.read_csv(results / study / "tables/runtimes.csv")
-        for study in ("theirs_torch", "theirs_keras")
+        for study in ("theirs_torch", "theirs_onnx", "theirs_keras")
     )
-    assert sorted(runtimes["runtime"]) == ["eager", "eager", "int8", "onnxruntime", "tflite"]
+    expected = ["eager", "eager", "eager", "int8", "onnxruntime", "tflite"]
+    assert sorted(runtimes["runtime"]) == expected
     assert (runtimes["status"] == "ok").all(), runtimes[["runtime", "status", "reason"]]
     checked = check_config(
         yaml.safe_load(config.read_text()),
@@ -236,7 +278,12 @@ def test_pretrained_files_are_evaluated_benchmarked_and_listed(pretrained_files)
         probe_models=False,
     )
     found = catalog.load_catalog(results).finished
-    assert set(found["model"]) == {"statedict", "kfile"}
+    assert set(found["model"]) == {"statedict", "graph", "kfile"}
+    onnx_train = json.loads(
+        (results / "theirs_onnx/runs/digits/graph/relu/fp32/torch-cpu/seed0/train.json").read_text()
+    )
+    assert onnx_train["params"] == 64 * 10 + 10 and onnx_train["flops"] is None
+    assert onnx_train["provenance"]["pretrained"]["format"] == "onnx-candidate"
     for _, row in found.iterrows():
         model = predict.load_model(row.to_dict(), checked)
         assert model.probs(load_digits(pretrained_files)).shape == (3, 10)

@@ -379,8 +379,13 @@ def _study_errors(config: Mapping) -> list[str]:
 
 
 def _user_models(config: Mapping, spec: Mapping) -> dict:
-    """The declared and the study's pretrained models, each with its framework."""
-    return {**config["models"], **spec.get("pretrained", {})}
+    """The declared and the study's pretrained models, each with the framework of its engine
+    (an ONNX file's is torch's)."""
+    files = {
+        name: {"framework": pretrained.ENGINE[entry["framework"]]}
+        for name, entry in spec.get("pretrained", {}).items()
+    }
+    return {**config["models"], **files}
 
 
 def _pretrained_grid_errors(study: str, spec: Mapping) -> list[str]:
@@ -393,6 +398,12 @@ def _pretrained_grid_errors(study: str, spec: Mapping) -> list[str]:
             f"studies.{study}.pretrained: models already trained are benchmarked as they are; "
             "give their study precisions: [fp32] and activations: [relu], or move them to a "
             "study of their own"
+        ]
+    onnx = [n for n, e in spec.get("pretrained", {}).items() if e["framework"] == "onnx"]
+    if onnx and spec["runtimes"] != ["eager"]:
+        return [
+            f"studies.{study}.runtimes: {', '.join(onnx)} run in ONNX Runtime, which is their "
+            "eager runtime; give their study runtimes: [eager]"
         ]
     return []
 

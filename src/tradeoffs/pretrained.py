@@ -28,7 +28,11 @@ from tradeoffs.fileformat import FileFormat, detect
 FORMATS = {
     "torch": (FileFormat.TORCH_ZIP, FileFormat.PICKLE),
     "keras": (FileFormat.KERAS_ZIP, FileFormat.HDF5),
+    "onnx": (FileFormat.ONNX_CANDIDATE,),
 }
+# The engine that runs each kind of file: ONNX files run in ONNX Runtime through the torch
+# engine (tradeoffs.models.torch.onnxfile), on a torch backend.
+ENGINE = {"torch": "torch", "keras": "keras", "onnx": "torch"}
 # What a state dict's pickle may reference: torch's tensor rebuilders, storages, dtypes and
 # plain containers (as torch.load(weights_only=True) allows).
 DATA_MODULES = ("torch._utils", "torch.storage", "torch.serialization", "collections", "_codecs")
@@ -142,7 +146,7 @@ def file_errors(where: str, entry: Mapping[str, Any], path: Path) -> list[str]:
         else:
             hint = f"give a file of {' or '.join(f.value for f in accepted)} content"
         return [f"{where}.file: {path} holds {fmt.value} content; {hint}"]
-    if entry["trust_code"]:
+    if entry["trust_code"] or entry["framework"] == "onnx":  # ONNX Runtime runs operators only
         return []
     if entry["framework"] == "torch":
         refs = torch_code_refs(path, fmt)
@@ -183,13 +187,16 @@ def resolve(config: Mapping[str, Any], config_dir: Path) -> tuple[dict, dict, li
                     "(builder: FILE.py:FUNCTION)"
                 )
                 continue
-            if (entry["framework"] == "keras") != ("builder" not in entry):
-                errors.append(f"{where}.builder: a Keras file holds its network; remove builder")
+            if entry["framework"] != "torch" and "builder" in entry:
+                errors.append(
+                    f"{where}.builder: a {entry['framework']} file holds its network; remove "
+                    "builder"
+                )
                 continue
-            if entry["framework"] == "keras" and entry["trust_code"]:
+            if entry["framework"] != "torch" and entry["trust_code"]:
                 errors.append(
                     f"{where}.trust_code: applies to torch files only; the pipeline reads Keras "
-                    "models in safe mode: rebuild it from Keras' and larq's own layers"
+                    "models in safe mode and ONNX files run no Python"
                 )
                 continue
             path = (config_dir / Path(entry["file"]).expanduser()).resolve()

@@ -12,6 +12,7 @@ from torch import nn
 from tradeoffs import io, precision
 from tradeoffs.engines.torch.data import DeviceData
 from tradeoffs.models.torch import build_model
+from tradeoffs.models.torch.onnxfile import OnnxModule
 from tradeoffs.runspec import RunSpec
 
 
@@ -53,10 +54,18 @@ def save(path: Path, model: nn.Module, meta: dict[str, Any]) -> None:
         torch.save({"state_dict": state, "meta": meta}, tmp)
 
 
+def onnx_source(spec: RunSpec) -> Path | None:
+    """The ONNX file of a pretrained ONNX run (its model.pt then holds the meta only)."""
+    entry = spec.study_config.get("pretrained", {}).get(spec.model)
+    return Path(entry["file"]) if entry and entry["framework"] == "onnx" else None
+
+
 def load(spec: RunSpec, device: torch.device) -> tuple[nn.Module, dict[str, Any]]:
     """The trained model on `device` in eval mode, and the meta saved with it."""
     saved = torch.load(spec.model_path, map_location="cpu", weights_only=True)
     meta = saved["meta"]
+    if onnx_source(spec) is not None:
+        return OnnxModule(onnx_source(spec), spec.threads).eval(), meta
     model = build(spec, meta["num_classes"], tuple(meta["in_shape"]))
     model.load_state_dict(saved["state_dict"])
     return model.to(device).eval(), meta
