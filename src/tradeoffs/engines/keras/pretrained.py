@@ -36,7 +36,7 @@ from tradeoffs.runspec import RunSpec
 def import_file(spec: RunSpec) -> None:
     """Write the run's model.keras, a header-only history.csv and train.json."""
     started = records.now()
-    entry = spec.study_config["pretrained"][spec.model]
+    entry = spec.pretrained
     path = Path(entry["file"])
     fmt = require(path, *FORMATS["keras"])
     refs = keras_code_refs(keras_config(path, fmt))

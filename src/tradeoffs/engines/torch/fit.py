@@ -44,11 +44,11 @@ EpochHook = Callable[[int], None]
 def input_shape(spec: RunSpec, image_size: int | None) -> tuple[int, int, int]:
     """(H, W, C) the run's model takes: its registry shape (a declared or pretrained model: the
     dataset's stored shape), with `train.image_size` as the side when set."""
-    if spec.model in spec.study_config.get("pretrained", {}):
+    if spec.pretrained is not None:
         native = None  # a trained file takes the dataset's images
     else:
-        declared = spec.study_config.get("declared_models", {})
-        native = usermodels.model_impls(spec.model, declared)[spec.framework].input_shape
+        impls = usermodels.model_impls(spec.model, spec.declared_models)
+        native = impls[spec.framework].input_shape
     if native is None:
         native = tuple(load_meta(spec.prepared_dir())["shape"])
     return (image_size, image_size, native[2]) if image_size else native

@@ -56,7 +56,7 @@ def save(path: Path, model: nn.Module, meta: dict[str, Any]) -> None:
 
 def onnx_source(spec: RunSpec) -> Path | None:
     """The ONNX file of a pretrained ONNX run (its model.pt then holds the meta only)."""
-    entry = spec.study_config.get("pretrained", {}).get(spec.model)
+    entry = spec.pretrained
     return Path(entry["file"]) if entry and entry["framework"] == "onnx" else None
 
 

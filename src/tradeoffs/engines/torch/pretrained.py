@@ -49,7 +49,7 @@ def import_file(spec: RunSpec) -> None:
     """Write the run's model.pt, a header-only history.csv and train.json (the model's facts,
     the source file and its sha256 in the provenance)."""
     started = records.now()
-    entry = spec.study_config["pretrained"][spec.model]
+    entry = spec.pretrained
     path = Path(entry["file"])
     require(path, *FORMATS[entry["framework"]])
     device = runtime.configure(spec)
