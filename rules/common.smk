@@ -256,3 +256,19 @@ def runtime_targets():
     summary = ("runtimes.csv", "frontier_runtimes.csv", "frontier_runtimes.md")
     summary += ("figures/frontier_runtimes.png", "catalog.parquet")
     return studies + figures + [f"{RESULTS}/summary/{t}" for t in summary]
+
+
+# A study's `pretrained:` models (rules/pretrained.smk): their names, as a wildcard pattern
+# that matches nothing when there are none.
+PRETRAINED = sorted(
+    {
+        name
+        for study in config["studies"].values()
+        for name in study.get("pretrained", {})
+    }
+)
+PRETRAINED_MODEL = "|".join(re.escape(name) for name in PRETRAINED) or "(?!)"
+
+
+def pretrained_file(wildcards):
+    return config["studies"][wildcards.study]["pretrained"][wildcards.model]["file"]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import itertools
+import json
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
@@ -18,7 +19,7 @@ from typing import Any
 import jsonschema
 import yaml
 
-from tradeoffs import registry, schemas
+from tradeoffs import pretrained, registry, schemas, usermodels
 from tradeoffs.classmap import ClassMapError, class_indices
 from tradeoffs.data import DataError
 from tradeoffs.data.local import SYNTHETIC_DEFAULTS, imagefolder_classes, synthetic_classes
@@ -191,6 +192,7 @@ def _path_errors(config: Mapping) -> list[str]:
 def _name_errors(config: Mapping) -> list[str]:
     """Every name a user typed that becomes a folder or wildcard is an identifier."""
     errors = [_name_error(f"datasets.{name}", name) for name in config["datasets"]]
+    errors += [_name_error(f"models.{name}", name) for name in config["models"]]
     errors += [_name_error(f"studies.{name}", name) for name in config["studies"]]
     for study, spec in config["studies"].items():
         for key in ("datasets", "eval_on", "models"):
@@ -321,10 +323,12 @@ def _study_errors(config: Mapping) -> list[str]:
                         f"{', '.join(known_data)}, or define it under datasets:"
                     )
         for i, model in enumerate(spec["models"]):
-            if model not in registry.MODELS:
+            if usermodels.model_impls(model, _user_models(config, spec)) is None:
+                known = sorted({*registry.MODELS, *config["models"]})
                 errors.append(
                     f"studies.{study}.models[{i}]: {model!r} is not a model; choose from: "
-                    f"{', '.join(sorted(registry.MODELS))}"
+                    f"{', '.join(known)}, torchvision:NAME, timm:NAME, or declare it under "
+                    "models:"
                 )
         for key in ("train_by_model", "model_options"):
             for model in spec[key]:
@@ -339,6 +343,9 @@ def _study_errors(config: Mapping) -> list[str]:
                 "keep their published architecture; remove model_options or use weights: none"
             )
         errors += _corrupted_errors(study, spec)
+        errors += _pretrained_grid_errors(study, spec)
+        if not spec["models"]:
+            errors.append(f"studies.{study}: no models; list some under models or pretrained")
         softmax = spec["quantization"]["softmax"]
         if softmax not in registry.PRECISIONS:
             errors.append(
@@ -363,12 +370,43 @@ def _study_errors(config: Mapping) -> list[str]:
             spec["models"], spec["activations"], spec["precisions"], spec["backends"]
         )
         for model, act, precision, backend in grid:
-            why = registry.unsupported(model, act, precision, backend)
+            impls = usermodels.model_impls(model, _user_models(config, spec))
+            why = registry.unsupported(model, act, precision, backend, impls)
             if why:
                 errors.append(
                     f"studies.{study}: {why}; remove it from the study or split the study"
                 )
     return errors
+
+
+def _user_models(config: Mapping, spec: Mapping) -> dict:
+    """The declared and the study's pretrained models, each with the framework of its engine
+    (an ONNX file's is torch's)."""
+    files = {
+        name: {"framework": pretrained.ENGINE[entry["framework"]]}
+        for name, entry in spec.get("pretrained", {}).items()
+    }
+    return {**config["models"], **files}
+
+
+def _pretrained_grid_errors(study: str, spec: Mapping) -> list[str]:
+    """A trained model has one precision and its own activations: its study's grid is
+    [fp32] x [relu] (the int8 runtime quantises it after training)."""
+    if spec.get("pretrained") and (
+        spec["precisions"] != ["fp32"] or spec["activations"] != ["relu"]
+    ):
+        return [
+            f"studies.{study}.pretrained: models already trained are benchmarked as they are; "
+            "give their study precisions: [fp32] and activations: [relu], or move them to a "
+            "study of their own"
+        ]
+    onnx = [n for n, e in spec.get("pretrained", {}).items() if e["framework"] == "onnx"]
+    if onnx and spec["runtimes"] != ["eager"]:
+        return [
+            f"studies.{study}.runtimes: {', '.join(onnx)} run in ONNX Runtime, which is their "
+            "eager runtime; give their study runtimes: [eager]"
+        ]
+    return []
 
 
 def _corrupted_errors(study: str, spec: Mapping) -> list[str]:
@@ -399,11 +437,95 @@ def _corrupted_errors(study: str, spec: Mapping) -> list[str]:
     return errors
 
 
+def _canonical_model_names(config: dict) -> None:
+    """Zoo names in every place a study names a model, as the folder-safe `zoo.name`
+    (`tradeoffs.usermodels.canonical_name`), in place."""
+    for spec in config["studies"].values():
+        spec["models"] = [usermodels.canonical_name(m) for m in spec["models"]]
+        spec["models"] += [m for m in spec.get("pretrained", {}) if m not in spec["models"]]
+        spec["train_by_model"] = {
+            usermodels.canonical_name(m): r for m, r in spec["train_by_model"].items()
+        }
+        corrupted = spec.get("eval_on_corrupted")
+        if corrupted is not None:
+            if corrupted["models"] is not None:
+                corrupted["models"] = [usermodels.canonical_name(m) for m in corrupted["models"]]
+            reference = corrupted["reference"]
+            reference["model"] = usermodels.canonical_name(reference["model"])
+
+
+def dataset_shape(config: Mapping, name: str) -> tuple[int, int, int] | None:
+    """A dataset's stored image shape (H, W, C) where it is known before `prepare` (None for an
+    imagefolder: its most common image size)."""
+    spec = dataset_spec(config, name)
+    if spec["format"] == "synthetic":
+        return tuple(spec.get("shape", SYNTHETIC_DEFAULTS["shape"]))
+    return registry.FORMAT_SHAPES.get(spec["format"])
+
+
+def _model_checks(config: Mapping, basedir: Path) -> list[dict]:
+    """What `tradeoffs.modelprobe` builds: every declared or zoo model of every study (and the
+    builder of every pretrained state dict), with the (input shape, classes) of each of its
+    datasets known before `prepare`."""
+    checks = []
+    for study, spec in config["studies"].items():
+        declared = spec.get("declared_models", {})
+        for i, model in enumerate(spec["models"]):
+            zoo = usermodels.zoo_of(model)
+            if model not in declared and zoo is None:
+                continue
+            framework = declared[model]["framework"] if model in declared else "torch"
+            side = run_study_config(spec, model)["train"]["image_size"]
+            inputs = []
+            for dataset in spec["datasets"]:
+                classes = dataset_classes(config, dataset, basedir)
+                native = dataset_shape(config, dataset) if model in declared else None
+                native = usermodels.ZOO_SHAPE if zoo else native
+                if classes is None or native is None:
+                    continue
+                shape = (side, side, native[2]) if side and framework == "torch" else native
+                inputs.append((list(shape), len(classes)))
+            checks.append(
+                {
+                    "model": model,
+                    "where": f"studies.{study}.models[{i}]",
+                    "framework": framework,
+                    "declared": declared.get(model),
+                    "zoo": list(zoo) if zoo else None,
+                    "inputs": inputs,
+                    "activations": spec["activations"],
+                    "precisions": spec["precisions"],
+                    "quantization": spec["quantization"],
+                    "weights": spec["transfer"]["weights"],
+                }
+            )
+    return list({json.dumps(c, sort_keys=True): c for c in checks}.values())
+
+
+def _probe_models(config: Mapping, basedir: Path) -> list[str]:
+    """Build every declared and zoo model once, in its framework's interpreter."""
+    from tradeoffs.interpreters import interpreters
+
+    checks = _model_checks(config, basedir)
+    if not checks:
+        return []
+    return usermodels.probe(checks, interpreters(config["python"], basedir, conda=False))
+
+
 def check_config(
-    config: Mapping, schema_path: str | Path | None = None, basedir: str | Path = "."
+    config: Mapping,
+    schema_path: str | Path | None = None,
+    basedir: str | Path = ".",
+    config_dir: str | Path | None = None,
+    probe_models: bool = True,
 ) -> dict:
     """Validate `config` (against the packaged schema unless `schema_path` is given) and return
     a copy with every default filled in: the only place defaults come from.
+
+    Declared models' builder files are read from `config_dir` (the config file's folder;
+    default `basedir`) and, with `probe_models`, every declared and zoo model is built once
+    in its framework's interpreter (`tradeoffs.modelprobe`). Each study of the result holds
+    `declared_models`, the checked entries of the declared models it names.
 
     Raises ConfigError listing every problem found.
     """
@@ -413,6 +535,7 @@ def check_config(
     if errors:
         raise ConfigError("\n".join(errors))
     checked = _fill_defaults(config, schema, schema)
+    _canonical_model_names(checked)
     errors = _path_errors(checked) + _name_errors(checked) + _repeat_errors(checked)
     if errors:
         raise ConfigError("\n".join(dict.fromkeys(errors)))
@@ -420,6 +543,21 @@ def check_config(
     if errors:
         raise ConfigError("\n".join(dict.fromkeys(errors)))
     errors = _eval_errors(checked, Path(basedir))
+    if errors:
+        raise ConfigError("\n".join(dict.fromkeys(errors)))
+    folder = Path(config_dir if config_dir is not None else basedir)
+    declared, errors = usermodels.resolve_declared(checked["models"], folder)
+    files, builders, more = pretrained.resolve(checked, folder)
+    errors += more
+    if errors:
+        raise ConfigError("\n".join(errors))
+    for study, spec in checked["studies"].items():
+        used = {m: declared[m] for m in spec["models"] if m in declared} | builders[study]
+        if used:  # absent otherwise: the other studies' config hashes stay as they were
+            spec["declared_models"] = used
+        if files[study]:
+            spec["pretrained"] = files[study]
+    errors = _probe_models(checked, Path(basedir)) if probe_models else []
     if errors:
         raise ConfigError("\n".join(dict.fromkeys(errors)))
     return checked
@@ -464,7 +602,7 @@ def run_study_config(study_spec: Mapping, model: str) -> dict:
     spec = copy.deepcopy(dict(study_spec))
     recipe = spec.get("train_by_model", {}).get(model)
     spec["train"] = {**spec.get("train", {}), **(recipe or {})}
-    for key in ("train_by_model", "model_options"):
+    for key in ("train_by_model", "model_options", "declared_models", "pretrained"):
         if key in spec:
             spec[key] = {m: v for m, v in spec[key].items() if m == model}
     return spec

@@ -62,6 +62,24 @@ class RunSpec:
         return self.study_config.get("model_options", {}).get(self.model, {})
 
     @property
+    def declared_models(self) -> dict[str, Any]:
+        """The study's declared models (the config check's derived `declared_models`, absent
+        from a study without any so that its config hash stays as it was)."""
+        return self.study_config.get("declared_models", {})
+
+    @property
+    def declared_model(self) -> dict[str, Any] | None:
+        """This model's checked `models:` entry when the config declares it (builder file,
+        options, the file's sha256), else None."""
+        return self.declared_models.get(self.model)
+
+    @property
+    def pretrained(self) -> dict[str, Any] | None:
+        """This model's checked `pretrained:` entry (file, format, sha256, trust_code) when the
+        run benchmarks a trained file, else None."""
+        return self.study_config.get("pretrained", {}).get(self.model)
+
+    @property
     def bench_cfg(self) -> dict[str, Any]:
         return self.study_config["benchmark"]
 

@@ -26,7 +26,9 @@ def derived_metrics(
 ) -> dict[str, Any]:
     """The derived keys of one run; a value that cannot be derived is null with its reason.
     `corrupted_examples` are the per-example predictions of its corrupted sets, if any."""
-    derived: dict[str, Any] = {"energy_proxy": energy_proxy(metrics)}
+    derived: dict[str, Any] = records.measured(
+        "energy_proxy", energy_proxy(metrics), "the run records no MACs or parameters"
+    )
     corrupted = corruption_summary(evals)
     if corrupted.get("corruption_acc") is not None and corrupted_examples:
         corrupted.update(corruption_intervals(corrupted_examples))

@@ -55,7 +55,10 @@ def load_config(path: str, mtime: float) -> dict[str, Any]:
     """The checked config (defaults filled, as the pipeline's jobs saw it); `mtime` re-reads it
     when the file changes."""
     with open(path) as handle:
-        return check_config(yaml.safe_load(handle) or {}, SCHEMA, Path(path).parent)
+        # Declared models were built by the pipeline's config check; a broken one is named
+        # when its run is loaded.
+        config = yaml.safe_load(handle) or {}
+        return check_config(config, SCHEMA, Path(path).parent, probe_models=False)
 
 
 @st.cache_resource(show_spinner="Loading model…", max_entries=32)

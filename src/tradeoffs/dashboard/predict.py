@@ -18,6 +18,7 @@ import numpy as np
 import torchvision.models  # noqa: F401  (before TensorFlow loads: see tests/conftest.py)
 
 from tradeoffs import engines, registry
+from tradeoffs.config import run_study_config
 from tradeoffs.data.prepared import load_meta
 from tradeoffs.measure.timing import time_calls
 from tradeoffs.runspec import RunSpec
@@ -68,7 +69,7 @@ def run_spec(row: Mapping[str, Any], config: Mapping[str, Any]) -> RunSpec:
         seed=int(row["seed"]),
         run_dir=Path(row["path"]),
         data_dir=Path(config["data_dir"]),
-        study_config=study,
+        study_config=run_study_config(study, row["model"]),
     )
     recorded = row.get("provenance.config_hash")
     if isinstance(recorded, str) and recorded != spec.config_hash:

@@ -72,14 +72,16 @@ def load_device_data(
     shape: tuple[int, int, int],
     device: torch.device,
     limit_train: int | None,
-    validation: Callable[[np.ndarray], ValidationSplit],
+    validation: Callable[[np.ndarray], ValidationSplit] | None = None,
     channels_last: bool = False,
 ) -> DeviceData:
     """Train, validation and test splits adapted to `shape`, normalised by the statistics of
-    the images trained on; `validation` splits the (cut) training labels."""
+    the images trained on; `validation` splits the (cut) training labels (None: nothing held
+    out, for a run that chooses nothing)."""
     data = load_prepared(folder)
     cut_x, cut_y = data.train_x[:limit_train], data.train_y[:limit_train]
-    held = validation(cut_y)
+    everything = np.arange(len(cut_y))
+    held = validation(cut_y) if validation else ValidationSplit(everything, everything[:0])
     train_x = adapt_images(cut_x[held.train], shape)
     val_x = adapt_images(cut_x[held.val], shape)
     test_x = adapt_images(data.test_x, shape)

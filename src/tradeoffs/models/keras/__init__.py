@@ -16,7 +16,7 @@ from typing import Any
 import larq as lq
 import tensorflow as tf
 
-from tradeoffs.models.keras import binary, transfer
+from tradeoffs.models.keras import binary, external, transfer
 
 INPUT_SHAPE = (32, 32, 3)
 BUILDERS = {"cnn": binary.cnn, "bnn": binary.bnn, "hybrid": binary.hybrid, "base": transfer.base}
@@ -27,9 +27,13 @@ def build_model(
     num_classes: int,
     transfer_cfg: dict[str, Any],
     options: dict[str, Any] | None = None,
+    declared: dict[str, Any] | None = None,
 ) -> tf.keras.Model:
     """The Keras implementation of registry model `name`, uncompiled; `options` are its
-    `model_options` (applications only)."""
+    `model_options` (applications only). A declared model (`declared`: its checked `models:`
+    entry) comes from its builder (`external`)."""
+    if declared is not None:
+        return external.build_declared(declared, INPUT_SHAPE, num_classes)
     if name in transfer.APPLICATIONS:
         return transfer.application_model(name, INPUT_SHAPE, num_classes, transfer_cfg, options)
     return BUILDERS[name](INPUT_SHAPE, num_classes)
