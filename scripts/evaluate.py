@@ -6,6 +6,7 @@ import sys
 
 from tradeoffs.classmap import ClassMapError
 from tradeoffs.data import DataError
+from tradeoffs.fileformat import UnexpectedFormatError
 from tradeoffs.eval_records import write_evaluation
 from tradeoffs.runspec import add_run_arguments, spec_from_args
 
@@ -18,7 +19,7 @@ def main() -> None:
     spec = spec_from_args(args)
     try:
         summary = write_evaluation(spec, args.eval_dataset)
-    except (ClassMapError, DataError) as error:
+    except (ClassMapError, DataError, UnexpectedFormatError) as error:
         sys.exit(f"evaluate on {args.eval_dataset} failed: {error}")
     print(f"{args.eval_dataset}: {summary}")
 

@@ -10,6 +10,7 @@ import torch
 from torch import nn
 
 from tradeoffs import io, precision
+from tradeoffs.fileformat import FileFormat, require
 from tradeoffs.models.torch import build_model
 from tradeoffs.runspec import RunSpec
 
@@ -28,7 +29,10 @@ def save(path: Path, model: nn.Module, meta: dict[str, Any]) -> None:
 
 
 def load(spec: RunSpec, device: torch.device) -> tuple[nn.Module, dict[str, Any]]:
-    """The trained model on `device` in eval mode, and the meta saved with it."""
+    """The trained model on `device` in eval mode, and the meta saved with it. Only torch's zip
+    format is read, and only tensors and plain data in it (`weights_only`): anything else is an
+    `UnexpectedFormatError` before torch reads it."""
+    require(spec.model_path, FileFormat.TORCH_ZIP)
     saved = torch.load(spec.model_path, map_location="cpu", weights_only=True)
     meta = saved["meta"]
     model = build(spec, meta["num_classes"], tuple(meta["in_shape"]))
