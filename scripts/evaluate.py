@@ -6,8 +6,8 @@ import sys
 
 from tradeoffs.classmap import ClassMapError
 from tradeoffs.data import DataError
-from tradeoffs.fileformat import UnexpectedFormatError
 from tradeoffs.eval_records import write_evaluation
+from tradeoffs.fileformat import UnexpectedFormatError
 from tradeoffs.runspec import add_run_arguments, spec_from_args
 
 

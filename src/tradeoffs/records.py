@@ -27,6 +27,8 @@ from tradeoffs.registry import parse_corrupted
 from tradeoffs.runspec import RunSpec
 
 STATUSES = ("ok", "skipped", "failed")
+# metrics.json's layout version: the schema's, so a record of another layout is invalid on read.
+RECORD_LAYOUT = schemas.metrics_schema()["properties"]["record_layout"]["const"]
 HISTORY_COLUMNS = (
     "epoch",
     "train_loss",
@@ -202,7 +204,10 @@ def merge_metrics(
         for name, record in evals.items()
     }
     parts = [
-        ("the run's identity", {**spec.identity(), "framework": spec.framework}),
+        (
+            "the run's identity",
+            {"record_layout": RECORD_LAYOUT, **spec.identity(), "framework": spec.framework},
+        ),
         (f"{spec.run_dir}/train.json", _without(train, "provenance", "history", *spec.identity())),
         (
             f"{spec.run_dir}/bench/eager.json",
@@ -230,6 +235,15 @@ def merge_metrics(
     if metrics["status"] != "ok":
         for key in _schema()["required"]:
             metrics.setdefault(key, None)
+    return metrics
+
+
+def invalid_metrics(spec: RunSpec, reason: str) -> dict[str, Any]:
+    """metrics.json of a run whose train, eval or bench record broke its schema: status
+    `invalid`, the reason, every measurement null (none of the broken record's numbers)."""
+    noted = {"status": "failed", "reason": reason, "provenance": provenance(spec, now())}
+    metrics = merge_metrics(spec, noted, {}, noted)
+    metrics["status"] = "invalid"
     return metrics
 
 

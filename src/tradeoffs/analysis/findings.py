@@ -15,7 +15,7 @@ from collections.abc import Callable
 import pandas as pd
 
 from tradeoffs import registry
-from tradeoffs.analysis.load import CONFIG_KEYS, ok_runs
+from tradeoffs.analysis.load import CONFIG_KEYS, not_finished, ok_runs
 
 DID_NOT_LEARN_FACTOR = 1.5  # test accuracy at most 1.5 x chance: the run did not learn
 REFERENCE_MODEL = "cnn"  # the binary study's full-precision baseline (seed 000)
@@ -237,11 +237,9 @@ def findings(study: str, runs: pd.DataFrame) -> list[str]:
     flagged = not_learned_sentence(runs)
     if flagged:
         sentences.append(flagged)
-    missing = runs[runs["status"] != "ok"]
-    if not missing.empty:
-        counts = missing["status"].value_counts()
-        parts = ", ".join(f"{n} {status}" for status, n in counts.items())
-        sentences.append(f"Not run: {parts} (the tables give each reason).")
+    missing = not_finished(runs)
+    if missing:
+        sentences.append(f"Not run: {missing}.")
     return sentences
 
 
