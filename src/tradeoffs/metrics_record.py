@@ -74,7 +74,7 @@ def write_metrics(
     except InvalidRecordError as error:
         print(f"invalid record: {error}")
         metrics = records.invalid_metrics(
-            spec, f"{error}; rerun the job that writes it (snakemake --forcerun)"
+            spec, f"{error}; rerun the job that wrote it (snakemake --forcerun RULE)"
         )
     records.validate_metrics(metrics)
     io.write_json(output, metrics)

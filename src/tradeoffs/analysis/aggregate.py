@@ -120,4 +120,5 @@ def to_markdown(table: pd.DataFrame, runs: pd.DataFrame | None = None) -> str:
     """`table` as Markdown; an empty table says why (from `runs`, when given)."""
     if table.empty:
         return f"_{finished_note(runs) if runs is not None else 'No runs.'}_\n"
-    return table.to_markdown(index=False, floatfmt=".4g") + "\n"
+    shown = table.astype(object).where(table.notna(), None)  # a missing value is blank, not nan
+    return shown.to_markdown(index=False, floatfmt=".4g", missingval="") + "\n"

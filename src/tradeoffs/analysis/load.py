@@ -65,7 +65,7 @@ def read_run(path: str | Path) -> dict[str, Any]:
         return {
             **identity_from_path(path.parent),
             "status": INVALID,
-            "reason": f"{error}; rerun the run's jobs (snakemake --forcerun on {path})",
+            "reason": f"{error}; remake it: snakemake --force {path}",
             "path": str(path.parent),
         }
     record.pop("record_layout")
