@@ -150,3 +150,20 @@ def test_the_metrics_job_checks_the_stage_records(tmp_path: Path, acc: float, ok
     else:
         assert metrics["status"] == "invalid" and metrics["test_acc"] is None
         assert metrics["reason"].startswith("digits.json: acc")
+
+
+def test_a_bad_bench_record_is_an_invalid_runtime_row(tmp_path: Path) -> None:
+    from tradeoffs.analysis.runtimes import read_bench
+
+    run_dir = Path(Run("s", "digits", "cnn", "relu", "fp32", "torch-cpu", 0).path(str(tmp_path)))
+    good = {"status": "ok", "reason": None, "runtime": "eager", "offline_throughput_sps": 9.0}
+    good.update(study="s", dataset="digits", model="cnn", act="relu", precision="fp32")
+    good.update(backend="torch-cpu", seed=0, single_stream_latency_ms=1.0, runtime_acc=0.9)
+    io.write_json(run_dir / "bench" / "eager.json", good)
+    io.write_json(run_dir / "bench" / "int8.json", {**good, "runtime": "int8", "runtime_acc": 2})
+    table, _ = read_bench([run_dir / "bench" / "eager.json", run_dir / "bench" / "int8.json"])
+    rows = table.set_index("runtime")
+    assert rows.loc["eager", "status"] == "ok"
+    assert rows.loc["int8", "status"] == "invalid" and rows.loc["int8", "model"] == "cnn"
+    assert "runtime_acc: 2 is greater than the maximum of 1" in rows.loc["int8", "reason"]
+    assert pd.isna(rows.loc["int8", "runtime_acc"])

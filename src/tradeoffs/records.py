@@ -23,6 +23,7 @@ from typing import Any
 import jsonschema
 
 from tradeoffs import io, schemas
+from tradeoffs.recordcheck import InvalidRecordError, read_json_record, stage_schema
 from tradeoffs.registry import parse_corrupted
 from tradeoffs.runspec import RunSpec
 
@@ -155,8 +156,12 @@ def write_not_run(spec: RunSpec, status: str, reason: str, started: str) -> None
 
 
 def upstream_status(spec: RunSpec) -> tuple[str, str | None]:
-    """The status and reason train.json recorded; later stages pass a non-ok one on."""
-    record = io.read_json(spec.run_dir / "train.json")
+    """The status and reason train.json recorded; later stages pass a non-ok one on (`invalid`
+    for a train.json that breaks its schema, with why)."""
+    try:
+        record = read_json_record(spec.run_dir / "train.json", stage_schema("train"))
+    except InvalidRecordError as error:
+        return "invalid", f"{error}; rerun its train job (snakemake --forcerun train)"
     return record["status"], record.get("reason")
 
 
@@ -253,7 +258,7 @@ def _without(record: Mapping[str, Any], *keys: str) -> dict[str, Any]:
 
 def _worst(*records: Mapping[str, Any]) -> str:
     statuses = {record.get("status", "ok") for record in records}
-    for status in ("failed", "skipped"):
+    for status in ("invalid", "failed", "skipped"):
         if status in statuses:
             return status
     return "ok"

@@ -1,6 +1,7 @@
 """Tables of the runtime axis: one row per run and runtime (bench/{runtime}.json), one row per
 run, runtime and batch size (the sweep), and the accuracy-versus-single-stream-latency frontier
-over all runtimes and per runtime."""
+over all runtimes and per runtime. A bench record that breaks its schema is an `invalid` row
+(`tradeoffs.recordcheck`)."""
 
 from __future__ import annotations
 
@@ -10,9 +11,9 @@ from typing import Any
 
 import pandas as pd
 
-from tradeoffs import io
 from tradeoffs.analysis.frontier import frontier_points
-from tradeoffs.analysis.load import IDENTITY
+from tradeoffs.analysis.load import IDENTITY, identity_from_path
+from tradeoffs.recordcheck import INVALID, InvalidRecordError, read_json_record, stage_schema
 
 RUN_KEYS = (*IDENTITY, "runtime")
 # The columns the Markdown table shows (the CSV holds every scalar key of the records).
@@ -49,7 +50,12 @@ def read_bench(paths: Sequence[str | Path]) -> tuple[pd.DataFrame, pd.DataFrame]
     """(runtimes, sweep): one row per bench/{runtime}.json, and one per swept batch size."""
     rows, points = [], []
     for path in paths:
-        record = io.read_json(path)
+        try:
+            record = read_json_record(path, stage_schema("bench"))
+        except InvalidRecordError as error:  # the run's folder says who it is, not the record
+            identity = {**identity_from_path(Path(path).parent.parent), "runtime": Path(path).stem}
+            rows.append({**identity, "status": INVALID, "reason": f"{error}; remake it"})
+            continue
         identity = {key: record.get(key) for key in RUN_KEYS}
         rows.append({**identity, **_scalars(record)})
         points += [{**identity, **_scalars(point)} for point in record.get("sweep") or []]
