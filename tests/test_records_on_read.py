@@ -14,6 +14,8 @@ from typing import Any
 
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
 from test_analysis_records import write_run
 from test_contract import _ok_records
 
@@ -167,3 +169,87 @@ def test_a_bad_bench_record_is_an_invalid_runtime_row(tmp_path: Path) -> None:
     assert rows.loc["int8", "status"] == "invalid" and rows.loc["int8", "model"] == "cnn"
     assert "runtime_acc: 2 is greater than the maximum of 1" in rows.loc["int8", "reason"]
     assert pd.isna(rows.loc["int8", "runtime_acc"])
+
+
+# --- property-based: corrupt records never crash the aggregate step ---------------------------
+
+JSON_VALUES = st.recursive(
+    st.one_of(
+        st.none(),
+        st.booleans(),
+        st.integers(min_value=-(2**70), max_value=2**70),
+        st.floats(allow_nan=True, allow_infinity=True),
+        st.text(max_size=8),
+    ),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3)
+    ),
+    max_leaves=6,
+)
+BASE_KEYS = [
+    "test_acc",
+    "latency_ms_p50",
+    "params",
+    "status",
+    "reason",
+    "seed",
+    "model",
+    "eval",
+    "provenance",
+    "record_layout",
+    "num_classes",
+    "est_footprint_mb",
+    "energy_proxy",
+]
+
+
+@st.composite
+def corruptions(draw) -> dict[str, Any]:
+    return {
+        "set": draw(
+            st.dictionaries(
+                st.sampled_from(BASE_KEYS) | st.text(max_size=6), JSON_VALUES, max_size=4
+            )
+        ),
+        "drop": draw(st.lists(st.sampled_from(BASE_KEYS), max_size=3)),
+        "raw": draw(st.none() | st.binary(max_size=40) | st.just(b"")),
+    }
+
+
+@pytest.fixture(scope="module")
+def two_runs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, str]:
+    """A good run and one whose metrics.json each example replaces (its original text kept)."""
+    root = tmp_path_factory.mktemp("corrupt")
+    good = write_run(root, Run("s", "digits", "cnn", "relu", "fp32", "torch-cpu", 0))
+    bad = write_run(root, Run("s", "digits", "vit", "relu", "fp32", "torch-cpu", 1))
+    _edit(good, num_classes=10)
+    return good, bad, bad.read_text()
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(corruption=corruptions())
+def test_corrupt_records_never_crash_the_tables(
+    two_runs: tuple[Path, Path, str], corruption: dict[str, Any]
+) -> None:
+    from tradeoffs.analysis import aggregate, findings
+
+    good, bad, original = two_runs
+    record = json.loads(original)
+    for key in corruption["drop"]:
+        record.pop(key, None)
+    record.update(corruption["set"])
+    if corruption["raw"] is not None:
+        bad.write_bytes(corruption["raw"])
+    else:
+        bad.write_text(json.dumps(record))
+    runs = read_metrics([good, bad])
+    runs["did_not_learn"] = findings.did_not_learn(runs)
+    summary = aggregate.summary_table(runs)
+    aggregate.to_markdown(aggregate.compact_runs(runs))
+    aggregate.to_markdown(aggregate.compact_summary(summary))
+    aggregate.to_markdown(aggregate.comparison_table(summary), runs)
+    text = findings.findings_markdown("s", runs)
+    assert set(runs["status"]) <= {"ok", "invalid"}
+    assert runs.loc[runs["model"] == "cnn", "status"].tolist() == ["ok"]
+    event(f"corrupted run: {runs.loc[runs['seed'] == 1, 'status'].tolist()}")
+    assert "nan" not in text.split("- Not run:")[0].lower()

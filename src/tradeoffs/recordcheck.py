@@ -36,25 +36,38 @@ class InvalidRecordError(ValueError):
     """A record that cannot be read or breaks its schema; the message names the file and why."""
 
 
-def _nonfinite(value: Any, where: str) -> Iterator[str]:
+def nonfinite(value: Any, where: str = "") -> Iterator[str]:
+    """Where `value` holds NaN or an infinity (nested mappings and lists searched)."""
     if isinstance(value, float) and not math.isfinite(value):
         yield f"{where or 'value'} is {value}, not a finite number"
     elif isinstance(value, Mapping):
         for key, item in value.items():
-            yield from _nonfinite(item, f"{where}.{key}" if where else str(key))
+            yield from nonfinite(item, f"{where}.{key}" if where else str(key))
     elif isinstance(value, list):
         for i, item in enumerate(value):
-            yield from _nonfinite(item, f"{where}[{i}]")
+            yield from nonfinite(item, f"{where}[{i}]")
 
 
 def _where(error: jsonschema.ValidationError) -> str:
     return ".".join(str(p) for p in error.absolute_path)
 
 
+_VALIDATORS: dict[int, tuple[Mapping[str, Any], jsonschema.Draft202012Validator]] = {}
+
+
+def _validator(schema: Mapping[str, Any]) -> jsonschema.Draft202012Validator:
+    """One validator per schema object (the schemas are cached): building one per record
+    would double the time a study's records take to read."""
+    kept = _VALIDATORS.get(id(schema))
+    if kept is None or kept[0] is not schema:
+        kept = _VALIDATORS[id(schema)] = (schema, jsonschema.Draft202012Validator(schema))
+    return kept[1]
+
+
 def problems(record: Any, schema: Mapping[str, Any]) -> list[str]:
     """What is wrong with `record` under `schema` (empty: nothing), most specific first."""
-    found = list(_nonfinite(record, ""))
-    validator = jsonschema.Draft202012Validator(schema)
+    found = list(nonfinite(record))
+    validator = _validator(schema)
     for error in sorted(validator.iter_errors(record), key=jsonschema.exceptions.relevance):
         if isinstance(error.instance, float) and not math.isfinite(error.instance):
             continue  # already named above
