@@ -4,6 +4,7 @@ matrix, the per-class report. The train job writes the run's own dataset's."""
 import argparse
 import sys
 
+from tradeoffs import io
 from tradeoffs.classmap import ClassMapError
 from tradeoffs.data import DataError
 from tradeoffs.eval_records import write_evaluation
@@ -25,4 +26,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    with io.full_disk_exits():
+        main()

@@ -158,3 +158,33 @@ def test_numba_loader_refuses_anything_but_a_plain_npz(
     Path(f"{spec.model_path}.npy").replace(spec.model_path)
     with pytest.raises(UnexpectedFormatError, match="holds numpy content, not numpy-zip"):
         engines.load("numba")._load(spec)
+
+
+def test_benchmark_log_names_a_refused_torch_file(
+    digits_data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    import runpy
+
+    spec = RunSpec(
+        "s",
+        "digits",
+        "mnist_cnn",
+        "relu",
+        "fp32",
+        "torch-cpu",
+        0,
+        tmp_path / "run",
+        digits_data_dir,
+        study_config={"benchmark": {"warmup": 1, "repeats": 3}},
+    )
+    _mark_trained(spec)
+    legacy = {"state_dict": {}, "meta": {}}
+    torch.save(legacy, spec.model_path, _use_new_zipfile_serialization=False)
+    output = spec.run_dir / "bench" / "eager.json"
+    argv = ["benchmark", *_spec_args(spec), "--runtime", "eager", "--output", str(output)]
+    monkeypatch.setattr(sys, "argv", argv)
+    with pytest.raises(SystemExit) as exit_:
+        runpy.run_path(str(ROOT / "scripts/benchmark.py"), run_name="__main__")
+    assert str(exit_.value.code).startswith("benchmark failed: ")
+    assert "holds pickle content, not torch-zip" in str(exit_.value.code)
+    assert not output.exists()
