@@ -10,6 +10,7 @@ from pathlib import Path
 import pandas as pd
 
 from tradeoffs.analysis.load import IDENTITY, read_metrics
+from tradeoffs.recordcheck import INVALID
 
 FILTERS = ("study", "dataset", "model", "precision", "backend")
 
@@ -60,6 +61,8 @@ def load_catalog(results: str | Path) -> Catalog:
             "pipeline first (`make run`) or choose another results directory."
         )
     runs = read_metrics(readable)
+    invalid = runs[runs["status"] == INVALID]
+    problems += [f"{row.path}: {row.reason}" for row in invalid.itertuples()]
     runs.insert(0, "run", runs.apply(run_label, axis=1))
     return Catalog(results, runs, problems)
 
