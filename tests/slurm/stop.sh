@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Stop the daemons tests/slurm/start.sh started, by the pids it recorded, newest first.
+# Stop the daemons tests/slurm/start.sh started, by the pids it recorded, newest first (a munged
+# that was already serving the machine was not recorded and keeps running). The state directory
+# (configuration, database) stays for the next start.
 set -uo pipefail
 STATE=${SLURM_STATE:-/tmp/tradeoffs-slurm}
 for name in slurmd slurmctld slurmdbd mariadbd munged; do
