@@ -49,6 +49,7 @@ SlurmctldHost=localhost
 SlurmctldPort=$CTLD_PORT
 SlurmdPort=$SLURMD_PORT
 SlurmUser=root
+SlurmctldParameters=enable_configless
 AuthType=auth/munge
 ProctrackType=proctrack/linuxproc
 TaskPlugin=task/none
@@ -134,6 +135,9 @@ sacctmgr -i add cluster tradeoffs >/dev/null 2>&1 || true
 
 slurmctld -f "$SLURM_CONF"
 wait_for 30 slurmctld scontrol ping
-slurmd -f "$SLURM_CONF" -N "$NODE"
+# Configless slurmd: it fetches the configuration from slurmctld and caches it where SLURM's
+# clients look when SLURM_CONF is unset (/run/slurm/conf): the executor plugin's job step drops
+# SLURM_* variables before its nested srun.
+slurmd --conf-server "localhost:$CTLD_PORT" -N "$NODE"
 wait_for 60 "node $NODE" sh -c "sinfo -h -n $NODE -o %t | grep -qx idle"
 echo "slurm up: node $NODE, $CPUS CPUs, $MEM_MB MB (pids in $STATE/pids; SLURM_CONF=$SLURM_CONF)"

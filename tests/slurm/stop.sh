@@ -13,3 +13,8 @@ for name in slurmd slurmctld slurmdbd mariadbd munged; do
     fi
     rm -f "$file"
 done
+# The configless slurmd's link to its cached configuration, if it points into our state.
+link=/run/slurm/conf
+if [ -L "$link" ] && [[ "$(readlink "$link")" == "$STATE"/* ]]; then
+    rm -f "$link"
+fi
