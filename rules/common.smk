@@ -189,6 +189,27 @@ def study_bench(study):
     ]
 
 
+def study_serving(study):
+    """Every served run's serving/{runtime}.json (a study with `serving:`; runs of an
+    unavailable backend are not served)."""
+    spec = config["studies"][study]
+    if "serving" not in spec:
+        return []
+    return [
+        f"{run.path(RESULTS)}/serving/{runtime}.json"
+        for run in study_runs(config, study)
+        if run.backend not in UNAVAILABLE
+        for runtime in run_runtimes(spec, run.backend)
+    ]
+
+
+def serving_targets():
+    """The serving tables and figure of every study with `serving:`."""
+    files = ("tables/serving.csv", "tables/serving.md", "figures/serving_latency.png")
+    served = [s for s, spec in config["studies"].items() if "serving" in spec]
+    return [f"{RESULTS}/{s}/{f}" for s in served for f in files]
+
+
 def run_runtimes(study_spec, backend):
     """The runtimes a run of `backend` is benchmarked under (eager first)."""
     return runtimes_for(registry.BACKENDS[backend].framework, study_spec["runtimes"])
@@ -209,6 +230,8 @@ def timing_files():
             steps += [f"benchmark_{r}" for r in run_runtimes(study, run.backend)]
             if corrupted_sets(study, run.dataset, run.model):
                 steps.append("evaluate_corrupted")
+            if "serving" in study:
+                steps += [f"serving_{r}" for r in run_runtimes(study, run.backend)]
         files += [f"{run.path(RESULTS)}/benchmarks/{step}.tsv" for step in steps]
     for study in config["studies"]:
         steps = ["aggregate", *(f"figure_{name}" for name in figures_of(config, study))]
@@ -221,7 +244,8 @@ def all_targets():
     """Every run's metrics, every study's tables and figures, the cross-study summary."""
     metrics = [f"{run.path(RESULTS)}/metrics.json" for run in all_runs(config)]
     timings = [f"{RESULTS}/summary/timings.md"]
-    return metrics + analysis_targets(config, RESULTS) + runtime_targets() + timings
+    analysis = analysis_targets(config, RESULTS) + runtime_targets() + serving_targets()
+    return metrics + analysis + timings
 
 
 def runtime_targets():
@@ -230,5 +254,5 @@ def runtime_targets():
     studies = [f"{RESULTS}/{s}/tables/{t}" for s in config["studies"] for t in tables]
     figures = [f"{RESULTS}/{s}/figures/throughput_batch.png" for s in config["studies"]]
     summary = ("runtimes.csv", "frontier_runtimes.csv", "frontier_runtimes.md")
-    summary += ("figures/frontier_runtimes.png",)
+    summary += ("figures/frontier_runtimes.png", "catalog.parquet")
     return studies + figures + [f"{RESULTS}/summary/{t}" for t in summary]

@@ -68,6 +68,8 @@ def write_run(root: Path, run: Run, status: str = "ok", **values: Any) -> Path:
             "finished": "2026-01-01T00:01:00Z",
         },
     }
+    # a given provenance is completed with the defaults' keys it leaves out
+    values["provenance"] = {**metrics["provenance"], **values.get("provenance", {})}
     metrics.update(values)
     for key in schemas.metrics_schema()["required"]:  # the rest of a complete record
         if metrics.setdefault(key, None) is None and ok:
@@ -212,7 +214,7 @@ def test_read_metrics_lists_every_run_in_identity_order(tmp_path: Path) -> None:
     runs = read_metrics(paths)
     assert list(runs["seed"]) == [0, 1]
     assert list(runs["status"]) == ["failed", "ok"]
-    assert list(runs.columns[:9]) == [
+    assert list(runs.columns[:10]) == [
         "study",
         "dataset",
         "model",
@@ -220,6 +222,7 @@ def test_read_metrics_lists_every_run_in_identity_order(tmp_path: Path) -> None:
         "precision",
         "backend",
         "seed",
+        "host",
         "status",
         "reason",
     ]

@@ -86,7 +86,9 @@ def test_a_bad_metrics_record_makes_its_run_invalid(
     assert len(not_run) == 1 and "1 invalid (metrics.json: " in not_run[0]
     compared = [s for s in sentences if s not in not_run]
     for text in ("\n".join(compared), (tmp_path / "picks.md").read_text()):
-        assert "nan" not in text.lower() and "-5" not in text and "99" not in text
+        # the invalid run's numbers (test_acc 0.99, latency -5) and model appear nowhere
+        assert "nan" not in text.lower() and " -5" not in text and "0.99" not in text
+        assert "vit" not in text
     assert "invalid" in (out / "runs.md").read_text()
     picks = pd.read_csv(tmp_path / "picks.csv")
     assert set(picks["model"].dropna()) <= {"cnn"}

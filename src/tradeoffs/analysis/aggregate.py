@@ -9,6 +9,7 @@ import pandas as pd
 
 from tradeoffs.analysis.load import (
     CONFIG_KEYS,
+    HOST,
     IDENTITY,
     config_labels,
     finished_note,
@@ -79,7 +80,8 @@ def compact_runs(runs: pd.DataFrame, metrics: Sequence[str] = KEY_METRICS) -> pd
     """Every run with its status (`did not learn` for an ok run at most 1.5x chance, see
     `analysis.findings`), reason and key metrics."""
     present = [m for m in metrics if m in runs and runs[m].notna().any()]
-    table = runs[[*[k for k in IDENTITY if k in runs], "status", "reason", *present]].copy()
+    keys = [k for k in (*IDENTITY, HOST) if k in runs]
+    table = runs[[*keys, "status", "reason", *present]].copy()
     if "did_not_learn" in runs:
         table["status"] = table["status"].where(~runs["did_not_learn"], "did not learn")
     return table

@@ -11,7 +11,9 @@ from tradeoffs.analysis.load import ok_runs
 
 # Costs the summary draws a frontier against, with the column each is read from. Model size is
 # the footprint at the run's precision where the engine estimated one, else the in-memory size.
-COSTS = {"latency": "latency_ms_p50", "size": "model_size_mb"}
+# `server_qps` (requests/s sustained within the serving p99 bound) is a cost where more is better.
+COSTS = {"latency": "latency_ms_p50", "size": "model_size_mb", "serving": "server_qps"}
+HIGHER_IS_BETTER = frozenset({"server_qps"})
 
 
 def pareto_mask(cost: np.ndarray, value: np.ndarray) -> np.ndarray:
@@ -40,19 +42,22 @@ def frontier_points(
     Frontiers are taken per `by` group: accuracies on different datasets do not compare.
     """
     runs = with_model_size(ok_runs(runs))
+    if cost not in runs:  # e.g. server_qps where no study serves
+        return runs.iloc[:0].assign(**{cost: pd.Series(dtype=float), "on_frontier": False})
     points = runs.dropna(subset=[cost, value]).reset_index(drop=True)
     points["on_frontier"] = False
     for _, group in points.groupby(list(by), sort=False):
-        mask = pareto_mask(group[cost].to_numpy(), group[value].to_numpy())
+        costs = group[cost].to_numpy(dtype=float)
+        mask = pareto_mask(-costs if cost in HIGHER_IS_BETTER else costs, group[value].to_numpy())
         points.loc[group.index, "on_frontier"] = mask
     return points.sort_values([*by, cost]).reset_index(drop=True)
 
 
-FRONTIER_COLUMNS = ("study", "dataset", "model", "act", "precision", "backend", "seed")
+FRONTIER_COLUMNS = ("study", "dataset", "model", "act", "precision", "backend", "seed", "host")
 
 
 def frontier_table(points: pd.DataFrame, cost: str, value: str = "test_acc") -> pd.DataFrame:
     """The frontier members, cheapest first per dataset (with their time-to-accuracy)."""
     extra = [c for c in ("time_to_acc_s",) if c in points]
-    columns = [*FRONTIER_COLUMNS, value, cost, *extra]
+    columns = [*(c for c in FRONTIER_COLUMNS if c in points), value, cost, *extra]
     return points.loc[points["on_frontier"], columns].reset_index(drop=True)

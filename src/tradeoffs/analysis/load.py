@@ -14,11 +14,22 @@ from typing import Any
 import pandas as pd
 
 from tradeoffs import recordcheck, schemas
+from tradeoffs.hosts import host_of_path
 from tradeoffs.recordcheck import INVALID, InvalidRecordError, read_json_record
 
 IDENTITY = ("study", "dataset", "model", "act", "precision", "backend", "seed")
-CONFIG_KEYS = ("dataset", "model", "act", "precision", "backend")
-TEXT_COLUMNS = (*IDENTITY, "status", "reason", "framework", "device_name", "ood_dataset", "path")
+HOST = "host"  # the machine (metrics.json `host`): runs of two machines are two configurations
+CONFIG_KEYS = ("dataset", "model", "act", "precision", "backend", HOST)
+TEXT_COLUMNS = (
+    *IDENTITY,
+    HOST,
+    "status",
+    "reason",
+    "framework",
+    "device_name",
+    "ood_dataset",
+    "path",
+)
 
 
 def flatten(record: dict[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -42,6 +53,14 @@ def _column_order(columns: Iterable[str]) -> list[str]:
     return first + top + nested + other
 
 
+def _with_host(row: dict[str, Any]) -> dict[str, Any]:
+    """A record made before `host` was a key gets its import folder's host, else its
+    provenance's."""
+    if row.get(HOST) is None:
+        row[HOST] = host_of_path(row["path"]) or row.get("provenance.host")
+    return row
+
+
 def identity_from_path(run_dir: Path) -> dict[str, Any]:
     """A run's identity from its folder (`config.Run.path`'s layout), for a record that cannot
     be trusted to say it; the folder's own name where the layout differs."""
@@ -58,7 +77,14 @@ def read_run(path: str | Path) -> dict[str, Any]:
     history.csv against history's); a record that breaks them is an `invalid` row."""
     path = Path(path)
     try:
-        record = read_json_record(path, schemas.metrics_schema())
+        record = read_json_record(path, {"type": "object"})
+        if record.get(HOST) is None:  # a record from before `host` was a key (see _with_host)
+            provenance = record.get("provenance")
+            given = provenance.get("host") if isinstance(provenance, dict) else None
+            record[HOST] = host_of_path(path) or given
+        found = recordcheck.problems(record, schemas.metrics_schema())
+        if found:
+            raise InvalidRecordError(recordcheck.describe(path, found))
         if record["status"] == "ok":
             recordcheck.read_history(path.parent / "history.csv")
     except InvalidRecordError as error:
@@ -92,7 +118,7 @@ def read_metrics(paths: Sequence[str | Path]) -> pd.DataFrame:
     of the schema is a number column even when no run measured it (every run skipped, failed
     or invalid): tables and figures of a study without a finished run compute as for any
     other."""
-    rows = [read_run(p) for p in paths]
+    rows = [_with_host(read_run(p)) for p in paths]
     if not rows:
         return pd.DataFrame(columns=list(TEXT_COLUMNS))
     table = pd.DataFrame(rows)
@@ -105,7 +131,7 @@ def read_metrics(paths: Sequence[str | Path]) -> pd.DataFrame:
         if column not in table:
             table[column] = None
     table = table[_column_order(table.columns)]
-    return table.sort_values(list(IDENTITY), kind="stable").reset_index(drop=True)
+    return table.sort_values([*IDENTITY, HOST], kind="stable").reset_index(drop=True)
 
 
 def metric_columns(runs: pd.DataFrame) -> list[str]:
@@ -128,7 +154,8 @@ def not_finished(runs: pd.DataFrame) -> str:
     """The runs that did not finish, counted by status and reason: "1 skipped (no CUDA
     device); 2 failed (...)" (empty when every run finished)."""
     missing = runs[runs["status"] != "ok"]
-    reasons = missing["reason"].fillna("no reason recorded").astype(str)
+    reasons = missing.get("reason", pd.Series(None, index=missing.index, dtype=object))
+    reasons = reasons.fillna("no reason recorded").astype(str)
     counts = missing.assign(reason=reasons).groupby(["status", "reason"], sort=True).size()
     return "; ".join(f"{n} {status} ({reason})" for (status, reason), n in counts.items())
 

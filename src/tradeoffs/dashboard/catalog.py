@@ -10,6 +10,8 @@ from pathlib import Path
 import pandas as pd
 
 from tradeoffs.analysis.load import IDENTITY, read_metrics
+from tradeoffs.analysis.serving import with_server_qps
+from tradeoffs.hosts import HOSTS_DIR, host_of_path
 from tradeoffs.recordcheck import INVALID
 
 FILTERS = ("study", "dataset", "model", "precision", "backend")
@@ -32,12 +34,16 @@ class Catalog:
 
 
 def run_label(row: pd.Series) -> str:
-    """A run's identity as one string, unique within a results directory."""
-    return "/".join(f"seed{row[k]}" if k == "seed" else str(row[k]) for k in IDENTITY)
+    """A run's identity as one string, unique within a results directory (an imported run's
+    ends with `@host`)."""
+    label = "/".join(f"seed{row[k]}" if k == "seed" else str(row[k]) for k in IDENTITY)
+    host = host_of_path(row["path"])
+    return f"{label}@{host}" if host else label
 
 
 def load_catalog(results: str | Path) -> Catalog:
-    """Every `{study}/runs/**/metrics.json` under `results`."""
+    """Every `{study}/runs/**/metrics.json` under `results`, and every imported machine's
+    (`hosts/{host}/{study}/runs/**`)."""
     results = Path(results)
     if not results.is_dir():
         raise CatalogError(
@@ -45,7 +51,8 @@ def load_catalog(results: str | Path) -> Catalog:
             "or choose another directory (--results DIR, or the sidebar)."
         )
     readable, problems = [], []
-    for path in sorted(results.glob("*/runs/**/metrics.json")):
+    own = sorted(results.glob("*/runs/**/metrics.json"))
+    for path in own + sorted(results.glob(f"{HOSTS_DIR}/*/*/runs/**/metrics.json")):
         try:
             record = json.loads(path.read_text())
             missing = [k for k in (*IDENTITY, "status") if k not in record]
@@ -63,6 +70,9 @@ def load_catalog(results: str | Path) -> Catalog:
     runs = read_metrics(readable)
     invalid = runs[runs["status"] == INVALID]
     problems += [f"{row.path}: {row.reason}" for row in invalid.itertuples()]
+    serving = [pd.read_csv(p) for p in sorted(results.glob("*/tables/serving.csv"))]
+    if serving:
+        runs = with_server_qps(runs, pd.concat(serving, ignore_index=True))
     runs.insert(0, "run", runs.apply(run_label, axis=1))
     return Catalog(results, runs, problems)
 
