@@ -255,3 +255,17 @@ def test_corrupt_records_never_crash_the_tables(
     assert runs.loc[runs["model"] == "cnn", "status"].tolist() == ["ok"]
     event(f"corrupted run: {runs.loc[runs['seed'] == 1, 'status'].tolist()}")
     assert "nan" not in text.split("- Not run:")[0].lower()
+
+
+def test_a_bad_serving_record_is_an_invalid_row(tmp_path: Path) -> None:
+    from test_serving_tables import write
+
+    from tradeoffs.analysis.serving import read_serving
+
+    good = write(tmp_path, "a", "eager", 200.0)
+    bad = write(tmp_path, "b", "eager", math.nan)
+    table, levels = read_serving([good, bad])
+    assert table["status"].tolist() == ["ok", "invalid"]
+    assert table.loc[0, "server_qps"] == 200.0 and pd.isna(table.loc[1, "server_qps"])
+    assert "server_qps is nan, not a finite number" in table.loc[1, "reason"]
+    assert set(levels["model"]) == {"a"}  # none of the invalid record's levels

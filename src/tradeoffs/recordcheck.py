@@ -78,9 +78,10 @@ def problems(record: Any, schema: Mapping[str, Any]) -> list[str]:
 
 @cache
 def stage_schema(stage: str) -> dict[str, Any]:
-    """The schema of a stage record (`train`, `bench`, `eval`): metrics.json's definitions of
-    the keys it holds (eval's `acc` is `test_acc`'s), without metrics.json's required keys;
-    its status and reason are required."""
+    """The schema of a stage record (`train`, `bench`, `serving`, `eval`): metrics.json's
+    definitions of the keys it holds (eval's `acc` is `test_acc`'s), without metrics.json's
+    required keys; its status is required. A key the schema does not define is checked only
+    for finite numbers: defining it in metrics.schema.json is all a new record needs."""
     metrics = schemas.metrics_schema()
     properties = dict(metrics["properties"])
     if stage == "eval":
