@@ -3,11 +3,13 @@ the summary keys of eval/{d}.json (one engine start-up for every set, no per-cla
 and every set's per-example predictions in eval_corrupted_predictions.npz beside it."""
 
 import argparse
+import sys
 from pathlib import Path
 
 from tradeoffs import engines, io, per_example, records
 from tradeoffs.data.prepared import load_meta
 from tradeoffs.evaluation import classification_metrics
+from tradeoffs.fileformat import UnexpectedFormatError
 from tradeoffs.runspec import add_run_arguments, spec_from_args
 
 
@@ -23,7 +25,10 @@ def main() -> None:
     for dataset in args.eval_dataset:
         classes = load_meta(spec.prepared_dir(dataset))["classes"]
         if status == "ok":
-            predictions = engines.load(spec.framework).predict(spec, dataset)
+            try:
+                predictions = engines.load(spec.framework).predict(spec, dataset)
+            except UnexpectedFormatError as error:
+                sys.exit(f"evaluate on {dataset} failed: {error}")
             summary = {**classification_metrics(predictions, classes)[0], "reason": None}
             examples[dataset] = per_example.from_probs(predictions.probs, predictions.labels)
         else:
@@ -39,4 +44,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    with io.full_disk_exits():
+        main()

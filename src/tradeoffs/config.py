@@ -23,6 +23,7 @@ from tradeoffs import pretrained, registry, schemas, usermodels
 from tradeoffs.classmap import ClassMapError, class_indices
 from tradeoffs.data import DataError
 from tradeoffs.data.local import SYNTHETIC_DEFAULTS, imagefolder_classes, synthetic_classes
+from tradeoffs.recordcheck import nonfinite
 from tradeoffs.runtimes import RUNTIMES
 
 # results/summary/ holds the cross-study tables, hosts/ imported machines, bundles/ their packs
@@ -71,7 +72,7 @@ def _describe(error: jsonschema.ValidationError) -> str:
 def _schema_errors(config: Mapping, schema: Mapping) -> list[str]:
     validator = jsonschema.Draft202012Validator(schema)
     errors = sorted(validator.iter_errors(config), key=lambda e: list(map(str, e.absolute_path)))
-    return [_describe(e) for e in errors]
+    return [_describe(e) for e in errors if not any(nonfinite(e.instance))]  # named before
 
 
 def _fill_defaults(instance: Any, schema: Mapping, root: Mapping) -> Any:
@@ -186,7 +187,23 @@ def _path_errors(config: Mapping) -> list[str]:
                 f"{key}: {value!r} is not a usable folder; give a path without braces or "
                 "control characters"
             )
+            continue
+        problem = _folder_problem(Path(value).expanduser())
+        if problem:
+            errors.append(f"{key}: {value!r} {problem}")
     return errors
+
+
+def _folder_problem(path: Path) -> str | None:
+    """Why `path` cannot be the pipeline's own folder (None: it can)."""
+    try:
+        if path.resolve() == Path(path.anchor or "/").resolve():
+            return "is the file system's root; give a folder of its own (e.g. results)"
+        if path.exists() and not path.is_dir():
+            return "exists and is not a folder; give a folder's path (or move the file)"
+    except (OSError, RuntimeError) as error:  # too long, a symlink loop, unreadable
+        return f"cannot be used as a folder ({error}); give another path"
+    return None
 
 
 def _name_errors(config: Mapping) -> list[str]:
@@ -531,7 +548,7 @@ def check_config(
     """
     schema = load_schema(schema_path)
     config = _coerce_numbers(copy.deepcopy(dict(config)), schema, schema)
-    errors = _schema_errors(config, schema)
+    errors = list(nonfinite(config)) + _schema_errors(config, schema)
     if errors:
         raise ConfigError("\n".join(errors))
     checked = _fill_defaults(config, schema, schema)

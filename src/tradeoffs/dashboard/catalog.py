@@ -12,6 +12,7 @@ import pandas as pd
 from tradeoffs.analysis.load import IDENTITY, read_metrics
 from tradeoffs.analysis.serving import with_server_qps
 from tradeoffs.hosts import HOSTS_DIR, host_of_path
+from tradeoffs.recordcheck import INVALID
 
 FILTERS = ("study", "dataset", "model", "precision", "backend")
 
@@ -67,6 +68,8 @@ def load_catalog(results: str | Path) -> Catalog:
             "pipeline first (`make run`) or choose another results directory."
         )
     runs = read_metrics(readable)
+    invalid = runs[runs["status"] == INVALID]
+    problems += [f"{row.path}: {row.reason}" for row in invalid.itertuples()]
     serving = [pd.read_csv(p) for p in sorted(results.glob("*/tables/serving.csv"))]
     if serving:
         runs = with_server_qps(runs, pd.concat(serving, ignore_index=True))

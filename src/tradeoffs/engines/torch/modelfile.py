@@ -11,6 +11,7 @@ from torch import nn
 
 from tradeoffs import io, precision
 from tradeoffs.engines.torch.data import DeviceData
+from tradeoffs.fileformat import FileFormat, require
 from tradeoffs.models.torch import build_model
 from tradeoffs.models.torch.onnxfile import OnnxModule
 from tradeoffs.runspec import RunSpec
@@ -61,7 +62,10 @@ def onnx_source(spec: RunSpec) -> Path | None:
 
 
 def load(spec: RunSpec, device: torch.device) -> tuple[nn.Module, dict[str, Any]]:
-    """The trained model on `device` in eval mode, and the meta saved with it."""
+    """The trained model on `device` in eval mode, and the meta saved with it. Only torch's zip
+    format is read, and only tensors and plain data in it (`weights_only`): anything else is an
+    `UnexpectedFormatError` before torch reads it."""
+    require(spec.model_path, FileFormat.TORCH_ZIP)
     saved = torch.load(spec.model_path, map_location="cpu", weights_only=True)
     meta = saved["meta"]
     if onnx_source(spec) is not None:

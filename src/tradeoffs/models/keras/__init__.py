@@ -16,7 +16,8 @@ from typing import Any
 import larq as lq
 import tensorflow as tf
 
-from tradeoffs.models.keras import binary, external, transfer
+from tradeoffs.fileformat import FileFormat, require
+from tradeoffs.models.keras import binary, external, transfer, vetting
 
 INPUT_SHAPE = (32, 32, 3)
 BUILDERS = {"cnn": binary.cnn, "bnn": binary.bnn, "hybrid": binary.hybrid, "base": transfer.base}
@@ -49,4 +50,15 @@ def custom_objects() -> dict[str, Any]:
 
 
 def load_model(path: str | os.PathLike) -> tf.keras.Model:
-    return tf.keras.models.load_model(path, custom_objects=custom_objects(), compile=False)
+    """The model in `path`, judged by content: a zip `.keras` file read with `safe_mode` (no
+    `Lambda` bytecode), or a legacy HDF5 file only when every class its config names is a
+    built-in Keras or project class (`vetting.refuse_code`); anything else is refused with an
+    `UnexpectedFormatError` before Keras reads it."""
+    objects = custom_objects()
+    found = require(path, FileFormat.KERAS_ZIP, FileFormat.HDF5)
+    if found is FileFormat.HDF5:
+        vetting.refuse_code(path, objects)
+    elif not str(path).endswith(".keras"):
+        # Keras takes its safe zip path only for this suffix; another name would go legacy.
+        vetting.refuse(path, "a zip Keras model must be named *.keras to be read safely")
+    return tf.keras.models.load_model(path, custom_objects=objects, compile=False, safe_mode=True)
