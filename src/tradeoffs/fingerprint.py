@@ -228,9 +228,11 @@ def accelerators(device: str = "cpu") -> list[dict[str, Any]]:
         found = [{"kind": "mps", "model": "Apple MPS", "macos": platform.mac_ver()[0]}]
     tf = sys.modules.get("tensorflow")
     if tf is not None and device == "cuda":
+        # A Keras job's versions are TensorFlow's build's; torch's, where it read them, stand.
         build = tf.sysconfig.get_build_info()
         for gpu in found:
-            gpu.update(cuda=build.get("cuda_version"), cudnn=build.get("cudnn_version"))
+            gpu.setdefault("cuda", build.get("cuda_version"))
+            gpu.setdefault("cudnn", build.get("cudnn_version"))
     return found
 
 
