@@ -9,17 +9,19 @@ from snakemake.settings.types import DeploymentMethod
 from tradeoffs import cluster, registry
 from tradeoffs.analysis.plan import analysis_targets, cross_study_figures, figures_of
 from tradeoffs.availability import absent_device
-from tradeoffs.config import all_runs, dataset_spec, run_study_config, study_runs
+from tradeoffs.config import all_runs, dataset_spec, study_runs
+from tradeoffs.identity import WILDCARD_CONSTRAINTS, RunId, path_pattern
 from tradeoffs.corrupted_sets import corrupted_sets
 from tradeoffs.data.integrity import source_digest
 from tradeoffs.data.sources import archive_names
 from tradeoffs.interpreters import ENV_FILES, interpreters
 from tradeoffs.runtimes import DEFAULT as DEFAULT_RUNTIME
 from tradeoffs.runtimes import runtimes_for
+from tradeoffs.runspec import run_study_config
 
 DATA = config["data_dir"]
 RESULTS = config["results_dir"]
-RUN = f"{RESULTS}/{{study}}/runs/{{dataset}}/{{model}}/{{act}}/{{precision}}/{{backend}}/seed{{seed}}"
+RUN = path_pattern(RESULTS)
 ENVS = {framework: f"../envs/{name}" for framework, name in ENV_FILES.items()}
 CONDA = DeploymentMethod.CONDA in workflow.deployment_settings.deployment_method
 try:
@@ -54,13 +56,7 @@ UNAVAILABLE = unavailable_backends()
 
 
 wildcard_constraints:
-    study=r"[^/]+",
-    dataset=r"[^/]+",
-    model=r"[^/]+",
-    act=r"[^/]+",
-    precision=r"[^/]+",
-    backend=r"[^/]+",
-    seed=r"\d+",
+    **WILDCARD_CONSTRAINTS,
     eval_dataset=r"[^/]+",
     runtime=r"[^/]+",
 
@@ -120,14 +116,9 @@ def run_args(wildcards):
     skip = (
         "--skip-unavailable" if config["skip_unavailable"] else "--no-skip-unavailable"
     )
+    run = RunId.of(wildcards)
     return shlex.join(
-        [
-            *("--study", wildcards.study, "--dataset", wildcards.dataset),
-            *("--model", wildcards.model, "--act", wildcards.act),
-            *("--precision", wildcards.precision, "--backend", wildcards.backend),
-            *("--seed", wildcards.seed, "--run-dir", run_dir(wildcards)),
-            *("--data-dir", DATA, skip),
-        ]
+        [*run.args(), "--run-dir", run.folder(RESULTS), "--data-dir", DATA, skip]
     )
 
 
@@ -177,13 +168,13 @@ def metrics_inputs(wildcards):
 
 
 def study_metrics(study):
-    return [f"{run.path(RESULTS)}/metrics.json" for run in study_runs(config, study)]
+    return [f"{run.folder(RESULTS)}/metrics.json" for run in study_runs(config, study)]
 
 
 def study_bench(study):
     """Every run's bench/{runtime}.json: the study's runtimes its framework offers."""
     return [
-        f"{run.path(RESULTS)}/bench/{runtime}.json"
+        f"{run.folder(RESULTS)}/bench/{runtime}.json"
         for run in study_runs(config, study)
         for runtime in run_runtimes(config["studies"][study], run.backend)
     ]
@@ -209,7 +200,7 @@ def timing_files():
             steps += [f"benchmark_{r}" for r in run_runtimes(study, run.backend)]
             if corrupted_sets(study, run.dataset, run.model):
                 steps.append("evaluate_corrupted")
-        files += [f"{run.path(RESULTS)}/benchmarks/{step}.tsv" for step in steps]
+        files += [f"{run.folder(RESULTS)}/benchmarks/{step}.tsv" for step in steps]
     for study in config["studies"]:
         steps = ["aggregate", *(f"figure_{name}" for name in figures_of(config, study))]
         files += [f"{RESULTS}/{study}/benchmarks/{step}.tsv" for step in steps]
@@ -219,7 +210,7 @@ def timing_files():
 
 def all_targets():
     """Every run's metrics, every study's tables and figures, the cross-study summary."""
-    metrics = [f"{run.path(RESULTS)}/metrics.json" for run in all_runs(config)]
+    metrics = [f"{run.folder(RESULTS)}/metrics.json" for run in all_runs(config)]
     timings = [f"{RESULTS}/summary/timings.md"]
     return metrics + analysis_targets(config, RESULTS) + runtime_targets() + timings
 

@@ -13,7 +13,7 @@ from tradeoffs.analysis.energy import energy_proxy
 from tradeoffs.config import check_config
 from tradeoffs.data.prepared import load_meta
 from tradeoffs.evaluation import classification_metrics
-from tradeoffs.runspec import RunSpec
+from tradeoffs.runspec import RunSpec, run_study_config
 from tradeoffs.runtimes import bench as runtime_bench
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -60,7 +60,7 @@ def spec_for(config: dict, study: str, model: str, backend: str) -> RunSpec:
         seed=0,
         run_dir=results / study / "runs" / "digits" / model / "relu" / "fp32" / backend / "seed0",
         data_dir=Path(config["data_dir"]),
-        study_config=config["studies"][study],
+        study_config=run_study_config(config["studies"][study], model),
     )
 
 

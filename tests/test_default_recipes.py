@@ -8,8 +8,8 @@ import jsonschema
 import pytest
 import yaml
 
-from tradeoffs.config import ConfigError, check_config, load_schema, run_study_config, study_runs
-from tradeoffs.runspec import RunSpec
+from tradeoffs.config import ConfigError, check_config, load_schema, study_runs
+from tradeoffs.runspec import RunSpec, run_study_config
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMA = ROOT / "schemas" / "config.schema.yaml"
@@ -46,18 +46,7 @@ def test_default_config_gives_every_model_a_recipe_the_schema_accepts():
             assert seen["train"] == {**spec["train"], **recipe}
             # A run's jobs see only their own model's entries.
             assert set(seen["train_by_model"]) <= {run.model}
-            spec_ = RunSpec(
-                name,
-                run.dataset,
-                run.model,
-                run.act,
-                run.precision,
-                run.backend,
-                run.seed,
-                Path("r"),
-                Path("d"),
-                study_config=seen,
-            )
+            spec_ = RunSpec(**run.keys(), run_dir=Path("r"), data_dir=Path("d"), study_config=seen)
             assert spec_.train_cfg == seen["train"]
             assert spec_.model_options == spec["model_options"].get(run.model, {})
 

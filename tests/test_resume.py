@@ -15,8 +15,10 @@ from numba_fixtures import digits_spec
 from prepared_digits import write_prepared_digits
 
 from tradeoffs import io
+from tradeoffs.config import study_with_defaults
 from tradeoffs.engines import load
 from tradeoffs.engines.torch import checkpoint as torch_checkpoint
+from tradeoffs.identity import RunId
 from tradeoffs.runspec import RunSpec
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -49,16 +51,12 @@ class Planted:
 def test_planted_torch_checkpoint_runs_no_code(tmp_path):
     write_prepared_digits(tmp_path / "data")
     spec = RunSpec(
-        "s",
-        "digits",
-        "mnist_cnn",
-        "relu",
-        "fp32",
-        "torch-cpu",
-        0,
-        tmp_path / "run",
-        tmp_path / "data",
-        study_config={"train": {"epochs": 1, "batch_size": 64, "limit_train": 128}},
+        **RunId("s", "digits", "mnist_cnn", "relu", "fp32", "torch-cpu", 0).keys(),
+        run_dir=tmp_path / "run",
+        data_dir=tmp_path / "data",
+        study_config=study_with_defaults(
+            {"train": {"epochs": 1, "batch_size": 64, "limit_train": 128}}
+        ),
     )
     marker = tmp_path / "PWNED"
     spec.run_dir.mkdir()

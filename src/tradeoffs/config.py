@@ -1,4 +1,4 @@
-"""Check a workflow config before any job runs, and expand its studies into runs.
+"""Check a workflow config before any job runs, and expand its studies into run identities.
 
 Every mistake becomes one `ConfigError` whose message names the key, the bad value and the valid
 choices; the Snakefile prints it and exits without a traceback.
@@ -11,7 +11,6 @@ import itertools
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +21,7 @@ from tradeoffs import registry, schemas
 from tradeoffs.classmap import ClassMapError, class_indices
 from tradeoffs.data import DataError
 from tradeoffs.data.local import SYNTHETIC_DEFAULTS, imagefolder_classes, synthetic_classes
+from tradeoffs.identity import RunId, study_grid
 from tradeoffs.runtimes import RUNTIMES
 
 RESERVED_STUDY_NAMES = ("summary",)  # results/summary/ holds the cross-study tables
@@ -424,52 +424,12 @@ def check_config(
     return checked
 
 
-@dataclass(frozen=True)
-class Run:
-    """One cell of a study's grid: what a run folder is named after."""
-
-    study: str
-    dataset: str
-    model: str
-    act: str
-    precision: str
-    backend: str
-    seed: int
-
-    def path(self, results_dir: str = "results") -> str:
-        return (
-            f"{results_dir}/{self.study}/runs/{self.dataset}/{self.model}/{self.act}/"
-            f"{self.precision}/{self.backend}/seed{self.seed}"
-        )
+def study_runs(config: Mapping, study: str) -> list[RunId]:
+    """Every run of one study of a checked config."""
+    return study_grid(study, config["studies"][study])
 
 
-def study_runs(config: Mapping, study: str) -> list[Run]:
-    spec = config["studies"][study]
-    grid = itertools.product(
-        spec["datasets"],
-        spec["models"],
-        spec["activations"],
-        spec["precisions"],
-        spec["backends"],
-        spec["seeds"],
-    )
-    return [Run(study, *cell) for cell in grid]
-
-
-def run_study_config(study_spec: Mapping, model: str) -> dict:
-    """A study's config as one model's runs see it: `train` with the model's recipe from
-    `train_by_model` merged over it, and only that model's entries of the per-model keys (so
-    editing one model's recipe reruns that model's jobs alone)."""
-    spec = copy.deepcopy(dict(study_spec))
-    recipe = spec.get("train_by_model", {}).get(model)
-    spec["train"] = {**spec.get("train", {}), **(recipe or {})}
-    for key in ("train_by_model", "model_options"):
-        if key in spec:
-            spec[key] = {m: v for m, v in spec[key].items() if m == model}
-    return spec
-
-
-def all_runs(config: Mapping) -> list[Run]:
+def all_runs(config: Mapping) -> list[RunId]:
     return [run for study in config["studies"] for run in study_runs(config, study)]
 
 

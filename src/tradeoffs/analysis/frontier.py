@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from tradeoffs.analysis.load import ok_runs
+from tradeoffs.identity import KEYS
 
 # Costs the summary draws a frontier against, with the column each is read from. Model size is
 # the footprint at the run's precision where the engine estimated one, else the in-memory size.
@@ -48,7 +49,7 @@ def frontier_points(
     return points.sort_values([*by, cost]).reset_index(drop=True)
 
 
-FRONTIER_COLUMNS = ("study", "dataset", "model", "act", "precision", "backend", "seed")
+FRONTIER_COLUMNS = KEYS
 
 
 def frontier_table(points: pd.DataFrame, cost: str, value: str = "test_acc") -> pd.DataFrame:

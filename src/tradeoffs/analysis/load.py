@@ -9,9 +9,9 @@ from typing import Any
 import pandas as pd
 
 from tradeoffs import io
+from tradeoffs.identity import CONFIG_KEYS
+from tradeoffs.identity import KEYS as IDENTITY
 
-IDENTITY = ("study", "dataset", "model", "act", "precision", "backend", "seed")
-CONFIG_KEYS = ("dataset", "model", "act", "precision", "backend")
 TEXT_COLUMNS = (*IDENTITY, "status", "reason", "framework", "device_name", "ood_dataset", "path")
 
 

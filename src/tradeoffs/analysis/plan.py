@@ -52,9 +52,9 @@ def figure_inputs(config: Mapping, results: str, name: str) -> Callable[[Any], d
     def inputs(wildcards: Any) -> dict[str, Any]:
         runs = study_runs(config, wildcards.study)
         records = {
-            "history": [f"{run.path(results)}/history.csv" for run in runs],
+            "history": [f"{run.folder(results)}/history.csv" for run in runs],
             "eval": [
-                f"{run.path(results)}/eval/{run.dataset}_{kind}.csv"
+                f"{run.folder(results)}/eval/{run.dataset}_{kind}.csv"
                 for run in runs
                 for kind in ("confusion", "report")
             ],

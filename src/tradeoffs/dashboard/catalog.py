@@ -10,8 +10,9 @@ from pathlib import Path
 import pandas as pd
 
 from tradeoffs.analysis.load import IDENTITY, read_metrics
+from tradeoffs.identity import RunId
 
-FILTERS = ("study", "dataset", "model", "precision", "backend")
+FILTERS = tuple(k for k in IDENTITY if k not in ("act", "seed"))  # the app's run choosers
 
 
 class CatalogError(ValueError):
@@ -32,7 +33,7 @@ class Catalog:
 
 def run_label(row: pd.Series) -> str:
     """A run's identity as one string, unique within a results directory."""
-    return "/".join(f"seed{row[k]}" if k == "seed" else str(row[k]) for k in IDENTITY)
+    return RunId.of(row).label()
 
 
 def load_catalog(results: str | Path) -> Catalog:

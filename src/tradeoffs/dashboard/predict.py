@@ -19,8 +19,9 @@ import torchvision.models  # noqa: F401  (before TensorFlow loads: see tests/con
 
 from tradeoffs import engines, registry
 from tradeoffs.data.prepared import load_meta
+from tradeoffs.identity import RunId
 from tradeoffs.measure.timing import time_calls
-from tradeoffs.runspec import RunSpec
+from tradeoffs.runspec import RunSpec, run_study_config
 
 os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")  # Keras runs need the tf-keras larq uses
 
@@ -59,16 +60,10 @@ def run_spec(row: Mapping[str, Any], config: Mapping[str, Any]) -> RunSpec:
             "with the config the results were made with (--config FILE)."
         )
     spec = RunSpec(
-        study=row["study"],
-        dataset=row["dataset"],
-        model=row["model"],
-        act=row["act"],
-        precision=row["precision"],
-        backend=row["backend"],
-        seed=int(row["seed"]),
+        **RunId.of(row).keys(),
         run_dir=Path(row["path"]),
         data_dir=Path(config["data_dir"]),
-        study_config=study,
+        study_config=run_study_config(study, row["model"]),
     )
     recorded = row.get("provenance.config_hash")
     if isinstance(recorded, str) and recorded != spec.config_hash:

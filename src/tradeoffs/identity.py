@@ -1,0 +1,123 @@
+"""A run's identity: the fields that name one run, written once.
+
+Everything that names a run derives from `RunId`'s fields, in their order: the run folder
+(`{results}/{study}/runs/{dataset}/{model}/{act}/{precision}/{backend}/seed{seed}`) and its
+Snakemake pattern with `{wildcards}`, the wildcard constraints, the grid a study expands into,
+the identity arguments every per-run job takes (written by the rules, parsed by the scripts),
+the reading of a run folder path back into an identity, and the key columns of every table.
+Adding a field is one `_part(...)` line here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from tradeoffs import registry
+
+
+def _part(
+    folder: str = "{}",
+    pattern: str = r"[^/]+",
+    kind: type = str,
+    grid: str | None = None,
+    choices: tuple[str, ...] | None = None,
+) -> Any:
+    """One identity field: its folder in the run path (`{}` is the value), the regex its value
+    matches there, its type, the study list it is drawn from (None: the study's own name) and
+    the values the job arguments accept (None: any)."""
+    meta = {"folder": folder, "pattern": pattern, "kind": kind, "grid": grid, "choices": choices}
+    return field(metadata=meta)
+
+
+@dataclass(frozen=True)
+class RunId:
+    """What a run folder is named after: one cell of a study's grid."""
+
+    study: str = _part()
+    dataset: str = _part(grid="datasets")
+    model: str = _part(grid="models")
+    act: str = _part(grid="activations")
+    precision: str = _part(grid="precisions")
+    backend: str = _part(grid="backends", choices=tuple(sorted(registry.BACKENDS)))
+    seed: int = _part(folder="seed{}", pattern=r"\d+", kind=int, grid="seeds")
+
+    def folder(self, results_dir: str | Path = "results") -> str:
+        """The run folder under `results_dir`."""
+        return _layout(str(results_dir), [getattr(self, f.name) for f in _FIELDS])
+
+    def label(self) -> str:
+        """The identity as one string, unique within a results folder (`study/.../seed0`)."""
+        return "/".join(f.metadata["folder"].format(getattr(self, f.name)) for f in _FIELDS)
+
+    def keys(self) -> dict[str, Any]:
+        """The run's keys as they appear in every record."""
+        return {name: getattr(self, name) for name in KEYS}
+
+    def args(self) -> list[str]:
+        """The identity arguments of a per-run job (`add_arguments` reads them back)."""
+        return [text for f in _FIELDS for text in (_option(f.name), str(getattr(self, f.name)))]
+
+    @classmethod
+    def of(cls, values: Mapping[str, Any] | Any) -> RunId:
+        """The identity held by a mapping (a record) or by an object's attributes (Snakemake's
+        wildcards, parsed arguments, a table row), each value converted to its field's type."""
+        if isinstance(values, Mapping):
+            return cls(**{f.name: f.metadata["kind"](values[f.name]) for f in _FIELDS})
+        return cls(**{f.name: f.metadata["kind"](getattr(values, f.name)) for f in _FIELDS})
+
+    @classmethod
+    def from_path(cls, path: str | Path) -> RunId:
+        """The identity of a run folder (or a file in it), read from the path's layout."""
+        match = _PATH.search(Path(path).as_posix())
+        if match is None:
+            raise ValueError(f"{path} is not inside a run folder ({path_pattern('<results>')})")
+        return cls.of(match.groupdict())
+
+
+_FIELDS = fields(RunId)
+KEYS: tuple[str, ...] = tuple(f.name for f in _FIELDS)  # the key columns of every run table
+# What a configuration is: runs that differ only in their seed (within a study) repeat one.
+CONFIG_KEYS: tuple[str, ...] = tuple(k for k in KEYS if k not in ("study", "seed"))
+# The fields a study's grid expands over (every one but the study's own name), with their lists.
+GRID: dict[str, str] = {f.name: f.metadata["grid"] for f in _FIELDS if f.metadata["grid"]}
+WILDCARD_CONSTRAINTS: dict[str, str] = {f.name: f.metadata["pattern"] for f in _FIELDS}
+
+
+def _layout(results_dir: str, values: list[Any]) -> str:
+    """`{results}/{study}/runs/{the other fields' folders}`: a study's runs beside its tables."""
+    study, *rest = (f.metadata["folder"].format(v) for f, v in zip(_FIELDS, values, strict=True))
+    return "/".join([results_dir, study, "runs", *rest])
+
+
+# A run folder's path read back (folder formats are plain text: no regex syntax in them).
+_GROUPS = [f"(?P<{f.name}>{f.metadata['pattern']})" for f in _FIELDS]
+_PATH = re.compile("(?:^|/)" + _layout("", _GROUPS).lstrip("/") + "(?:/|$)")
+
+
+def _option(name: str) -> str:
+    return f"--{name.replace('_', '-')}"
+
+
+def path_pattern(results_dir: str) -> str:
+    """The run folder as a Snakemake pattern, one `{wildcard}` per field."""
+    return _layout(results_dir, [f"{{{f.name}}}" for f in _FIELDS])
+
+
+def study_grid(study: str, spec: Mapping[str, Any]) -> list[RunId]:
+    """Every run of one study: the product of its lists, in field order."""
+    cells = itertools.product(*(spec[key] for key in GRID.values()))
+    return [RunId(study=study, **dict(zip(GRID, cell, strict=True))) for cell in cells]
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The identity arguments `RunId.args` writes, each required."""
+    for f in _FIELDS:
+        parser.add_argument(
+            _option(f.name), required=True, type=f.metadata["kind"], choices=f.metadata["choices"]
+        )
