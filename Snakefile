@@ -34,6 +34,7 @@ report: "report/workflow.rst"
 
 
 include: "rules/common.smk"
+include: "rules/run_step.smk"
 include: "rules/data.smk"
 include: "rules/train.smk"
 include: "rules/evaluate.smk"

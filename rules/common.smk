@@ -185,34 +185,23 @@ def run_runtimes(study_spec, backend):
     return runtimes_for(registry.BACKENDS[backend].framework, study_spec["runtimes"])
 
 
-def timing_files():
-    """Every job's `benchmark:` record: per run, per study (tables, figures), the summary.
-    A run of an unavailable backend is one skip job (rules/skip.smk)."""
-    files = []
-    for run in all_runs(config):
-        study = config["studies"][run.study]
-        if run.backend in UNAVAILABLE:
-            steps = ["skip_run"]
-            steps += [f"skip_bench_{r}" for r in run_runtimes(study, run.backend)[1:]]
-        else:
-            others = dict.fromkeys(d for d in study["eval_on"] if d != run.dataset)
-            steps = ["train", *(f"evaluate_{d}" for d in others), "metrics"]
-            steps += [f"benchmark_{r}" for r in run_runtimes(study, run.backend)]
-            if corrupted_sets(study, run.dataset, run.model):
-                steps.append("evaluate_corrupted")
-        files += [f"{run.folder(RESULTS)}/benchmarks/{step}.tsv" for step in steps]
-    for study in config["studies"]:
-        steps = ["aggregate", *(f"figure_{name}" for name in figures_of(config, study))]
-        files += [f"{RESULTS}/{study}/benchmarks/{step}.tsv" for step in steps]
-    steps = ["summary", *(f"figure_{name}" for name in cross_study_figures(config))]
-    return files + [f"{RESULTS}/summary/benchmarks/{step}.tsv" for step in steps]
+def benchmark_folders():
+    """The folders whose `benchmarks/` hold the jobs' `benchmark:` records (Snakemake writes
+    them): every run's, every study's (tables, figures) and the summary's."""
+    runs = [run.folder(RESULTS) for run in all_runs(config)]
+    studies = [f"{RESULTS}/{study}" for study in config["studies"]]
+    return runs + studies + [f"{RESULTS}/summary"]
+
+
+def finished_targets():
+    """Every run's metrics, every study's tables and figures, the cross-study summary."""
+    metrics = [f"{run.folder(RESULTS)}/metrics.json" for run in all_runs(config)]
+    return metrics + analysis_targets(config, RESULTS) + runtime_targets()
 
 
 def all_targets():
-    """Every run's metrics, every study's tables and figures, the cross-study summary."""
-    metrics = [f"{run.folder(RESULTS)}/metrics.json" for run in all_runs(config)]
-    timings = [f"{RESULTS}/summary/timings.md"]
-    return metrics + analysis_targets(config, RESULTS) + runtime_targets() + timings
+    """The finished targets and where their time went."""
+    return finished_targets() + [f"{RESULTS}/summary/timings.md"]
 
 
 def runtime_targets():

@@ -24,7 +24,7 @@ if UNAVAILABLE:
     ruleorder: skip_run > skip_bench
     ruleorder: skip_bench > benchmark
 
-    rule skip_run:
+    use rule run_step as skip_run with:
         input:
             data=lambda w: [prepared(name) for name in eval_datasets(w)],
         output:
@@ -43,22 +43,25 @@ if UNAVAILABLE:
             backend="|".join(map(re.escape, UNAVAILABLE)),
         conda:
             "../envs/analysis.yaml"
+        threads: 1
+        resources:
+            gpu=0,
         params:
             python=PYTHON["analysis"],
-            run=run_args,
-            study=study_json,
-            evals=eval_datasets,
-            reason=lambda w: UNAVAILABLE[w.backend],
-            runtime=DEFAULT_RUNTIME,
-            fraction=config["time_to_accuracy_fraction"],
-        shell:
-            "{params.python:q} scripts/skip_run.py {params.run} --threads 1 "
-            "--study-json {params.study:q} --reason {params.reason:q} "
-            "--eval-datasets {params.evals:q} --runtime {params.runtime:q} "
-            "--bench {output.bench:q} --time-to-accuracy-fraction {params.fraction:q} "
-            "--output {output.metrics:q} > {log:q} 2>&1"
+            script="skip_run",
+            options=lambda w, output: [
+                *(
+                    "--reason",
+                    UNAVAILABLE[w.backend],
+                    "--eval-datasets",
+                    *eval_datasets(w),
+                ),
+                *("--runtime", DEFAULT_RUNTIME, "--bench", output.bench),
+                *("--time-to-accuracy-fraction", config["time_to_accuracy_fraction"]),
+                *("--output", output.metrics),
+            ],
 
-    rule skip_bench:
+    use rule run_step as skip_bench with:
         input:
             record=f"{RUN}/train.json",
         output:
@@ -71,11 +74,15 @@ if UNAVAILABLE:
             backend="|".join(map(re.escape, UNAVAILABLE)),
         conda:
             "../envs/analysis.yaml"
+        threads: 1
+        resources:
+            gpu=0,
         params:
             python=PYTHON["analysis"],
-            run=run_args,
-            study=study_json,
-        shell:
-            "{params.python:q} scripts/benchmark.py {params.run} --threads 1 "
-            "--study-json {params.study:q} --runtime {wildcards.runtime:q} "
-            "--output {output.record:q} > {log:q} 2>&1"
+            script="benchmark",
+            options=lambda w, output: [
+                "--runtime",
+                w.runtime,
+                "--output",
+                output.record,
+            ],

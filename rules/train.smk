@@ -7,7 +7,8 @@ EVAL_OWN = {
 }
 
 
-rule train_torch:
+# The log is appended to: a resumed job adds its lines to the interrupted one's.
+use rule run_step as train_torch with:
     input:
         data=lambda w: prepared(w.dataset),
     output:
@@ -23,16 +24,9 @@ rule train_torch:
         backend=r"torch-[a-z]+",
     conda:
         "../envs/torch.yaml"
-    threads: config["threads"]
-    resources:
-        gpu=gpus,
     params:
-        python=python_for,
-        run=run_args,
-        study=study_json,
-    shell:
-        "{params.python:q} scripts/train.py {params.run} --threads {threads} "
-        "--study-json {params.study:q} >> {log:q} 2>&1"
+        script="train",
+        redirect=">>",
 
 
 use rule train_torch as train_numba with:
