@@ -3,8 +3,9 @@
 Plans (`snakemake -n`, each in its own process, against an empty results folder) the paper
 preset (`configs/paper.yaml`) at 1 seed and at 5 seeds per study, and a generated bare
 Snakefile of four chained shell rules with the same number of jobs; prints both wall times,
-the job counts, the milliseconds per job and the ratio of the two per-job costs. The two
-plans of a size run one after the other, so a loaded machine slows both alike.
+the job counts, the milliseconds per job and the ratio of the two per-job costs, in wall time
+and in CPU time (the process's user and system seconds: what a machine shared with other work
+inflates least). The two plans of a size run one after the other.
 
     python benchmarks/planning.py [--seeds 1 5] [--preset configs/paper.yaml]
 """
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import re
+import resource
 import subprocess
 import sys
 import tempfile
@@ -66,19 +68,27 @@ rule d:
 """
 
 
-def plan(snakefile: Path, workdir: Path, *options: str) -> tuple[float, int]:
-    """Seconds and jobs of one dry run (a fresh process, as a user's `snakemake -n`)."""
+def plan(snakefile: Path, workdir: Path, *options: str) -> tuple[float, float, int]:
+    """Wall seconds, CPU seconds and jobs of one dry run (a fresh process, as a user's
+    `snakemake -n`)."""
     command = [sys.executable, "-m", "snakemake", "-n", "--cores", "1", "-s", str(snakefile)]
     command += ["--directory", str(workdir), *options]
+    cpu = _children_cpu()
     start = time.perf_counter()
     done = subprocess.run(command, capture_output=True, text=True, cwd=workdir)
     seconds = time.perf_counter() - start
+    cpu = _children_cpu() - cpu
     if done.returncode != 0:
         sys.exit(f"{' '.join(command)} failed:\n{done.stdout[-2000:]}{done.stderr[-2000:]}")
     totals = re.findall(r"^total\s+(\d+)", done.stdout + done.stderr, flags=re.MULTILINE)
     if not totals:
         sys.exit(f"no job count in the output of {' '.join(command)}")
-    return seconds, int(totals[-1])
+    return seconds, cpu, int(totals[-1])
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def preset_with_seeds(preset: Path, seeds: int, out: Path) -> Path:
@@ -99,7 +109,7 @@ def main() -> None:
     parser.add_argument("--preset", type=Path, default=ROOT / "configs" / "paper.yaml")
     args = parser.parse_args()
 
-    print(f"{'plan':<24}{'jobs':>7}{'seconds':>9}{'ms/job':>8}")
+    print(f"{'plan':<26}{'jobs':>7}{'wall s':>8}{'ms/job':>8}{'CPU s':>8}{'ms/job':>8}")
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         bare = tmp / "bare" / "Snakefile"
@@ -109,22 +119,25 @@ def main() -> None:
             work = tmp / f"preset-{seeds}"
             work.mkdir()
             configfile = preset_with_seeds(args.preset, seeds, work)
-            seconds, jobs = plan(ROOT / "Snakefile", work, "--configfile", str(configfile))
-            samples = max(1, (jobs - 1) // 4)  # four jobs per sample, plus `all`
+            preset = plan(ROOT / "Snakefile", work, "--configfile", str(configfile))
+            samples = max(1, (preset[2] - 1) // 4)  # four jobs per sample, plus `all`
             bare_work = tmp / f"bare-{seeds}"
             bare_work.mkdir()
-            bare_seconds, bare_jobs = plan(bare, bare_work, "--config", f"samples={samples}")
-            per_job = 1000 * seconds / jobs
-            bare_per_job = 1000 * bare_seconds / bare_jobs
+            baseline = plan(bare, bare_work, "--config", f"samples={samples}")
+            rows = {
+                f"{args.preset.stem}, {seeds} seed(s)": preset,
+                "bare, 4 chained rules": baseline,
+            }
+            for name, (wall, cpu, jobs) in rows.items():
+                print(
+                    f"{name:<26}{jobs:>7}{wall:>8.1f}{1000 * wall / jobs:>8.2f}"
+                    f"{cpu:>8.1f}{1000 * cpu / jobs:>8.2f}"
+                )
+            wall_ratio = (preset[0] / preset[2]) / (baseline[0] / baseline[2])
+            cpu_ratio = (preset[1] / preset[2]) / (baseline[1] / baseline[2])
             print(
-                f"{f'{args.preset.stem}, {seeds} seed(s)':<24}{jobs:>7}{seconds:>9.1f}"
-                f"{per_job:>8.2f}"
+                f"{'ratio (per job)':<26}{'':>7}{'':>8}{wall_ratio:>8.2f}{'':>8}{cpu_ratio:>8.2f}"
             )
-            print(
-                f"{'bare, 4 chained rules':<24}{bare_jobs:>7}{bare_seconds:>9.1f}"
-                f"{bare_per_job:>8.2f}"
-            )
-            print(f"{'ratio (ms/job)':<24}{'':>7}{'':>9}{per_job / bare_per_job:>8.2f}")
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
 """Paths and input functions shared by the rules."""
 
+import functools
 import json
 import re
 import shlex
@@ -16,6 +17,7 @@ from tradeoffs.data.integrity import source_digest
 from tradeoffs.data.sources import archive_names
 from tradeoffs.interpreters import ENV_FILES, interpreters
 from tradeoffs.runtimes import DEFAULT as DEFAULT_RUNTIME
+from tradeoffs.runtimes import RUNTIMES
 from tradeoffs.runtimes import runtimes_for
 from tradeoffs.runspec import run_study_config
 
@@ -53,6 +55,22 @@ def unavailable_backends():
 
 
 UNAVAILABLE = unavailable_backends()
+
+
+def one_of(names):
+    """A wildcard constraint matching exactly these names (nothing when there are none)."""
+    return "|".join(map(re.escape, sorted(names))) or "(?!)"
+
+
+def usable_backends(framework=None):
+    """The backends (of `framework`) whose runs get train, evaluate and benchmark jobs: the
+    others' runs match only rule skip_run's outputs, so planning builds one job per file.
+    """
+    return one_of(
+        name
+        for name, backend in registry.BACKENDS.items()
+        if name not in UNAVAILABLE and framework in (None, backend.framework)
+    )
 
 
 wildcard_constraints:
@@ -111,15 +129,10 @@ def model_file(wildcards):
 
 
 def run_args(wildcards):
-    """The identity arguments every per-run script takes, quoted for the shell (the rules
-    insert them as they are)."""
-    skip = (
-        "--skip-unavailable" if config["skip_unavailable"] else "--no-skip-unavailable"
-    )
-    run = RunId.of(wildcards)
-    return shlex.join(
-        [*run.args(), "--run-dir", run.folder(RESULTS), "--data-dir", DATA, skip]
-    )
+    """The arguments every per-run script takes (`runspec.add_run_arguments`): the run's
+    identity and folders, and its study's config as the run's model sees it (its recipe
+    merged into `train`), quoted for the shell (the rules insert them as they are)."""
+    return _run_args(RunId.of(wildcards))
 
 
 def whole_study_json(wildcards):
@@ -127,9 +140,24 @@ def whole_study_json(wildcards):
     return json.dumps(config["studies"][wildcards.study], sort_keys=True)
 
 
-def study_json(wildcards):
-    """The study's config as this run's model sees it (its recipe merged into `train`)."""
-    spec = run_study_config(config["studies"][wildcards.study], wildcards.model)
+# Planning calls run_args once per job, and a run has several jobs: computed once per run.
+@functools.cache
+def _run_args(run):
+    skip = (
+        "--skip-unavailable" if config["skip_unavailable"] else "--no-skip-unavailable"
+    )
+    return shlex.join(
+        [
+            *run.args(),
+            *("--run-dir", run.folder(RESULTS), "--data-dir", DATA, skip),
+            *("--study-json", _study_json(run.study, run.model)),
+        ]
+    )
+
+
+@functools.cache
+def _study_json(study, model):
+    spec = run_study_config(config["studies"][study], model)
     return json.dumps(spec, sort_keys=True)
 
 
@@ -145,8 +173,12 @@ def eval_datasets(wildcards):
 
 def corrupted_evals(wildcards):
     """The corrupted test sets of the run's dataset the study evaluates this run on."""
-    study = config["studies"][wildcards.study]
-    return corrupted_sets(study, wildcards.dataset, wildcards.model)
+    return list(_corrupted_evals(wildcards.study, wildcards.dataset, wildcards.model))
+
+
+@functools.cache
+def _corrupted_evals(study, dataset, model):
+    return tuple(corrupted_sets(config["studies"][study], dataset, model))
 
 
 def corrupted_data(wildcards):

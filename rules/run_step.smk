@@ -1,5 +1,5 @@
 # The job every per-run step is (train, evaluate, benchmark, metrics, skip): the run's
-# interpreter, identity arguments and study config, the step's script with its own options,
+# interpreter, its arguments (identity, folders, study config), the step's script and options,
 # one log and one benchmark record. A step's rule is this one with its files and options
 # (`use rule run_step as STEP with:`); this rule has no output, so it never runs itself.
 
@@ -7,6 +7,8 @@
 rule run_step:
     log:
         f"{RUN}/logs/run_step.log",
+    wildcard_constraints:
+        backend=usable_backends(),
     conda:
         env_for
     threads: config["threads"]
@@ -15,9 +17,8 @@ rule run_step:
     params:
         python=python_for,
         run=run_args,
-        study=study_json,
         options=[],
         redirect=">",
     shell:
         "{params.python:q} scripts/{params.script}.py {params.run} --threads {threads} "
-        "--study-json {params.study:q} {params.options:q} {params.redirect} {log:q} 2>&1"
+        "{params.options:q} {params.redirect} {log:q} 2>&1"

@@ -15,15 +15,8 @@ if UNAVAILABLE:
         skip_run,
         skip_bench,
 
-    ruleorder: skip_run > train_torch
-    ruleorder: skip_run > train_numba
-    ruleorder: skip_run > train_keras
-    ruleorder: skip_run > evaluate
-    ruleorder: skip_run > benchmark
-    ruleorder: skip_run > metrics
-    ruleorder: skip_run > skip_bench
-    ruleorder: skip_bench > benchmark
-
+    # The other per-run rules take only the usable backends (common.smk's usable_backends),
+    # and skip_bench every runtime's record but eager's (skip_run's): one rule makes each file.
     use rule run_step as skip_run with:
         input:
             data=lambda w: [prepared(name) for name in eval_datasets(w)],
@@ -40,7 +33,7 @@ if UNAVAILABLE:
         benchmark:
             f"{RUN}/benchmarks/skip_run.tsv"
         wildcard_constraints:
-            backend="|".join(map(re.escape, UNAVAILABLE)),
+            backend=one_of(UNAVAILABLE),
         conda:
             "../envs/analysis.yaml"
         threads: 1
@@ -71,7 +64,10 @@ if UNAVAILABLE:
         benchmark:
             f"{RUN}/benchmarks/skip_bench_{{runtime}}.tsv"
         wildcard_constraints:
-            backend="|".join(map(re.escape, UNAVAILABLE)),
+            backend=one_of(UNAVAILABLE),
+            runtime=one_of(
+                {r for names in RUNTIMES.values() for r in names} - {DEFAULT_RUNTIME}
+            ),
         conda:
             "../envs/analysis.yaml"
         threads: 1

@@ -21,7 +21,7 @@ use rule run_step as train_torch with:
     benchmark:
         f"{RUN}/benchmarks/train.tsv"
     wildcard_constraints:
-        backend=r"torch-[a-z]+",
+        backend=usable_backends("torch"),
     conda:
         "../envs/torch.yaml"
     params:
@@ -36,7 +36,7 @@ use rule train_torch as train_numba with:
         history=f"{RUN}/history.csv",
         record=f"{RUN}/train.json",
     wildcard_constraints:
-        backend=r"numba-[a-z]+",
+        backend=usable_backends("numba"),
     conda:
         "../envs/numba.yaml"
 
@@ -48,6 +48,6 @@ use rule train_torch as train_keras with:
         history=f"{RUN}/history.csv",
         record=f"{RUN}/train.json",
     wildcard_constraints:
-        backend=r"keras-[a-z]+",
+        backend=usable_backends("keras"),
     conda:
         "../envs/tensorflow.yaml"

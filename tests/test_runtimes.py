@@ -146,7 +146,7 @@ def test_benchmark_script_writes_one_record_per_runtime(spec, monkeypatch):
         *("--study", spec.study, "--dataset", "digits", "--model", spec.model),
         *("--act", "relu", "--precision", "fp32", "--backend", "torch-cpu", "--seed", "0"),
         *("--run-dir", str(spec.run_dir), "--data-dir", str(spec.data_dir)),
-        *("--study-json", json.dumps({"train": TRAIN, "benchmark": BENCH})),
+        *("--study-json", json.dumps(study_with_defaults({"train": TRAIN, "benchmark": BENCH}))),
         *("--runtime", "onnxruntime", "--output", str(out)),
     ]
     monkeypatch.setattr(sys, "argv", argv)

@@ -49,7 +49,7 @@ class RunId:
 
     def folder(self, results_dir: str | Path = "results") -> str:
         """The run folder under `results_dir`."""
-        return _layout(str(results_dir), [getattr(self, f.name) for f in _FIELDS])
+        return _LAYOUT.format(str(results_dir), **self.__dict__)
 
     def label(self) -> str:
         """The identity as one string, unique within a results folder (`study/.../seed0`)."""
@@ -89,15 +89,20 @@ GRID: dict[str, str] = {f.name: f.metadata["grid"] for f in _FIELDS if f.metadat
 WILDCARD_CONSTRAINTS: dict[str, str] = {f.name: f.metadata["pattern"] for f in _FIELDS}
 
 
-def _layout(results_dir: str, values: list[Any]) -> str:
+def _layout(results: str, values: Mapping[str, str]) -> str:
     """`{results}/{study}/runs/{the other fields' folders}`: a study's runs beside its tables."""
-    study, *rest = (f.metadata["folder"].format(v) for f, v in zip(_FIELDS, values, strict=True))
-    return "/".join([results_dir, study, "runs", *rest])
+    study, *rest = (f.metadata["folder"].format(values[f.name]) for f in _FIELDS)
+    return "/".join([results, study, "runs", *rest])
 
 
+# The run folder with `{}` for the results folder and `{field}` for each field's value.
+_LAYOUT = _layout("{}", {name: f"{{{name}}}" for name in KEYS})
 # A run folder's path read back (folder formats are plain text: no regex syntax in them).
-_GROUPS = [f"(?P<{f.name}>{f.metadata['pattern']})" for f in _FIELDS]
-_PATH = re.compile("(?:^|/)" + _layout("", _GROUPS).lstrip("/") + "(?:/|$)")
+_PATH = re.compile(
+    "(?:^|/)"
+    + _layout("", {f.name: f"(?P<{f.name}>{f.metadata['pattern']})" for f in _FIELDS})[1:]
+    + "(?:/|$)"
+)
 
 
 def _option(name: str) -> str:
@@ -106,7 +111,7 @@ def _option(name: str) -> str:
 
 def path_pattern(results_dir: str) -> str:
     """The run folder as a Snakemake pattern, one `{wildcard}` per field."""
-    return _layout(results_dir, [f"{{{f.name}}}" for f in _FIELDS])
+    return _LAYOUT.replace("{}", results_dir, 1)
 
 
 def study_grid(study: str, spec: Mapping[str, Any]) -> list[RunId]:

@@ -8,11 +8,8 @@ import numpy as np
 import pandas as pd
 
 from tradeoffs.analysis.load import ok_runs
+from tradeoffs.analysis.plan import COSTS as COSTS  # the frontiers' costs, read by planning
 from tradeoffs.identity import KEYS
-
-# Costs the summary draws a frontier against, with the column each is read from. Model size is
-# the footprint at the run's precision where the engine estimated one, else the in-memory size.
-COSTS = {"latency": "latency_ms_p50", "size": "model_size_mb"}
 
 
 def pareto_mask(cost: np.ndarray, value: np.ndarray) -> np.ndarray:

@@ -8,10 +8,13 @@ from pathlib import Path
 from typing import Any
 
 from tradeoffs.analysis.figures import FIGURES, figures_for, summary_figures
-from tradeoffs.analysis.frontier import COSTS
 from tradeoffs.config import study_runs
 
 ANALYSIS = Path(__file__).parent
+# Costs the summary draws a frontier against, with the column each is read from. Model size is
+# the footprint at the run's precision where the engine estimated one, else the in-memory size.
+# Here rather than in frontier.py: planning reads it and must not import pandas.
+COSTS = {"latency": "latency_ms_p50", "size": "model_size_mb"}
 STUDY_TABLES = (
     "runs.csv",
     "runs.md",
