@@ -20,7 +20,7 @@ import yaml
 from tradeoffs import registry, schemas
 from tradeoffs.classmap import ClassMapError, class_indices
 from tradeoffs.data import DataError
-from tradeoffs.data.local import SYNTHETIC_DEFAULTS, imagefolder_classes, synthetic_classes
+from tradeoffs.data.local import imagefolder_classes, synthetic_classes
 from tradeoffs.identity import RunId, study_grid
 from tradeoffs.runtimes import RUNTIMES
 
@@ -259,7 +259,7 @@ def dataset_classes(config: Mapping, name: str, basedir: str | Path = ".") -> li
     if spec["format"] in registry.FORMAT_CLASSES:
         return list(registry.FORMAT_CLASSES[spec["format"]])
     if spec["format"] == "synthetic":
-        return synthetic_classes(spec.get("classes", SYNTHETIC_DEFAULTS["classes"]))
+        return synthetic_classes({**schemas.format_defaults("synthetic"), **spec}["classes"])
     try:
         return imagefolder_classes(Path(basedir) / Path(spec["path"]).expanduser())
     except DataError:
