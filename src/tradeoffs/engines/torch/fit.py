@@ -9,13 +9,12 @@ the last finished epoch and (on CPU) ends bit-identical to an uninterrupted run.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from typing import Any
 
 import torch
 
 from tradeoffs import records, registry
-from tradeoffs.engines import record
+from tradeoffs.engines import EpochHook, record
 from tradeoffs.engines.torch import checkpoint, modelfile, runtime
 from tradeoffs.engines.torch.bench import model_facts
 from tradeoffs.engines.torch.data import (
@@ -36,8 +35,6 @@ from tradeoffs.engines.torch.steps import (
 from tradeoffs.models.torch.batchnorm import recalibrate_batchnorm
 from tradeoffs.runspec import RunSpec
 from tradeoffs.seeding import epoch_order
-
-EpochHook = Callable[[int], None]
 
 
 def train(spec: RunSpec, on_epoch_end: EpochHook | None = None) -> None:
