@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import ast
 import re
+import sys
+import types
 from pathlib import Path
 
 import pytest
@@ -157,3 +159,32 @@ def test_the_library_has_no_import_circle():
 def test_the_circle_finder_finds_a_circle():
     assert _cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
     assert _cycle({"a": {"b"}, "b": set()}) is None
+
+
+def test_a_new_field_is_one_line(monkeypatch):
+    """The identity module with one more field line (issue 23's host) names it everywhere."""
+    source = (ROOT / "src" / "tradeoffs" / "identity.py").read_text(encoding="utf-8")
+    seed_line = next(line for line in source.splitlines() if line.strip().startswith("seed:"))
+    host_line = '    host: str = _part(folder="on-{}", default="local")'
+    module = types.ModuleType("identity_with_host")
+    monkeypatch.setitem(sys.modules, module.__name__, module)  # dataclasses look it up
+    exec(
+        compile(source.replace(seed_line, f"{seed_line}\n{host_line}"), "<host>", "exec"),
+        vars(module),
+    )  # noqa: S102 (the project's own source)
+    run = module.RunId("s", "digits", "cnn", "relu", "fp32", "torch-cpu", 0, "box1")
+    assert module.KEYS[-1] == "host" and run.keys()["host"] == "box1"
+    assert run.folder("res") == "res/s/runs/digits/cnn/relu/fp32/torch-cpu/seed0/on-box1"
+    assert module.path_pattern("res").endswith("/seed{seed}/on-{host}")
+    assert module.WILDCARD_CONSTRAINTS["host"] == r"[^/]+"
+    assert module.RunId.from_path(f"{run.folder('res')}/metrics.json") == run
+    parser = argparse.ArgumentParser()
+    module.add_arguments(parser)
+    assert module.RunId.of(parser.parse_args(run.args())) == run
+    default = parser.parse_args([a for a in run.args() if a not in ("--host", "box1")])
+    assert module.RunId.of(default).host == "local"
+    (cell,) = module.study_grid(
+        "s",
+        {key: [getattr(run, name)] for name, key in module.GRID.items()},
+    )
+    assert cell.host == "local" and cell.seed == 0

@@ -14,7 +14,7 @@ import argparse
 import itertools
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import MISSING, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -27,12 +27,14 @@ def _part(
     kind: type = str,
     grid: str | None = None,
     choices: tuple[str, ...] | None = None,
+    default: Any = MISSING,
 ) -> Any:
     """One identity field: its folder in the run path (`{}` is the value), the regex its value
-    matches there, its type, the study list it is drawn from (None: the study's own name) and
-    the values the job arguments accept (None: any)."""
+    matches there, its type, the study list it is drawn from (None: the study's own name, or
+    the default), the values the job arguments accept (None: any) and its default (a field
+    with one is optional in the job arguments)."""
     meta = {"folder": folder, "pattern": pattern, "kind": kind, "grid": grid, "choices": choices}
-    return field(metadata=meta)
+    return field(default=default, metadata=meta)
 
 
 @dataclass(frozen=True)
@@ -115,14 +117,20 @@ def path_pattern(results_dir: str) -> str:
 
 
 def study_grid(study: str, spec: Mapping[str, Any]) -> list[RunId]:
-    """Every run of one study: the product of its lists, in field order."""
+    """Every run of one study: the product of its lists, in field order (a field drawn from
+    no list keeps its default)."""
     cells = itertools.product(*(spec[key] for key in GRID.values()))
     return [RunId(study=study, **dict(zip(GRID, cell, strict=True))) for cell in cells]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """The identity arguments `RunId.args` writes, each required."""
+    """The identity arguments `RunId.args` writes (required unless the field has a default)."""
     for f in _FIELDS:
+        optional = {} if f.default is MISSING else {"default": f.default}
         parser.add_argument(
-            _option(f.name), required=True, type=f.metadata["kind"], choices=f.metadata["choices"]
+            _option(f.name),
+            required=not optional,
+            type=f.metadata["kind"],
+            choices=f.metadata["choices"],
+            **optional,
         )
