@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import os
 import pickle
+import re
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -125,8 +128,14 @@ def test_killed_keras_run_resumes_to_the_uninterrupted_result(tmp_path, capsys):
     )
 
 
-def test_train_log_is_appended_not_overwritten():
+def test_train_log_is_appended_not_overwritten(tmp_path):
     """A resumed job's log keeps the killed attempt's epochs ("resumed after epoch N" follows
-    them): the train rule appends to its log."""
-    rule = (ROOT / "rules" / "train.smk").read_text()
-    assert ">> {log" in rule and "> {log" not in rule.replace(">> {log", "")
+    them): the train job appends to its log, the other steps write theirs afresh."""
+    run = "results/backends/runs/digits/mnist_cnn/relu/fp32/torch-cpu/seed0"
+    command = [sys.executable, "-m", "snakemake", f"{run}/metrics.json", "-n", "-p"]
+    command += ["-s", str(ROOT / "Snakefile"), "-d", str(tmp_path)]
+    command += ["--configfile", str(ROOT / "config.yaml")]
+    planned = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert planned.returncode == 0, planned.stdout + planned.stderr
+    assert re.search(rf"scripts/train\.py .* >> {run}/logs/train\.log 2>&1", planned.stdout)
+    assert re.search(rf"scripts/metrics\.py .* > {run}/logs/metrics\.log 2>&1", planned.stdout)
