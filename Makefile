@@ -10,7 +10,7 @@ CONFIG ?= config.yaml
 
 RUNNER := .venv-runner
 
-.PHONY: venv runner test lint run report bench dashboard clean
+.PHONY: venv runner test lint run report bench dashboard bundle import clean
 
 venv: $(STAMP)
 
@@ -56,6 +56,14 @@ bench: $(STAMP)
 # (RESULTS=dir for another).
 dashboard: $(STAMP)
 	streamlit run src/tradeoffs/dashboard/app.py -- --config $(CONFIG) $(if $(RESULTS),--results $(RESULTS))
+
+# This machine's runs as results/bundles/{host}.tar.gz; `make import BUNDLE="a.tar.gz b.tar.gz"`
+# adds other machines' bundles under results/hosts/{host}/ (verified first, all or nothing).
+bundle: $(STAMP)
+	snakemake bundle --workflow-profile profiles/local --cores $(CORES) --configfile $(CONFIG)
+
+import: $(STAMP)
+	python scripts/import_bundle.py --config $(CONFIG) $(BUNDLE)
 
 clean:
 	rm -rf results .snakemake

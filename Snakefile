@@ -6,13 +6,8 @@ import sys
 
 SRC = os.path.join(workflow.basedir, "src")
 sys.path.insert(0, SRC)
-# Every job imports the library from this checkout, in any env and on any node; Keras jobs get
-# the legacy tf-keras that larq needs.
-shell.prefix(
-    f"set -euo pipefail; export PYTHONPATH={shlex.quote(SRC)} TF_USE_LEGACY_KERAS=1; "
-)
-
 from tradeoffs.config import ConfigError, check_config, check_config_files
+from tradeoffs.fingerprint import HOST_ENV, host_name
 
 # A preset given with --configfile replaces the default config instead of being merged into it,
 # so the default's scaled-down studies never leak into a preset's grid.
@@ -28,6 +23,13 @@ except ConfigError as error:
     sys.exit(f"Config error:\n{error}")
 config.clear()
 config.update(checked)
+HOST = host_name(config["host"])
+# Every job imports the library from this checkout, in any env and on any node; Keras jobs get
+# the legacy tf-keras that larq needs; every record names this machine (config `host:`).
+shell.prefix(
+    f"set -euo pipefail; export PYTHONPATH={shlex.quote(SRC)} TF_USE_LEGACY_KERAS=1 "
+    f"{HOST_ENV}={shlex.quote(HOST)}; "
+)
 
 
 report: "report/workflow.rst"
@@ -45,6 +47,7 @@ include: "rules/runtimes.smk"
 include: "rules/report.smk"
 include: "rules/skip.smk"
 include: "rules/cluster.smk"
+include: "rules/bundle.smk"
 
 
 rule all:

@@ -1,12 +1,15 @@
 """Tables: per study from its runs' metrics.json, then across studies with the frontiers."""
 
 from tradeoffs.analysis import plan
+from tradeoffs.hosts import imported_bench, imported_metrics
 
 
 rule aggregate:
     input:
-        metrics=lambda w: study_metrics(w.study),
-        code=plan.code("aggregate.py", "load.py", "findings.py", "robustness.py"),
+        metrics=lambda w: study_metrics(w.study) + imported_metrics(RESULTS, w.study),
+        code=plan.code(
+            "aggregate.py", "load.py", "findings.py", "robustness.py", "comparable.py"
+        ),
     output:
         runs=report(
             f"{RESULTS}/{{study}}/tables/runs.csv",
@@ -56,7 +59,7 @@ rule aggregate:
 rule summary:
     input:
         runs=expand(f"{RESULTS}/{{study}}/tables/runs.csv", study=config["studies"]),
-        code=plan.code("aggregate.py", "frontier.py", "pick.py"),
+        code=plan.code("aggregate.py", "frontier.py", "pick.py", "comparable.py"),
     output:
         runs=report(
             f"{RESULTS}/summary/runs.csv",
@@ -92,6 +95,15 @@ rule summary:
             subcategory="Tables",
         ),
         picks_md=f"{RESULTS}/summary/picks.md",
+        frontier_hosts=f"{RESULTS}/summary/frontier_latency_by_host.csv",
+        frontier_hosts_md=f"{RESULTS}/summary/frontier_latency_by_host.md",
+        comparability=report(
+            f"{RESULTS}/summary/comparability.csv",
+            caption="../report/tables/comparability.rst",
+            category="summary",
+            subcategory="Tables",
+        ),
+        comparability_md=f"{RESULTS}/summary/comparability.md",
     log:
         f"{RESULTS}/summary/logs/summary.log",
     benchmark:
@@ -104,6 +116,28 @@ rule summary:
     shell:
         "{params.python:q} scripts/summary.py --runs {input.runs:q} "
         "--out-dir {params.out_dir:q} > {log:q} 2>&1"
+
+
+rule catalog:
+    input:
+        metrics=[
+            path
+            for study in config["studies"]
+            for path in study_metrics(study) + imported_metrics(RESULTS, study)
+        ],
+        runtimes=f"{RESULTS}/summary/runtimes.csv",
+        code=plan.code("catalog.py", "load.py", "runtimes.py"),
+    output:
+        f"{RESULTS}/summary/catalog.parquet",
+    log:
+        f"{RESULTS}/summary/logs/catalog.log",
+    conda:
+        "../envs/analysis.yaml"
+    params:
+        python=PYTHON["analysis"],
+    shell:
+        "{params.python:q} scripts/catalog.py --metrics {input.metrics:q} "
+        "--runtimes {input.runtimes:q} --output {output:q} > {log:q} 2>&1"
 
 
 # Runs last (every other target is its input) and reads the benchmark records in the folders.

@@ -242,5 +242,5 @@ def runtime_targets():
     studies = [f"{RESULTS}/{s}/tables/{t}" for s in config["studies"] for t in tables]
     figures = [f"{RESULTS}/{s}/figures/throughput_batch.png" for s in config["studies"]]
     summary = ("runtimes.csv", "frontier_runtimes.csv", "frontier_runtimes.md")
-    summary += ("figures/frontier_runtimes.png",)
+    summary += ("figures/frontier_runtimes.png", "catalog.parquet")
     return studies + figures + [f"{RESULTS}/summary/{t}" for t in summary]

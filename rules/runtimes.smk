@@ -5,7 +5,7 @@ figure; across studies, every runtime record and the accuracy-latency frontier p
 
 rule runtimes_table:
     input:
-        bench=lambda w: study_bench(w.study),
+        bench=lambda w: study_bench(w.study) + imported_bench(RESULTS, w.study),
         code=plan.code("runtimes.py", "figures/runtimes.py"),
     output:
         runtimes=f"{RESULTS}/{{study}}/tables/runtimes.csv",

@@ -1,5 +1,6 @@
 """Tables across studies: every run, every configuration, the Pareto frontiers of accuracy
-against latency and against model size, and the best run for preset budgets."""
+against latency and against model size (across machines, over the runs that compare, and per
+machine), the best run for preset budgets, and which machines' runs compare."""
 
 import argparse
 from pathlib import Path
@@ -7,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from tradeoffs import io
-from tradeoffs.analysis import aggregate, frontier, pick
+from tradeoffs.analysis import aggregate, comparable, frontier, pick
 
 
 def write_table(table: pd.DataFrame, stem: Path) -> None:
@@ -29,9 +30,14 @@ def main() -> None:
     with io.atomic_path(out / "summary.csv") as tmp:
         summary.to_csv(tmp, index=False)
     io.write_text(out / "summary.md", aggregate.to_markdown(aggregate.compact_summary(summary)))
+    across = comparable.comparable_runs(runs)
     for name, column in frontier.COSTS.items():
-        points = frontier.frontier_points(runs, column)
+        points = frontier.frontier_points(across, column)
         write_table(frontier.frontier_table(points, column), out / f"frontier_{name}")
+    per_host = frontier.frontier_points(runs, frontier.COSTS["latency"], by=("dataset", "host"))
+    table = frontier.frontier_table(per_host, frontier.COSTS["latency"])
+    write_table(table, out / "frontier_latency_by_host")
+    write_table(comparable.comparability(runs), out / "comparability")
     write_table(pick.preset_table(runs), out / "picks")
     print(f"{len(runs)} runs from {len(args.runs)} studies -> {out}")
 

@@ -12,6 +12,7 @@ from tradeoffs.analysis.figures import (
     DEFAULT_FIGURES,
     DEFAULT_ROBUSTNESS_FIGURES,
     FIGURES,
+    HOSTS_FIGURES,
     ROBUSTNESS_FIGURES,
     STUDY_FIGURES,
     SUMMARY_FIGURES,
@@ -42,7 +43,7 @@ def _assert_png(path: Path) -> None:
 def test_every_figure_is_drawn_somewhere() -> None:
     used = {name for names in STUDY_FIGURES.values() for name in names}
     used |= {name for names in ROBUSTNESS_FIGURES.values() for name in names}
-    used |= {*DEFAULT_ROBUSTNESS_FIGURES, *SUMMARY_ROBUSTNESS_FIGURES}
+    used |= {*DEFAULT_ROBUSTNESS_FIGURES, *SUMMARY_ROBUSTNESS_FIGURES, *HOSTS_FIGURES}
     assert used | set(DEFAULT_FIGURES) | set(SUMMARY_FIGURES) == set(FIGURES)
     assert figures_for("my_new_study") == DEFAULT_FIGURES
 

@@ -199,7 +199,7 @@ def test_read_metrics_lists_every_run_in_identity_order(tmp_path: Path) -> None:
     runs = read_metrics(paths)
     assert list(runs["seed"]) == [0, 1]
     assert list(runs["status"]) == ["failed", "ok"]
-    assert list(runs.columns[:9]) == [
+    assert list(runs.columns[:10]) == [
         "study",
         "dataset",
         "model",
@@ -207,6 +207,7 @@ def test_read_metrics_lists_every_run_in_identity_order(tmp_path: Path) -> None:
         "precision",
         "backend",
         "seed",
+        "host",
         "status",
         "reason",
     ]

@@ -155,3 +155,38 @@ def test_corrupt_model_and_record_are_messages(
         "could not be loaded" in w and "rerun its train job" in w for w in _texts(at.warning)
     )
     assert len(at.dataframe[0].value) == 1  # the Keras run still predicted
+
+
+def test_pick_a_model_answers_for_the_chosen_device(
+    dashboard_config: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from tradeoffs.analysis.catalog import build_catalog, write_catalog
+    from tradeoffs.analysis.load import read_metrics
+
+    results = tmp_path / "results"
+    shutil.copytree(dashboard_config.parent / "results", results)
+    run = "backends/runs/digits/mnist_cnn/relu/fp32/torch-cpu/seed0"
+    imported = results / "hosts" / "gpubox" / run
+    shutil.copytree(results / run, imported)
+    record = json.loads((imported / "metrics.json").read_text())
+    record.update(host="gpubox", latency_ms_p50=record["latency_ms_p50"] / 10)
+    (imported / "metrics.json").write_text(json.dumps(record))
+    metrics = sorted(results.rglob("metrics.json"))
+    write_catalog(
+        build_catalog(read_metrics(metrics), pd.DataFrame()),
+        results / "summary" / "catalog.parquet",
+    )
+    at = _app(monkeypatch, dashboard_config, results)
+    pick_tab = at.tabs[5]
+    assert pick_tab.selectbox(key="device").options == sorted(
+        [record["provenance"]["host"], "gpubox"]
+    )
+    pick_tab.selectbox(key="device").set_value("gpubox").run()
+    pick_tab = at.tabs[5]
+    assert "**1 runs fit** (no constraint), best first:" in _texts(pick_tab.markdown)
+    assert pick_tab.dataframe[0].value["run"].tolist() == [
+        "backends/digits/mnist_cnn/relu/fp32/torch-cpu/seed0@gpubox"
+    ]
+    assert "gpubox has no measurement for 1 candidates" in pick_tab.warning[0].value
+    assert pick_tab.dataframe[2].value["model"].tolist() == ["cnn"]  # the Keras run, elsewhere only
+    assert pick_tab.dataframe[3].value["model"].tolist() == ["mnist_cnn"]  # the catalog's row

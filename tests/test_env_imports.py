@@ -32,7 +32,9 @@ def env_pythons(tmp_path_factory) -> dict[str, Path]:
     return {fw: linked_env(Path(name).stem, base / fw) for fw, name in ENV_FILES.items()}
 
 
-def planned_commands(tmp_path: Path, pythons: dict[str, Path], extra: dict) -> str:
+def planned_commands(
+    tmp_path: Path, pythons: dict[str, Path], extra: dict, targets: tuple[str, ...] = ()
+) -> str:
     config = yaml.safe_load((ROOT / "config.yaml").read_text())
     config["studies"]["backends"]["datasets"] = ["digits", "mnist"]
     # another dataset to evaluate on, so that evaluate jobs are planned (train evaluates its own)
@@ -49,7 +51,8 @@ def planned_commands(tmp_path: Path, pythons: dict[str, Path], extra: dict) -> s
     path = tmp_path / "config.yaml"
     path.write_text(yaml.safe_dump(config))
     result = subprocess.run(
-        [sys.executable, "-m", "snakemake", "-n", "-p", "--cores", "1", "--configfile", str(path)],
+        [sys.executable, "-m", "snakemake", "-n", "-p", "--cores", "1", *targets]
+        + ["--configfile", str(path)],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -82,6 +85,7 @@ def jobs(planned: str, pythons: dict[str, Path]) -> tuple[dict, set[str]]:
 def test_every_rule_imports_only_its_env(env_pythons, tmp_path):
     """Every rule's script, with the engine its framework loads, imports in its own env."""
     planned = planned_commands(tmp_path / "local", env_pythons, {})
+    planned += planned_commands(tmp_path / "bundle", env_pythons, {}, ("bundle",))
     planned += planned_commands(
         tmp_path / "cluster",
         env_pythons,

@@ -30,6 +30,18 @@ def test_folder_pattern_arguments_and_path_name_the_same_run():
     assert RunId.of({**RUN.keys(), "seed": "3", "other": 1}) == RUN
 
 
+def test_relative_paths_and_globs_follow_the_layout(tmp_path):
+    assert identity.run_folder_of(f"{RUN.folder('')[1:]}/eval/digits.json") == RUN.folder("")[1:]
+    assert identity.run_folder_of(RUN.folder("")[1:]) is None  # the folder, not inside it
+    assert identity.run_folder_of("paper/tables/runs.csv") is None
+    assert identity.run_folder_of("paper/runs/a/b/c/d/e/seedX/metrics.json") is None
+    made = tmp_path / RUN.folder("")[1:] / "metrics.json"
+    made.parent.mkdir(parents=True)
+    made.touch()
+    assert list(tmp_path.glob(f"{identity.runs_glob('paper')}/metrics.json")) == [made]
+    assert not list(tmp_path.glob(f"{identity.runs_glob('other')}/metrics.json"))
+
+
 def test_a_path_outside_a_run_folder_is_refused():
     with pytest.raises(ValueError, match="not inside a run folder"):
         RunId.from_path("results/paper/tables/runs.csv")
@@ -62,7 +74,7 @@ def test_a_study_expands_in_field_order():
 # A name of the identity as code spells it: a string, an option, a wildcard, a keyword argument
 # or an attribute.
 _SPELLINGS = r"""(?:["']{0}["']|--{0}\b|\{{+{0}\}}+|\b{0}\s*=(?!=)|\.{0}\b)"""
-WINDOW = 12  # lines: a field list written out spans fewer
+WINDOW = 8  # lines: a field list written out spans fewer
 ALLOWED = 4  # distinct identity names within a window before it counts as a copy
 
 

@@ -87,7 +87,7 @@ def records(tmp_path) -> list[Path]:
 
 def test_tables_carry_the_runtime_and_the_ratio_to_eager(records):
     table, sweep = read_bench(records)
-    assert list(table.columns[:8]) == list(RUN_KEYS)
+    assert list(table.columns[: len(RUN_KEYS)]) == list(RUN_KEYS)
     ratio = table.set_index(["model", "runtime"])["throughput_vs_eager"]
     assert ratio[("a", "onnxruntime")] == pytest.approx(3.0)
     assert ratio[("a", "int8")] == pytest.approx(2.0)

@@ -24,7 +24,8 @@ from tradeoffs.data.local import imagefolder_classes, synthetic_classes
 from tradeoffs.identity import RunId, study_grid
 from tradeoffs.runtimes import RUNTIMES
 
-RESERVED_STUDY_NAMES = ("summary",)  # results/summary/ holds the cross-study tables
+# results/summary/ holds the cross-study tables, hosts/ imported machines, bundles/ their packs
+RESERVED_STUDY_NAMES = ("summary", "hosts", "bundles")
 # Names that become folders, file names and wildcards: no separators, spaces, shell syntax or
 # leading dot (so never `.` or `..`).
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")

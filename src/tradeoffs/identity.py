@@ -83,9 +83,15 @@ class RunId:
 
 
 _FIELDS = fields(RunId)
-KEYS: tuple[str, ...] = tuple(f.name for f in _FIELDS)  # the key columns of every run table
-# What a configuration is: runs that differ only in their seed (within a study) repeat one.
-CONFIG_KEYS: tuple[str, ...] = tuple(k for k in KEYS if k not in ("study", "seed"))
+KEYS: tuple[str, ...] = tuple(f.name for f in _FIELDS)  # what names a run folder
+# The machine a run was measured on (metrics.json `host`): a key of every record and table, not
+# a folder of this machine's runs; another machine's imported runs keep their own layout below
+# `{results}/hosts/{host}/` (tradeoffs.hosts).
+HOST = "host"
+TABLE_KEYS: tuple[str, ...] = (*KEYS, HOST)  # the key columns of every run table
+# What a configuration is: runs that differ only in their seed (within a study) repeat one;
+# the same configuration on two machines is two.
+CONFIG_KEYS: tuple[str, ...] = (*(k for k in KEYS if k not in ("study", "seed")), HOST)
 # The fields a study's grid expands over (every one but the study's own name), with their lists.
 GRID: dict[str, str] = {f.name: f.metadata["grid"] for f in _FIELDS if f.metadata["grid"]}
 WILDCARD_CONSTRAINTS: dict[str, str] = {f.name: f.metadata["pattern"] for f in _FIELDS}
@@ -107,8 +113,24 @@ _PATH = re.compile(
 )
 
 
+# A path relative to a results folder that lies inside a run folder (a file or folder in it).
+_RELATIVE = re.compile(_layout("", {f.name: f.metadata["pattern"] for f in _FIELDS})[1:] + "(?=/.)")
+
+
+def run_folder_of(relative: str) -> str | None:
+    """The run folder (`{study}/runs/.../seed{n}`) that a path relative to a results folder
+    lies in, else None."""
+    match = _RELATIVE.match(relative)
+    return match.group(0) if match else None
+
+
 def _option(name: str) -> str:
     return f"--{name.replace('_', '-')}"
+
+
+def runs_glob(study: str = "*") -> str:
+    """Every run folder of `study`, as a glob relative to a results folder."""
+    return _LAYOUT.format("", **{**dict.fromkeys(KEYS, "*"), "study": study})[1:]
 
 
 def path_pattern(results_dir: str) -> str:

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import hashlib
 import importlib.metadata
+import json
 import platform
 import socket
 import subprocess
@@ -22,7 +24,7 @@ from typing import Any
 
 import jsonschema
 
-from tradeoffs import io, schemas
+from tradeoffs import fingerprint, io, schemas
 from tradeoffs.registry import parse_corrupted
 from tradeoffs.runspec import RunSpec
 
@@ -111,17 +113,34 @@ def cpu_name() -> str:
     return platform.processor() or platform.machine()
 
 
+def data_digest(spec: RunSpec) -> str | None:
+    """A hash of the run's prepared arrays' sha256 sums (meta.json): equal digests, same data.
+    None when the dataset was never prepared here (a run skipped before `prepare`)."""
+    try:
+        arrays = io.read_json(spec.prepared_dir() / "meta.json")["arrays"]
+    except (OSError, KeyError, ValueError):
+        return None
+    canonical = json.dumps(arrays, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
+
 def provenance(spec: RunSpec, started: str, device_name: str | None = None) -> dict[str, Any]:
-    """Who, where and with what a record was made."""
+    """Who, where and with what a record was made: `host` is the name tables show (config
+    `host:`, else the machine's `host_id`), `fingerprint` the machine itself."""
+    machine = fingerprint.fingerprint(spec.device, spec.threads)
     return {
         "versions": _versions(),
         "git_commit": _git_commit(),
-        "host": socket.gethostname(),
+        "host": fingerprint.host_name(),
+        "host_id": machine["host_id"],
+        "hostname": socket.gethostname(),
         "platform": platform.platform(),
         "cpu": cpu_name(),
         "gpu": device_name if spec.device != "cpu" else None,
         "threads": spec.threads,
         "config_hash": spec.config_hash,
+        "data_digest": data_digest(spec),
+        "fingerprint": machine,
         "started": started,
         "finished": now(),
     }
@@ -202,11 +221,14 @@ def merge_metrics(
         for name, record in evals.items()
     }
     parts = [
-        ("the run's identity", {**spec.identity(), "framework": spec.framework}),
+        (
+            "the run's identity",
+            {**spec.identity(), "framework": spec.framework, "host": _host(train)},
+        ),
         (f"{spec.run_dir}/train.json", _without(train, "provenance", "history", *spec.identity())),
         (
             f"{spec.run_dir}/bench/eager.json",
-            _without(bench, "provenance", "sweep", *spec.identity()),
+            _without(bench, "provenance", "sweep", "host", *spec.identity()),
         ),
         (f"{spec.run_dir}/eval/*.json", evaluation),
     ]
@@ -231,6 +253,11 @@ def merge_metrics(
         for key in _schema()["required"]:
             metrics.setdefault(key, None)
     return metrics
+
+
+def _host(train: Mapping[str, Any]) -> str:
+    """The machine that trained the run (train.json's provenance), else this one."""
+    return train.get("provenance", {}).get("host") or fingerprint.host_name()
 
 
 def _without(record: Mapping[str, Any], *keys: str) -> dict[str, Any]:

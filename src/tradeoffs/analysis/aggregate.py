@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-from tradeoffs.analysis.load import CONFIG_KEYS, IDENTITY, metric_columns, ok_runs
+from tradeoffs.analysis.load import CONFIG_KEYS, HOST, IDENTITY, metric_columns, ok_runs
 
 # The measurements the Markdown tables show (the CSVs hold every one).
 KEY_METRICS = (
@@ -72,7 +72,8 @@ def compact_runs(runs: pd.DataFrame, metrics: Sequence[str] = KEY_METRICS) -> pd
     """Every run with its status (`did not learn` for an ok run at most 1.5x chance, see
     `analysis.findings`), reason and key metrics."""
     present = [m for m in metrics if m in runs and runs[m].notna().any()]
-    table = runs[[*[k for k in IDENTITY if k in runs], "status", "reason", *present]].copy()
+    keys = [k for k in (*IDENTITY, HOST) if k in runs]
+    table = runs[[*keys, "status", "reason", *present]].copy()
     if "did_not_learn" in runs:
         table["status"] = table["status"].where(~runs["did_not_learn"], "did not learn")
     return table

@@ -15,7 +15,8 @@ from collections.abc import Callable
 import pandas as pd
 
 from tradeoffs import registry
-from tradeoffs.analysis.load import CONFIG_KEYS, ok_runs
+from tradeoffs.analysis.comparable import comparable_runs, refused_sentences
+from tradeoffs.analysis.load import CONFIG_KEYS, HOST, ok_runs
 
 DID_NOT_LEARN_FACTOR = 1.5  # test accuracy at most 1.5 x chance: the run did not learn
 REFERENCE_MODEL = "cnn"  # the binary study's full-precision baseline (seed 000)
@@ -162,14 +163,16 @@ def binary_findings(runs: pd.DataFrame) -> list[str]:
 
 
 def backends_findings(runs: pd.DataFrame) -> list[str]:
-    """Seed 004: one network, several implementations: same accuracy, different speed."""
+    """Seed 004: one network, several implementations (on one machine or several): same
+    accuracy, different speed."""
     table = _configs(runs)
     if len(table) < 2 or "backend" not in table:
         return []
+    keys = _varying(table)  # the backend, and the host when several machines ran it
     lo, hi = table.loc[table["test_acc"].idxmin()], table.loc[table["test_acc"].idxmax()]
     gap = hi["test_acc"] - lo["test_acc"]
     agree = f"agree (within {AGREEMENT})" if gap <= AGREEMENT else "differ"
-    each = ", ".join(f"{r['backend']} {_acc(r)}" for _, r in table.iterrows())
+    each = ", ".join(f"{_label(r, keys)} {_acc(r)}" for _, r in table.iterrows())
     sentences = [
         f"Accuracy of the {len(table)} backends that ran {agree}: {each}{_spread_note(hi, lo)}."
     ]
@@ -184,8 +187,8 @@ def backends_findings(runs: pd.DataFrame) -> list[str]:
         best, worst = ranked.iloc[0], ranked.iloc[-1]
         factor = best[column] / worst[column] if higher else worst[column] / best[column]
         sentences.append(
-            f"Fastest {what}: {best['backend']} ({best[column]:.3g} {unit}), {factor:.2f}x "
-            f"{worst['backend']} ({worst[column]:.3g} {unit})."
+            f"Fastest {what}: {_label(best, keys)} ({best[column]:.3g} {unit}), {factor:.2f}x "
+            f"{_label(worst, keys)} ({worst[column]:.3g} {unit})."
         )
     return sentences
 
@@ -230,10 +233,12 @@ STUDY_FINDINGS: dict[str, Callable[[pd.DataFrame], list[str]]] = {
 
 def findings(study: str, runs: pd.DataFrame) -> list[str]:
     """The study's findings as sentences: its seed's comparison (the ranking for a study we do
-    not know), then the runs that did not learn and the runs that did not finish."""
-    sentences = STUDY_FINDINGS.get(study, ranking_findings)(runs)
+    not know) over the runs that compare across machines, the machines, the pairs of machines
+    not compared and why, then the runs that did not learn and the runs that did not finish."""
+    sentences = STUDY_FINDINGS.get(study, ranking_findings)(comparable_runs(runs))
     if not sentences:
         sentences = ["Nothing to compare: fewer than two runs finished and learned."]
+    sentences += machine_sentences(runs) + refused_sentences(runs)
     flagged = not_learned_sentence(runs)
     if flagged:
         sentences.append(flagged)
@@ -243,6 +248,39 @@ def findings(study: str, runs: pd.DataFrame) -> list[str]:
         parts = ", ".join(f"{n} {status}" for status, n in counts.items())
         sentences.append(f"Not run: {parts} (the tables give each reason).")
     return sentences
+
+
+FINGERPRINT = "provenance.fingerprint."
+
+
+def describe_machine(row: pd.Series) -> str:
+    """A host in a few words: CPU model, cores, memory, widest vector extension, GPUs."""
+    cpu = row.get(f"{FINGERPRINT}cpu_model") or row.get("provenance.cpu") or "unknown CPU"
+    parts = [str(cpu)]
+    cores, memory = row.get(f"{FINGERPRINT}logical_cores"), row.get(f"{FINGERPRINT}memory_gib")
+    if pd.notna(cores):
+        parts.append(f"{int(cores)} logical cores")
+    if pd.notna(memory):
+        parts.append(f"{memory:g} GiB")
+    vector = row.get(f"{FINGERPRINT}vector_extensions")
+    if isinstance(vector, list):
+        widest = [v for v in ("amx_tile", "avx512f", "avx2", "sve", "asimd") if v in vector]
+        parts += widest[:1]
+    gpus = row.get(f"{FINGERPRINT}accelerators")
+    if isinstance(gpus, list) and gpus:
+        parts += [str(g.get("model")) for g in gpus if isinstance(g, dict)]
+    return ", ".join(parts)
+
+
+def machine_sentences(runs: pd.DataFrame) -> list[str]:
+    """Which machine measured what: one sentence naming every host of the study."""
+    if HOST not in runs or runs[HOST].dropna().empty:
+        return []
+    machines = [
+        f"{host} ({describe_machine(group.iloc[0])})"
+        for host, group in runs.dropna(subset=[HOST]).groupby(HOST, sort=True)
+    ]
+    return [f"Measured on {'; '.join(machines)}."]
 
 
 def findings_markdown(study: str, runs: pd.DataFrame) -> str:

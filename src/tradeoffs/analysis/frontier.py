@@ -9,7 +9,7 @@ import pandas as pd
 
 from tradeoffs.analysis.load import ok_runs
 from tradeoffs.analysis.plan import COSTS as COSTS  # the frontiers' costs, read by planning
-from tradeoffs.identity import KEYS
+from tradeoffs.identity import TABLE_KEYS
 
 
 def pareto_mask(cost: np.ndarray, value: np.ndarray) -> np.ndarray:
@@ -46,11 +46,11 @@ def frontier_points(
     return points.sort_values([*by, cost]).reset_index(drop=True)
 
 
-FRONTIER_COLUMNS = KEYS
+FRONTIER_COLUMNS = TABLE_KEYS
 
 
 def frontier_table(points: pd.DataFrame, cost: str, value: str = "test_acc") -> pd.DataFrame:
     """The frontier members, cheapest first per dataset (with their time-to-accuracy)."""
     extra = [c for c in ("time_to_acc_s",) if c in points]
-    columns = [*FRONTIER_COLUMNS, value, cost, *extra]
+    columns = [*(c for c in FRONTIER_COLUMNS if c in points), value, cost, *extra]
     return points.loc[points["on_frontier"], columns].reset_index(drop=True)

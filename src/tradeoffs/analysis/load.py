@@ -9,10 +9,20 @@ from typing import Any
 import pandas as pd
 
 from tradeoffs import io
-from tradeoffs.identity import CONFIG_KEYS
+from tradeoffs.hosts import host_of_path
+from tradeoffs.identity import CONFIG_KEYS, HOST
 from tradeoffs.identity import KEYS as IDENTITY
 
-TEXT_COLUMNS = (*IDENTITY, "status", "reason", "framework", "device_name", "ood_dataset", "path")
+TEXT_COLUMNS = (
+    *IDENTITY,
+    HOST,
+    "status",
+    "reason",
+    "framework",
+    "device_name",
+    "ood_dataset",
+    "path",
+)
 
 
 def flatten(record: dict[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -36,14 +46,22 @@ def _column_order(columns: Iterable[str]) -> list[str]:
     return first + top + nested + other
 
 
+def _with_host(row: dict[str, Any]) -> dict[str, Any]:
+    """A record made before `host` was a key gets its import folder's host, else its
+    provenance's."""
+    if row.get(HOST) is None:
+        row[HOST] = host_of_path(row["path"]) or row.get("provenance.host")
+    return row
+
+
 def read_metrics(paths: Sequence[str | Path]) -> pd.DataFrame:
     """One row per metrics.json, every key flattened, `path` = the run folder."""
-    rows = [{**flatten(io.read_json(p)), "path": str(Path(p).parent)} for p in paths]
+    rows = [_with_host({**flatten(io.read_json(p)), "path": str(Path(p).parent)}) for p in paths]
     if not rows:
         return pd.DataFrame(columns=list(TEXT_COLUMNS))
     table = pd.DataFrame(rows)
     table = table[_column_order(table.columns)]
-    return table.sort_values(list(IDENTITY), kind="stable").reset_index(drop=True)
+    return table.sort_values([*IDENTITY, HOST], kind="stable").reset_index(drop=True)
 
 
 def metric_columns(runs: pd.DataFrame) -> list[str]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -152,15 +153,25 @@ def preset_table(runs: pd.DataFrame, presets: Mapping[str, Budget] = PRESETS) ->
     report's "which model to deploy" table). A budget no run fits gets a row saying so."""
     rows = []
     shown = (ACCURACY, "latency_ms_p50", "latency_ms_p95", "model_size_mb")
+    # Per machine too: a latency budget is met on one device, not on every device at once.
+    keys = [k for k in ("dataset", "host") if k in runs]
+    groups = runs[keys].dropna().drop_duplicates().sort_values(keys).to_dict("records")
     for name, budget in presets.items():
         result = pick(runs, budget)
-        for dataset in sorted(runs["dataset"].dropna().unique()):
-            fits = result.ranked[result.ranked["dataset"] == dataset]
-            row = {"budget": name, "constraints": budget.describe(), "dataset": dataset}
+        for group in groups:
+            fits = result.ranked[_matches(result.ranked, group)]
+            row = {"budget": name, "constraints": budget.describe(), **group}
             if len(fits):
                 best = fits.iloc[0]
-                row.update({c: best.get(c) for c in (*FRONTIER_COLUMNS, *shown) if c != "dataset"})
+                row.update({c: best.get(c) for c in (*FRONTIER_COLUMNS, *shown) if c not in group})
             row["runs_fitting"] = len(fits)
-            row["runs_excluded"] = int((result.excluded["dataset"] == dataset).sum())
+            row["runs_excluded"] = int(_matches(result.excluded, group).sum())
             rows.append(row)
     return pd.DataFrame(rows)
+
+
+def _matches(runs: pd.DataFrame, values: Mapping[str, Any]) -> pd.Series:
+    mask = pd.Series(True, index=runs.index)
+    for key, value in values.items():
+        mask &= runs[key] == value
+    return mask

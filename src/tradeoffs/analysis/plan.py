@@ -9,6 +9,7 @@ from typing import Any
 
 from tradeoffs.analysis.figures import FIGURES, figures_for, summary_figures
 from tradeoffs.config import study_runs
+from tradeoffs.hosts import imported_hosts
 
 ANALYSIS = Path(__file__).parent
 # Costs the summary draws a frontier against, with the column each is read from. Model size is
@@ -31,6 +32,10 @@ SUMMARY_TABLES = (
     *(f"frontier_{name}.{ext}" for name in COSTS for ext in ("csv", "md")),
     "picks.csv",
     "picks.md",
+    "frontier_latency_by_host.csv",
+    "frontier_latency_by_host.md",
+    "comparability.csv",
+    "comparability.md",
 )
 
 
@@ -87,8 +92,9 @@ def study_figures(config: Mapping) -> list[str]:
 
 
 def cross_study_figures(config: Mapping) -> tuple[str, ...]:
-    """The summary figures of this config."""
-    return summary_figures(any(_corrupted(config, s) for s in config["studies"]))
+    """The summary figures of this config (and of the machines imported into its results)."""
+    corrupted = any(_corrupted(config, s) for s in config["studies"])
+    return summary_figures(corrupted, bool(imported_hosts(config["results_dir"])))
 
 
 def analysis_targets(config: Mapping, results: str) -> list[str]:

@@ -10,11 +10,13 @@ from typing import Any
 
 import pandas as pd
 
-from tradeoffs import io
+from tradeoffs import fingerprint, io
 from tradeoffs.analysis.frontier import frontier_points
-from tradeoffs.analysis.load import IDENTITY
+from tradeoffs.analysis.load import HOST, IDENTITY
+from tradeoffs.hosts import host_of_path
 
-RUN_KEYS = (*IDENTITY, "runtime")
+RUN = (*IDENTITY, HOST)
+RUN_KEYS = (*RUN, "runtime")
 # The columns the Markdown table shows (the CSV holds every scalar key of the records).
 KEY_COLUMNS = (
     *RUN_KEYS,
@@ -51,6 +53,8 @@ def read_bench(paths: Sequence[str | Path]) -> tuple[pd.DataFrame, pd.DataFrame]
     for path in paths:
         record = io.read_json(path)
         identity = {key: record.get(key) for key in RUN_KEYS}
+        # A record from before `host` was a key: its import folder's host, else this machine's.
+        identity[HOST] = identity[HOST] or host_of_path(path) or fingerprint.host_name()
         rows.append({**identity, **_scalars(record)})
         points += [{**identity, **_scalars(point)} for point in record.get("sweep") or []]
     return with_eager_ratio(_frame(rows)), _frame(points)
@@ -64,8 +68,8 @@ def with_eager_ratio(runtimes: pd.DataFrame) -> pd.DataFrame:
     """`throughput_vs_eager`: each runtime's offline throughput over the same run's eager one."""
     if runtimes.empty or "offline_throughput_sps" not in runtimes:
         return runtimes.assign(throughput_vs_eager=pd.Series(dtype=float))
-    eager = runtimes[runtimes["runtime"] == "eager"].set_index(list(IDENTITY))
-    base = runtimes.join(eager["offline_throughput_sps"].rename("eager_sps"), on=list(IDENTITY))
+    eager = runtimes[runtimes["runtime"] == "eager"].set_index(list(RUN))
+    base = runtimes.join(eager["offline_throughput_sps"].rename("eager_sps"), on=list(RUN))
     ratio = base["offline_throughput_sps"] / base["eager_sps"]
     return runtimes.assign(throughput_vs_eager=ratio)
 
@@ -76,11 +80,12 @@ def key_table(runtimes: pd.DataFrame) -> pd.DataFrame:
 
 def runtime_frontier(runtimes: pd.DataFrame) -> pd.DataFrame:
     """Frontier members of accuracy (measured under the runtime) against single-stream latency,
-    per dataset: `scope` "all" over every runtime, or one runtime's name for its own frontier."""
+    per dataset and machine: `scope` "all" over every runtime, or one runtime's name for its own
+    frontier."""
     columns = [*RUN_KEYS, FRONTIER_VALUE, FRONTIER_COST]
     if runtimes.empty or FRONTIER_COST not in runtimes:
         return pd.DataFrame(columns=["scope", *columns])
-    scopes = [("all", ("dataset",)), ("runtime", ("dataset", "runtime"))]
+    scopes = [("all", ("dataset", HOST)), ("runtime", ("dataset", HOST, "runtime"))]
     tables = []
     for scope, by in scopes:
         points = frontier_points(runtimes, FRONTIER_COST, FRONTIER_VALUE, by=by)

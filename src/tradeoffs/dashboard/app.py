@@ -24,7 +24,7 @@ import tradeoffs
 from tradeoffs.analysis import pick
 from tradeoffs.analysis.frontier import COSTS, frontier_points, with_model_size
 from tradeoffs.config import ConfigError, check_config
-from tradeoffs.dashboard import catalog, predict, session, uploads
+from tradeoffs.dashboard import catalog, device, predict, session, uploads
 
 SCHEMA = Path(tradeoffs.__file__).resolve().parents[2] / "schemas" / "config.schema.yaml"
 INSIGHT_COLUMNS = (
@@ -218,8 +218,11 @@ def benchmarks_tab(found: catalog.Catalog) -> None:
 
 
 def pick_tab(found: catalog.Catalog) -> None:
-    """Constraints in, qualifying runs out (best first), and why every other run is out."""
-    runs = found.runs
+    """Constraints in, qualifying runs out (best first), and why every other run is out, on the
+    chosen device (host)."""
+    machines = device.hosts(found.runs)
+    host = st.selectbox("Device (host)", machines, key="device") if machines else None
+    runs = device.device_runs(found.runs, host)
     cols = st.columns(3)
     latency = cols[0].number_input("Max latency (ms)", min_value=0.0, value=None, key="max_ms")
     percentile = cols[0].radio("Latency percentile", pick.PERCENTILES, horizontal=True)
@@ -245,6 +248,21 @@ def pick_tab(found: catalog.Catalog) -> None:
     st.dataframe(result.ranked[[c for c in shown if c in result.ranked]], hide_index=True)
     st.markdown(f"**{len(result.excluded)} excluded**, and why:")
     st.dataframe(result.excluded[["run", "why"]], hide_index=True)
+    if host is None:
+        return
+    missing = device.unmeasured(found.runs, host)
+    if not missing.empty:
+        st.warning(
+            f"{host} has no measurement for {len(missing)} candidates that other devices "
+            "measured: they cannot be picked here."
+        )
+        st.dataframe(missing, hide_index=True)
+    rows = device.catalog_rows(found.results, host)
+    if rows is None:
+        st.caption(f"No {device.CATALOG} yet: the pipeline's catalog rule writes it.")
+    else:
+        st.markdown(f"**Every runtime measured on {host}** (catalog):")
+        st.dataframe(rows, hide_index=True)
 
 
 def main() -> None:

@@ -10,6 +10,7 @@ from pathlib import Path
 import pandas as pd
 
 from tradeoffs.analysis.load import IDENTITY, read_metrics
+from tradeoffs.hosts import HOSTS_DIR, host_of_path
 from tradeoffs.identity import RunId
 
 FILTERS = tuple(k for k in IDENTITY if k not in ("act", "seed"))  # the app's run choosers
@@ -32,12 +33,16 @@ class Catalog:
 
 
 def run_label(row: pd.Series) -> str:
-    """A run's identity as one string, unique within a results directory."""
-    return RunId.of(row).label()
+    """A run's identity as one string, unique within a results directory (an imported run's
+    ends with `@host`)."""
+    label = RunId.of(row).label()
+    host = host_of_path(row["path"])
+    return f"{label}@{host}" if host else label
 
 
 def load_catalog(results: str | Path) -> Catalog:
-    """Every `{study}/runs/**/metrics.json` under `results`."""
+    """Every `{study}/runs/**/metrics.json` under `results`, and every imported machine's
+    (`hosts/{host}/{study}/runs/**`)."""
     results = Path(results)
     if not results.is_dir():
         raise CatalogError(
@@ -45,7 +50,8 @@ def load_catalog(results: str | Path) -> Catalog:
             "or choose another directory (--results DIR, or the sidebar)."
         )
     readable, problems = [], []
-    for path in sorted(results.glob("*/runs/**/metrics.json")):
+    own = sorted(results.glob("*/runs/**/metrics.json"))
+    for path in own + sorted(results.glob(f"{HOSTS_DIR}/*/*/runs/**/metrics.json")):
         try:
             record = json.loads(path.read_text())
             missing = [k for k in (*IDENTITY, "status") if k not in record]

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from tradeoffs import engines, records, runtimes
+from tradeoffs import engines, fingerprint, records, runtimes
 from tradeoffs.measure.sweep import SweepSettings, sweep
 from tradeoffs.runspec import RunSpec
 from tradeoffs.runtimes.base import Loaded, Runtime, UnsupportedError
@@ -95,7 +95,8 @@ def benchmark(spec: RunSpec, name: str) -> dict[str, Any]:
 def bench_record(spec: RunSpec, name: str) -> dict[str, Any]:
     """bench/{name}.json: the run's identity and runtime, then its measurements, or the status
     and reason of a run that was not trained (skipped, failed)."""
-    head = {**spec.identity(), "runtime": name, "runtime_kind": runtimes.kind(name)}
+    head = {**spec.identity(), "host": fingerprint.host_name()}
+    head |= {"runtime": name, "runtime_kind": runtimes.kind(name)}
     status, reason = records.upstream_status(spec)
     if status != "ok":
         return {**head, "status": status, "reason": reason}

@@ -121,6 +121,12 @@ FIGURES = {
     "frontier_latency": FigureSpec(
         "frontier", "frontier", "Accuracy against latency", options={"cost": "latency"}
     ),
+    "frontier_latency_by_host": FigureSpec(
+        "frontier",
+        "frontier_by_host",
+        "Accuracy against latency per machine",
+        options={"cost": "latency"},
+    ),
     "frontier_size": FigureSpec(
         "frontier", "frontier", "Accuracy against model size", options={"cost": "size"}
     ),
@@ -170,6 +176,7 @@ ROBUSTNESS_FIGURES = {"precision": ("severity_by_format", "corruption_heatmap")}
 DEFAULT_ROBUSTNESS_FIGURES = ("severity_by_model",)
 SUMMARY_FIGURES = ("frontier_latency", "frontier_size")
 SUMMARY_ROBUSTNESS_FIGURES = ("frontier_corruption_latency",)
+HOSTS_FIGURES = ("frontier_latency_by_host",)  # once other machines' bundles are imported
 
 
 def figures_for(study: str, corrupted: bool = False) -> tuple[str, ...]:
@@ -181,7 +188,8 @@ def figures_for(study: str, corrupted: bool = False) -> tuple[str, ...]:
     return figures
 
 
-def summary_figures(corrupted: bool = False) -> tuple[str, ...]:
+def summary_figures(corrupted: bool = False, hosts: bool = False) -> tuple[str, ...]:
     """The cross-study figures, with the corruption-accuracy frontier when any study has
-    corrupted test sets."""
-    return SUMMARY_FIGURES + (SUMMARY_ROBUSTNESS_FIGURES if corrupted else ())
+    corrupted test sets and the per-machine frontier when other machines' runs are imported."""
+    figures = SUMMARY_FIGURES + (SUMMARY_ROBUSTNESS_FIGURES if corrupted else ())
+    return figures + (HOSTS_FIGURES if hosts else ())
