@@ -7,8 +7,14 @@ from tradeoffs.hosts import imported_bench, imported_metrics
 rule aggregate:
     input:
         metrics=lambda w: study_metrics(w.study) + imported_metrics(RESULTS, w.study),
+        serving=lambda w: study_serving(w.study),
         code=plan.code(
-            "aggregate.py", "load.py", "findings.py", "robustness.py", "comparable.py"
+            "aggregate.py",
+            "load.py",
+            "findings.py",
+            "robustness.py",
+            "comparable.py",
+            "serving.py",
         ),
     output:
         runs=report(
@@ -50,9 +56,10 @@ rule aggregate:
         python=PYTHON["analysis"],
         out_dir=lambda w, output: os.path.dirname(output.runs),
         study=whole_study_json,
+        serving=lambda w, input: shlex.join(input.serving),
     shell:
         "{params.python:q} scripts/aggregate.py --metrics {input.metrics:q} "
-        "--study-json {params.study:q} --out-dir {params.out_dir:q} "
+        "--serving {params.serving} --study-json {params.study:q} --out-dir {params.out_dir:q} "
         "--study {wildcards.study:q} --findings {output.findings:q} > {log:q} 2>&1"
 
 
@@ -88,6 +95,13 @@ rule summary:
             subcategory="Tables",
         ),
         frontier_size_md=f"{RESULTS}/summary/frontier_size.md",
+        frontier_serving=report(
+            f"{RESULTS}/summary/frontier_serving.csv",
+            caption="../report/tables/frontier_serving.rst",
+            category="summary",
+            subcategory="Tables",
+        ),
+        frontier_serving_md=f"{RESULTS}/summary/frontier_serving.md",
         picks=report(
             f"{RESULTS}/summary/picks.csv",
             caption="../report/tables/picks.rst",

@@ -212,6 +212,27 @@ def study_bench(study):
     ]
 
 
+def study_serving(study):
+    """Every served run's serving/{runtime}.json (a study with `serving:`; runs of an
+    unavailable backend are not served)."""
+    spec = config["studies"][study]
+    if "serving" not in spec:
+        return []
+    return [
+        f"{run.folder(RESULTS)}/serving/{runtime}.json"
+        for run in study_runs(config, study)
+        if run.backend not in UNAVAILABLE
+        for runtime in run_runtimes(spec, run.backend)
+    ]
+
+
+def serving_targets():
+    """The serving tables and figure of every study with `serving:`."""
+    files = ("tables/serving.csv", "tables/serving.md", "figures/serving_latency.png")
+    served = [s for s, spec in config["studies"].items() if "serving" in spec]
+    return [f"{RESULTS}/{s}/{f}" for s in served for f in files]
+
+
 def run_runtimes(study_spec, backend):
     """The runtimes a run of `backend` is benchmarked under (eager first)."""
     return runtimes_for(registry.BACKENDS[backend].framework, study_spec["runtimes"])
@@ -228,7 +249,8 @@ def benchmark_folders():
 def finished_targets():
     """Every run's metrics, every study's tables and figures, the cross-study summary."""
     metrics = [f"{run.folder(RESULTS)}/metrics.json" for run in all_runs(config)]
-    return metrics + analysis_targets(config, RESULTS) + runtime_targets()
+    analysis = analysis_targets(config, RESULTS) + runtime_targets() + serving_targets()
+    return metrics + analysis
 
 
 def all_targets():

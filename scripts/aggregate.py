@@ -7,13 +7,14 @@ import json
 from pathlib import Path
 
 from tradeoffs import io
-from tradeoffs.analysis import aggregate, findings, robustness
+from tradeoffs.analysis import aggregate, findings, robustness, serving
 from tradeoffs.analysis.load import read_metrics
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--metrics", type=Path, nargs="+", required=True)
+    parser.add_argument("--serving", type=Path, nargs="*", default=[], help="serving/*.json")
     parser.add_argument("--study-json", required=True, help="the study's config, as JSON")
     parser.add_argument("--out-dir", type=Path, required=True)
     parser.add_argument("--study", required=True)
@@ -21,6 +22,9 @@ def main() -> None:
     args = parser.parse_args()
     runs = read_metrics(args.metrics)
     runs["did_not_learn"] = findings.did_not_learn(runs)
+    served = serving.read_serving(args.serving)[0]
+    if args.serving:
+        runs = serving.with_server_qps(runs, served)
     corrupted = json.loads(args.study_json).get("eval_on_corrupted")
     if corrupted:
         runs = robustness.with_corruption_errors(runs, corrupted["reference"])
@@ -33,8 +37,10 @@ def main() -> None:
     io.write_text(out / "runs.md", aggregate.to_markdown(aggregate.compact_runs(runs)))
     io.write_text(out / "summary.md", aggregate.to_markdown(aggregate.compact_summary(summary)))
     io.write_text(out / "comparison.md", aggregate.to_markdown(aggregate.comparison_table(summary)))
-    io.write_text(args.findings, findings.findings_markdown(args.study, runs))
-    io.write_text(args.findings.with_suffix(".html"), findings.findings_html(args.study, runs))
+    io.write_text(args.findings, findings.findings_markdown(args.study, runs, served))
+    io.write_text(
+        args.findings.with_suffix(".html"), findings.findings_html(args.study, runs, served)
+    )
     table = robustness.robustness_table(runs)
     with io.atomic_path(out / "robustness.csv") as tmp:
         table.to_csv(tmp, index=False)

@@ -166,3 +166,35 @@ def test_benchmark_script_writes_one_record_per_runtime(spec, monkeypatch):
     throughput = record["sweep"][-1]
     assert record["infer_throughput_sps"] == throughput["throughput_sps"]
     assert record["batch_latency_ms_p50"] == throughput["latency_ms_p50"]
+
+
+def test_serving_script_serves_the_runtime_the_benchmark_measured(spec, monkeypatch):
+    """The same built runtime served under Poisson load for real (short levels)."""
+    serving = {"p99_ms": 50, "duration_s": 0.05, "resolution": 0.25}
+    serving["batching"] = {"max_batch": 4, "max_wait_ms": 0.5}
+    study = json.dumps({"train": TRAIN, "benchmark": BENCH, "serving": serving})
+    argv = [
+        "serving.py",
+        *("--study", spec.study, "--dataset", "digits", "--model", spec.model),
+        *("--act", "relu", "--precision", "fp32", "--backend", "torch-cpu", "--seed", "0"),
+        *("--run-dir", str(spec.run_dir), "--data-dir", str(spec.data_dir)),
+        *("--study-json", study, "--runtime", "onnxruntime"),
+    ]
+    bench_record = spec.run_dir / "bench" / "onnxruntime.json"
+    out = spec.run_dir / "serving" / "onnxruntime.json"
+    io.write_json(bench_record, {"status": "skipped", "reason": "exporter said no"})
+    monkeypatch.setattr(sys, "argv", [*argv, "--output", str(out)])
+    runpy.run_path("scripts/serving.py", run_name="__main__")
+    assert io.read_json(out)["status"] == "skipped"  # bench's status and reason, no serving
+    assert io.read_json(out)["reason"] == "exporter said no"
+    io.write_json(bench_record, {"status": "ok"})
+    runpy.run_path("scripts/serving.py", run_name="__main__")
+    record = io.read_json(out)
+    assert record["status"] == "ok" and record["runtime"] == "onnxruntime"
+    assert record["server_qps"] is not None or record["server_qps_reason"]
+    assert record["capacity_qps"] > 0 and record["max_batch"] == 4
+    assert 4 in [level["clients"] for level in record["multistream"]]
+    for level in record["points"] + record["multistream"]:
+        assert level["requests"] >= record["min_requests"] == 299
+        assert max(int(size) for size in level["batch_sizes"]) <= 4
+    assert record["overhead_p99_ms"] >= 0 and record["threads"] == 1 and record["cpu_cores"] >= 1

@@ -23,6 +23,10 @@ def test_default_config_plans_every_study(tmp_path):
     planned = dry_run(tmp_path)
     for study in ("backends", "architectures", "precision", "binary", "transfer"):
         assert f"results/{study}/runs/digits/" in planned
+    # the default serves the backends and binary studies' runs (those of this host's backends)
+    served = "results/backends/runs/digits/mnist_cnn/relu/fp32/torch-cpu/seed0/serving/eager.json"
+    assert served in planned and "results/binary/figures/serving_latency.png" in planned
+    assert "results/precision/tables/serving.csv" not in planned
 
 
 def test_one_target_plans_only_what_it_needs(tmp_path):

@@ -17,6 +17,7 @@ import pandas as pd
 from tradeoffs import registry
 from tradeoffs.analysis.comparable import comparable_runs, refused_sentences
 from tradeoffs.analysis.load import CONFIG_KEYS, HOST, ok_runs
+from tradeoffs.analysis.serving import serving_finding
 
 DID_NOT_LEARN_FACTOR = 1.5  # test accuracy at most 1.5 x chance: the run did not learn
 REFERENCE_MODEL = "cnn"  # the binary study's full-precision baseline (seed 000)
@@ -231,13 +232,17 @@ STUDY_FINDINGS: dict[str, Callable[[pd.DataFrame], list[str]]] = {
 }
 
 
-def findings(study: str, runs: pd.DataFrame) -> list[str]:
+def findings(study: str, runs: pd.DataFrame, serving: pd.DataFrame | None = None) -> list[str]:
     """The study's findings as sentences: its seed's comparison (the ranking for a study we do
-    not know) over the runs that compare across machines, the machines, the pairs of machines
-    not compared and why, then the runs that did not learn and the runs that did not finish."""
+    not know) over the runs that compare across machines, serving under load (`serving`: the
+    study's serving table, if it serves), the machines, the pairs of machines not compared and
+    why, then the runs that did not learn and the runs that did not finish."""
     sentences = STUDY_FINDINGS.get(study, ranking_findings)(comparable_runs(runs))
     if not sentences:
         sentences = ["Nothing to compare: fewer than two runs finished and learned."]
+    served = serving_finding(serving) if serving is not None else None
+    if served:
+        sentences.append(served)
     sentences += machine_sentences(runs) + refused_sentences(runs)
     flagged = not_learned_sentence(runs)
     if flagged:
@@ -283,12 +288,12 @@ def machine_sentences(runs: pd.DataFrame) -> list[str]:
     return [f"Measured on {'; '.join(machines)}."]
 
 
-def findings_markdown(study: str, runs: pd.DataFrame) -> str:
-    lines = "\n".join(f"- {sentence}" for sentence in findings(study, runs))
+def findings_markdown(study: str, runs: pd.DataFrame, serving: pd.DataFrame | None = None) -> str:
+    lines = "\n".join(f"- {sentence}" for sentence in findings(study, runs, serving))
     return f"# {study}: findings\n\n{lines}\n"
 
 
-def findings_html(study: str, runs: pd.DataFrame) -> str:
+def findings_html(study: str, runs: pd.DataFrame, serving: pd.DataFrame | None = None) -> str:
     """The findings as a small HTML page, for the Snakemake report."""
-    items = "".join(f"<li>{html.escape(s)}</li>" for s in findings(study, runs))
+    items = "".join(f"<li>{html.escape(s)}</li>" for s in findings(study, runs, serving))
     return f"<html><body><h3>{html.escape(study)}: findings</h3><ul>{items}</ul></body></html>\n"

@@ -11,6 +11,8 @@ from tradeoffs.analysis.load import ok_runs
 from tradeoffs.analysis.plan import COSTS as COSTS  # the frontiers' costs, read by planning
 from tradeoffs.identity import TABLE_KEYS
 
+HIGHER_IS_BETTER = frozenset({"server_qps"})  # of the COSTS' columns
+
 
 def pareto_mask(cost: np.ndarray, value: np.ndarray) -> np.ndarray:
     """True for points that no other point dominates (cost <= and value >=, one strictly)."""
@@ -38,10 +40,13 @@ def frontier_points(
     Frontiers are taken per `by` group: accuracies on different datasets do not compare.
     """
     runs = with_model_size(ok_runs(runs))
+    if cost not in runs:  # e.g. server_qps where no study serves
+        return runs.iloc[:0].assign(**{cost: pd.Series(dtype=float), "on_frontier": False})
     points = runs.dropna(subset=[cost, value]).reset_index(drop=True)
     points["on_frontier"] = False
     for _, group in points.groupby(list(by), sort=False):
-        mask = pareto_mask(group[cost].to_numpy(), group[value].to_numpy())
+        costs = group[cost].to_numpy(dtype=float)
+        mask = pareto_mask(-costs if cost in HIGHER_IS_BETTER else costs, group[value].to_numpy())
         points.loc[group.index, "on_frontier"] = mask
     return points.sort_values([*by, cost]).reset_index(drop=True)
 

@@ -34,6 +34,8 @@ class Budget:
     max_footprint_mb: float | None = None
     max_disk_mb: float | None = None
     min_accuracy: float | None = None
+    min_server_qps: float | None = None  # requests/s sustained within the serving p99 bound
+    server_p99_ms: float | None = None  # ... a bound no looser than this (None: the study's)
     backends: tuple[str, ...] | None = None
     datasets: tuple[str, ...] | None = None
 
@@ -58,6 +60,9 @@ class Budget:
             parts.append(f"file ≤ {self.max_disk_mb:g} MB")
         if self.min_accuracy is not None:
             parts.append(f"accuracy ≥ {self.min_accuracy:g}")
+        if self.min_server_qps is not None:
+            bound = "its" if self.server_p99_ms is None else f"{self.server_p99_ms:g} ms"
+            parts.append(f"serves ≥ {self.min_server_qps:g} req/s at p99 ≤ {bound}")
         if self.backends:
             parts.append(f"backend in {', '.join(self.backends)}")
         if self.datasets:
@@ -73,6 +78,7 @@ PRESETS: Mapping[str, Budget] = {
     "edge (p95 ≤ 1 ms, footprint ≤ 0.25 MB)": Budget(
         max_latency_ms=1.0, percentile="p95", max_footprint_mb=0.25
     ),
+    "service (≥ 500 req/s at p99 ≤ 20 ms)": Budget(min_server_qps=500.0, server_p99_ms=20.0),
 }
 
 
@@ -120,6 +126,8 @@ def _reasons(runs: pd.DataFrame, budget: Budget) -> pd.Series:
         _bound(runs, "model_size_mb", budget.max_footprint_mb, "footprint", " MB"),
         _bound(runs, "size_disk_mb", budget.max_disk_mb, "file size", " MB"),
         _bound(runs, ACCURACY, budget.min_accuracy, "accuracy", "", upper=False),
+        _bound(runs, "server_qps", budget.min_server_qps, "server_qps", " req/s", upper=False),
+        _bound(runs, "p99_bound_ms", budget.server_p99_ms, "serving p99 bound", " ms"),
     ]
     for key, allowed in (("backend", budget.backends), ("dataset", budget.datasets)):
         if allowed:

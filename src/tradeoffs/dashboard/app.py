@@ -232,6 +232,9 @@ def pick_tab(found: catalog.Catalog) -> None:
         "Min test accuracy", min_value=0.0, max_value=1.0, value=None, key="min_acc"
     )
     backends = cols[2].multiselect("Backends", sorted(runs["backend"].unique()))
+    server_qps = cols[0].number_input(
+        "Min requests/s within the serving p99 bound", min_value=0.0, value=None, key="min_qps"
+    )
     datasets = st.multiselect("Datasets", sorted(runs["dataset"].unique()))
     budget = pick.Budget(
         max_latency_ms=latency,
@@ -239,12 +242,14 @@ def pick_tab(found: catalog.Catalog) -> None:
         max_footprint_mb=footprint,
         max_disk_mb=disk,
         min_accuracy=accuracy,
+        min_server_qps=server_qps,
         backends=tuple(backends) or None,
         datasets=tuple(datasets) or None,
     )
     result = pick.pick(runs, budget)
     st.markdown(f"**{len(result.ranked)} runs fit** ({budget.describe()}), best first:")
     shown = ["rank", "run", "test_acc", budget.latency_column, "model_size_mb", "size_disk_mb"]
+    shown += ["server_qps", "p99_bound_ms"]
     st.dataframe(result.ranked[[c for c in shown if c in result.ranked]], hide_index=True)
     st.markdown(f"**{len(result.excluded)} excluded**, and why:")
     st.dataframe(result.excluded[["run", "why"]], hide_index=True)

@@ -10,6 +10,7 @@ from pathlib import Path
 import pandas as pd
 
 from tradeoffs.analysis.load import IDENTITY, read_metrics
+from tradeoffs.analysis.serving import with_server_qps
 from tradeoffs.hosts import HOSTS_DIR, host_of_path
 from tradeoffs.identity import RunId
 
@@ -67,6 +68,9 @@ def load_catalog(results: str | Path) -> Catalog:
             "pipeline first (`make run`) or choose another results directory."
         )
     runs = read_metrics(readable)
+    serving = [pd.read_csv(p) for p in sorted(results.glob("*/tables/serving.csv"))]
+    if serving:
+        runs = with_server_qps(runs, pd.concat(serving, ignore_index=True))
     runs.insert(0, "run", runs.apply(run_label, axis=1))
     return Catalog(results, runs, problems)
 

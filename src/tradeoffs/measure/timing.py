@@ -65,13 +65,58 @@ def warm(fn: Callable[[], Any], warmup: int, sync: Callable[[], None] = no_sync)
 
 
 def sample_calls(
-    fn: Callable[[], Any], repeats: int, sync: Callable[[], None] = no_sync
+    fn: Callable[[], Any],
+    repeats: int,
+    sync: Callable[[], None] = no_sync,
+    clock: Callable[[], float] = time.perf_counter,
 ) -> np.ndarray:
     """Wall time in milliseconds of each of `repeats` calls, each timed between two syncs."""
     samples = np.empty(repeats)
     for i in range(repeats):
-        start = time.perf_counter()
-        fn()
-        sync()
-        samples[i] = (time.perf_counter() - start) * 1e3
+        start, end = timed_call(fn, sync, clock)
+        samples[i] = (end - start) * 1e3
     return samples
+
+
+def timed_call(
+    fn: Callable[[], Any],
+    sync: Callable[[], None] = no_sync,
+    clock: Callable[[], float] = time.perf_counter,
+) -> tuple[float, float]:
+    """The clock's readings (seconds) before one call of `fn` and after the sync that ends it.
+
+    `clock` is injectable: the serving load generator runs on a simulated clock in tests."""
+    start = clock()
+    fn()
+    sync()
+    return start, clock()
+
+
+class Clock:
+    """The wall clock the serving load generator runs on: `now` is `time.perf_counter`, and
+    `sleep_until` sleeps (never spins: the model needs the cores) until a reading."""
+
+    def now(self) -> float:
+        return time.perf_counter()
+
+    def sleep_until(self, t: float) -> None:
+        delay = t - time.perf_counter()
+        if delay > 0:
+            time.sleep(delay)
+
+
+class SimulatedClock(Clock):
+    """A discrete-event clock: time moves only when a caller sleeps or `advance`s it (a
+    simulated predictor's service time), so the load generator's logic is tested exactly."""
+
+    def __init__(self) -> None:
+        self.t = 0.0
+
+    def now(self) -> float:
+        return self.t
+
+    def sleep_until(self, t: float) -> None:
+        self.t = max(self.t, t)
+
+    def advance(self, seconds: float) -> None:
+        self.t += seconds
