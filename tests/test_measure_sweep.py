@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
+from tradeoffs.config import study_with_defaults
 from tradeoffs.measure import sweep as sweep_module
 from tradeoffs.measure.percentiles import latency_percentiles, percentile_ci, relative_width
 from tradeoffs.measure.sweep import SweepSettings, summarize_sweep, sweep, timed_samples
@@ -131,6 +132,68 @@ def test_memory_budget_stops_the_sweep_before_a_batch_that_would_not_fit():
     assert [p["batch_size"] for p in record["sweep"]] == [1, 8, 32]
     assert record["sweep_stopped"].startswith("batch 128: projected memory growth")
     assert "benchmark.memory_budget_mb" in record["sweep_stopped"]
+
+
+def default_settings(throughput_batch: int, **changes) -> SweepSettings:
+    """The default config's sweep (its 4096 MB budget), shortened: 20 ms per batch size."""
+    cfg = {**study_with_defaults({})["benchmark"], "max_seconds": 0.02, **changes}
+    return SweepSettings.from_cfg(cfg, throughput_batch)
+
+
+def test_fixed_growth_at_batch_one_does_not_stop_the_sweep_at_the_default_budget():
+    """~16 MB of allocator growth at batch 1 would project, per sample, to 8 GB at batch 512:
+    a probe at the largest batch the worst case allows fits the line, and 512 is measured."""
+    kept, calls = [], []
+
+    def make_call(batch):
+        calls.append(batch)
+        if not kept:
+            kept.append(np.ones(2 * 2**20))  # 16 MB once: arenas, workspaces
+        kept.append(np.ones(batch * 2**12))  # 32 kB per sample
+        return lambda: None
+
+    settings_512 = default_settings(512)
+    assert settings_512.memory_budget_mb == 4096 and settings_512.batch_sizes == (1, 512)
+    record = sweep(make_call, settings_512)
+    assert [p["batch_size"] for p in record["sweep"]] == [1, 512]
+    assert record["sweep_stopped"] is None and record["infer_throughput_sps"] > 0
+    probe = calls[1]  # one untimed call in between, within the worst case's budget
+    assert calls == [1, probe, 512] and 1 < probe < 512
+    assert probe * record["sweep"][0]["peak_rss_growth_mb"] <= 4096
+
+
+def test_a_small_torch_network_reaches_every_requested_batch_at_the_default_budget():
+    torch = pytest.importorskip("torch")
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(
+        torch.nn.Conv2d(1, 8, 3), torch.nn.ReLU(), torch.nn.Flatten(), torch.nn.LazyLinear(10)
+    ).eval()
+
+    def make_call(batch):
+        x = torch.randn(batch, 1, 28, 28)
+
+        def call():
+            with torch.inference_mode():
+                return model(x)
+
+        return call
+
+    record = sweep(make_call, default_settings(512, batch_sizes=[8, 128]))
+    assert [p["batch_size"] for p in record["sweep"]] == [1, 8, 128, 512]
+    assert record["sweep_stopped"] is None
+    assert record["infer_throughput_sps"] > 0 and record["batch_latency_ms_p50"] > 0
+
+
+def test_projection_from_one_point_is_per_sample_and_from_two_a_line():
+    projected, how = sweep_module._projection(32, [sweep_module._Growth(1, 900.0)])
+    assert projected == 900.0 * 32 and "per sample" in how
+    line = [sweep_module._Growth(1, 16.0), sweep_module._Growth(9, 20.0)]
+    fitted, how = sweep_module._projection(64, line)
+    assert fitted == pytest.approx(20.0 + 0.5 * 55)
+    assert "16 MB fixed + 0.5 MB per sample, from batches 1 and 9" in how
+    # a shrinking growth (freed memory) projects the last measurement, never less
+    shrinking = [sweep_module._Growth(1, 16.0), sweep_module._Growth(9, 10.0)]
+    assert sweep_module._projection(64, shrinking)[0] == 10.0
 
 
 def test_out_of_memory_ends_the_sweep_and_other_errors_propagate():

@@ -7,6 +7,11 @@ study's throughput batch size (`benchmark.batch_size`, always swept) the batched
 throughput and the measured energy; memory and CPU use are the whole sweep's. Reported also in
 MLPerf Inference's vocabulary: "single stream" is the p90 latency at batch 1, "offline" the
 throughput at the best batch size.
+
+Memory: a batch's growth is a fixed part (allocator arenas, workspaces: ~16 MB at batch 1 for
+torch) plus a part per sample. Two measured batch sizes give both (the line through the last
+two); with one, the next batch's worst case is all of it per sample, and where that worst case
+passes the budget one untimed call at the largest batch it allows measures a second point.
 """
 
 from __future__ import annotations
@@ -100,6 +105,38 @@ def _is_out_of_memory(error: BaseException) -> bool:
     return isinstance(error, MemoryError) or "out of memory" in str(error).lower()
 
 
+@dataclass(frozen=True)
+class _Growth:
+    """A measured memory growth (MB) at a batch size."""
+
+    batch: int
+    mb: float
+
+
+def _projection(batch: int, growth: list[_Growth]) -> tuple[float, str]:
+    """Projected growth at `batch`, and how it was projected: along the line through the last
+    two measurements (slope at least 0, never below the last), or, from one, as if all of it
+    grew per sample."""
+    last = growth[-1]
+    if len(growth) == 1:
+        return last.mb * batch / last.batch, f"{last.mb:.0f} MB at batch {last.batch}, per sample"
+    first = growth[-2]
+    per_sample = max((last.mb - first.mb) / (last.batch - first.batch), 0.0)
+    fixed = last.mb - per_sample * last.batch
+    how = (
+        f"{fixed:.0f} MB fixed + {per_sample:.3g} MB per sample, from batches "
+        f"{first.batch} and {last.batch}"
+    )
+    return last.mb + per_sample * (batch - last.batch), how
+
+
+def _measure_growth(call: Callable[[], Any], sync: Callable[[], None], baseline_mb: float) -> float:
+    with ResourceMonitor() as monitor:
+        call()
+        sync()
+    return max(monitor.peak_rss_mb - baseline_mb, 0.0)
+
+
 def sweep(
     make_call: Callable[[int], Callable[[], Any]],
     settings: SweepSettings,
@@ -108,28 +145,34 @@ def sweep(
 ) -> dict[str, Any]:
     """Time `make_call(b)()` (one inference on a batch of b, placed before timing) for each
     batch size b, with the energy of the throughput batch's calls on `device` where a counter
-    is readable. A batch size whose memory growth, projected linearly from the last one
-    measured, exceeds the budget, or that runs out of memory, ends the sweep; the record says
-    which and why (`sweep_stopped`)."""
+    is readable. A batch size whose projected memory growth (module doc) exceeds the budget,
+    or that runs out of memory, ends the sweep; the record says which and why
+    (`sweep_stopped`)."""
     points: list[dict[str, Any]] = []
+    growth: list[_Growth] = []
     stopped = None
     meter = EnergyMeter(device)
     energy_uj = None
+    budget = settings.memory_budget_mb
     baseline_mb = psutil.Process().memory_info().rss / 2**20
     with ResourceMonitor() as whole:
         for batch in settings.batch_sizes:
-            if points:
-                last = points[-1]
-                projected = last["peak_rss_growth_mb"] * batch / last["batch_size"]
-                if projected > settings.memory_budget_mb:
-                    stopped = (
-                        f"batch {batch}: projected memory growth {projected:.0f} MB exceeds "
-                        f"the budget of {settings.memory_budget_mb:g} MB "
-                        "(benchmark.memory_budget_mb)"
-                    )
-                    break
-            metered = meter if batch == settings.throughput_batch else contextlib.nullcontext()
             try:
+                if growth:
+                    projected, how = _projection(batch, growth)
+                    probe = int(budget * growth[-1].batch / max(growth[-1].mb, 1e-9))
+                    if projected > budget and len(growth) == 1 and growth[0].batch < probe:
+                        # the worst case does not fit: measure where it does, then fit a line
+                        mb = _measure_growth(make_call(probe), sync, baseline_mb)
+                        growth.append(_Growth(probe, mb))
+                        projected, how = _projection(batch, growth)
+                    if projected > budget:
+                        stopped = (
+                            f"batch {batch}: projected memory growth {projected:.0f} MB ({how}) "
+                            f"exceeds the budget of {budget:g} MB (benchmark.memory_budget_mb)"
+                        )
+                        break
+                metered = meter if batch == settings.throughput_batch else contextlib.nullcontext()
                 with ResourceMonitor() as monitor, metered:
                     samples = timed_samples(make_call(batch), settings, sync)
             except Exception as error:  # an allocator's own error type differs per framework
@@ -139,8 +182,9 @@ def sweep(
                 break
             if batch == settings.throughput_batch:
                 energy_uj = meter.per_item_uj((settings.warmup + samples.size) * batch)
-            growth = max(monitor.peak_rss_mb - baseline_mb, 0.0)
-            points.append(_point(batch, samples, settings.p99_ci_rel, growth))
+            mb = max(monitor.peak_rss_mb - baseline_mb, 0.0)
+            growth.append(_Growth(batch, mb))
+            points.append(_point(batch, samples, settings.p99_ci_rel, mb))
     usage = {
         "bench_peak_rss_mb": whole.peak_rss_mb,
         "bench_cpu_util_pct": whole.cpu_util_pct,

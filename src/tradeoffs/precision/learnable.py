@@ -12,6 +12,14 @@ fp3 = [-0.75, -0.5, ..., 0.75, 1] (uniform), fp4 = E2M1 and 8 over 8.
 The quantiser works in units of the tensor's amax (a per-tensor scale recomputed every forward,
 not trained), so one initialisation (largest level 1) fits weights and activations of any
 range, and the values learn the shape of the distribution.
+
+Computation (docs/architecture.md, Precision): one autograd function rounds and saves only the
+int32 level of each element; the search is `search.count_below`'s table lookup; the output is
+a read of the scaled codebook; the backward passes the gradient straight to x and sums it per
+level with a deterministic index_add_. Outputs and gradients equal the straight-through
+formula `ste(x, values[nearest(x / scale, values)] * scale)` bit for bit (at one thread; at
+more, that formula's index_put_ accumulation is itself nondeterministic); compiled and exported
+graphs (torch.compile, torch.export) trace that formula.
 """
 
 from __future__ import annotations
@@ -19,6 +27,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from tradeoffs.precision.search import count_below
 from tradeoffs.precision.ste import ste
 
 # bits -> (exponent bits, mantissa bits) of the unsigned minifloat giving the magnitudes
@@ -54,6 +63,57 @@ def nearest(x: torch.Tensor, values: torch.Tensor) -> torch.Tensor:
     return torch.searchsorted(midpoints, x.contiguous())
 
 
+def _scale(x: torch.Tensor) -> torch.Tensor:
+    """The per-tensor amax (NaN if x holds one), at least the dtype's smallest normal."""
+    return x.detach().abs().amax().clamp_min(torch.finfo(x.dtype).tiny)
+
+
+def _fused_scale(x: torch.Tensor) -> torch.Tensor:
+    """_scale in one pass over x: the larger of max and -min."""
+    low, high = torch.aminmax(x)
+    return torch.maximum(high, -low).clamp_min(torch.finfo(x.dtype).tiny)
+
+
+def straight_through_round(x: torch.Tensor, values: torch.Tensor) -> torch.Tensor:
+    """amax * values[nearest] with a straight-through gradient to x, in plain differentiable
+    torch ops: the formula the fast path reproduces, and what tracing compilers see."""
+    scale = _scale(x)
+    with torch.no_grad():
+        index = nearest(x / scale, values.to(x.dtype))
+    return ste(x, values[index].to(x.dtype) * scale)
+
+
+class _RoundToValues(torch.autograd.Function):
+    """straight_through_round in one node: forward saves the int32 levels and the scale."""
+
+    @staticmethod
+    def forward(ctx, x: torch.Tensor, values: torch.Tensor) -> torch.Tensor:
+        scale = _fused_scale(x)
+        v = values.to(x.dtype)
+        inf, nan = v.new_full((1,), float("inf")), v.new_full((1,), float("nan"))
+        # A last midpoint at +inf and a NaN level: an element whose x / scale is NaN (x is
+        # +-inf or NaN) comes out NaN, as x - x makes it in the formula.
+        midpoints = torch.cat([(v[1:] + v[:-1]) / 2, inf])
+        index = count_below(x / scale, midpoints)
+        # + 0.0 turns a level of -0 into +0, as adding x - x (+0) does in the formula
+        levels = torch.cat([v * scale + 0.0, nan])
+        ctx.save_for_backward(index, scale)
+        ctx.values_dtype, ctx.levels = values.dtype, values.numel()
+        return levels.index_select(0, index.reshape(-1)).view(x.shape)
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor) -> tuple[torch.Tensor | None, torch.Tensor | None]:
+        index, scale = ctx.saved_tensors
+        grad_values = None
+        if ctx.needs_input_grad[1]:
+            scaled = (grad * scale).to(ctx.values_dtype).reshape(-1)
+            sums = scaled.new_zeros(ctx.levels + 1).index_add_(0, index.reshape(-1), scaled)
+            # NaN elements (a non-finite scale: every term is +-inf or NaN) joined the top level
+            sums[-2] += sums[-1]
+            grad_values = sums[:-1]
+        return (grad if ctx.needs_input_grad[0] else None), grad_values
+
+
 class LearnableQuantizer(nn.Module):
     """x -> amax * v[nearest], v trained; straight-through to x.
 
@@ -68,8 +128,7 @@ class LearnableQuantizer(nn.Module):
         self.values = nn.Parameter(initial_values(bits))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        scale = x.detach().abs().amax().clamp_min(torch.finfo(x.dtype).tiny)
         values = torch.sort(self.values).values
-        with torch.no_grad():
-            index = nearest(x / scale, values.to(x.dtype))
-        return ste(x, values[index].to(x.dtype) * scale)
+        if torch.compiler.is_compiling() or torch.jit.is_tracing():
+            return straight_through_round(x, values)
+        return _RoundToValues.apply(x, values)

@@ -41,14 +41,15 @@ class OCPQuantizer(nn.Module):
 
 class WeightQuantizer(nn.Module):
     """Quantises a weight as the (out, kh*kw*in) matrix of its im2col product, so that MX
-    blocks run along the input channels, aligned with the blocks of the conv's input."""
+    blocks run along the input channels, aligned with the blocks of the conv's input. A
+    per-tensor quantiser is elementwise under one scale, so it skips that copy: same values."""
 
     def __init__(self, quantizer: nn.Module) -> None:
         super().__init__()
         self.quantizer = quantizer
 
     def forward(self, w: torch.Tensor) -> torch.Tensor:
-        if w.dim() <= 2:
+        if w.dim() <= 2 or getattr(self.quantizer, "scale", None) != "block32":
             return self.quantizer(w)
         matrix = w.movedim(1, -1)
         q = self.quantizer(matrix.flatten(1)).view(matrix.shape)

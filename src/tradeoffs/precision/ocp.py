@@ -56,18 +56,26 @@ def round_to_grid(x: torch.Tensor, fmt: OCPFormat) -> torch.Tensor:
     """`x` rounded to the nearest value of `fmt` (ties to even), saturating at +-max. Scale 1."""
     dtype = x.dtype
     x = x.float().clamp(-fmt.max, fmt.max)
-    # The quantum of x's binade, 2^(e - mbits), built from x's fp32 exponent field; below the
-    # format's normal range every value has the subnormal quantum 2^(emin - mbits).
-    exponent = (x.view(torch.int32) >> 23) & 0xFF
-    exponent.clamp_(min=fmt.emin + 127).sub_(fmt.mbits)
-    quantum = (exponent << 23).view(torch.float32)
+    # The quantum of x's binade, 2^(e - mbits), built in x's fp32 exponent field (in place,
+    # unshifted); below the format's normal range every value has the subnormal quantum
+    # 2^(emin - mbits).
+    exponent = x.view(torch.int32) & 0x7F800000
+    exponent.clamp_(min=(fmt.emin + 127) << 23).sub_(fmt.mbits << 23)
+    quantum = exponent.view(torch.float32)
     # Division by a power of two is exact and torch.round is half-to-even.
     return x.div(quantum).round_().mul_(quantum).to(dtype)
 
 
+def abs_max(x: torch.Tensor) -> torch.Tensor:
+    """max |x| (NaN if x holds one) as fp32, in one pass: the larger of max and -min."""
+    low, high = torch.aminmax(x.detach())
+    return torch.maximum(high, -low).float()
+
+
 def tensor_scale(x: torch.Tensor, fmt: OCPFormat) -> torch.Tensor:
-    """One fp32 scale mapping amax(|x|) onto the format's max (1 for an all-zero tensor)."""
-    amax = x.detach().abs().amax().float()
+    """One fp32 scale mapping amax(|x|) onto the format's max (1 for an all-zero tensor, and
+    for one holding a NaN)."""
+    amax = abs_max(x)
     return torch.where(amax > 0, amax / fmt.max, torch.ones_like(amax))
 
 

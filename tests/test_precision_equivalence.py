@@ -1,0 +1,302 @@
+"""The fast quantisers against a copy of the seed's formulas kept here as the reference: outputs
+and gradients (to the input, to the learnable values) bit for bit on random tensors, exact
+midpoints (ties), huge, tiny, subnormal, zero and negative-zero inputs, learned codebooks, and
+NaN/inf. What NaN does: a NaN or +-inf anywhere in a tensor makes its per-tensor scale
+non-finite, and then every output is NaN or +-inf exactly as in the reference (compared with
+NaN equal to NaN); the gradient to the input stays the upstream gradient."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from tradeoffs.precision import search
+from tradeoffs.precision.learnable import LEARNABLE_BITS, LearnableQuantizer, initial_values
+from tradeoffs.precision.modules import make_quantizer
+from tradeoffs.precision.ocp import FORMATS
+from tradeoffs.precision.search import count_below
+
+# --- the reference: the quantisers as the seed computed them (before the fast paths) ---
+
+
+def reference_ste(x: torch.Tensor, q: torch.Tensor) -> torch.Tensor:
+    return q + (x - x.detach())
+
+
+def reference_nearest(x: torch.Tensor, values: torch.Tensor) -> torch.Tensor:
+    midpoints = (values[1:] + values[:-1]) / 2
+    return torch.searchsorted(midpoints, x.contiguous())
+
+
+def reference_learnable(x: torch.Tensor, raw_values: torch.Tensor) -> torch.Tensor:
+    scale = x.detach().abs().amax().clamp_min(torch.finfo(x.dtype).tiny)
+    values = torch.sort(raw_values).values
+    with torch.no_grad():
+        index = reference_nearest(x / scale, values.to(x.dtype))
+    return reference_ste(x, values[index].to(x.dtype) * scale)
+
+
+def reference_round_to_grid(x: torch.Tensor, fmt) -> torch.Tensor:
+    dtype = x.dtype
+    x = x.float().clamp(-fmt.max, fmt.max)
+    exponent = (x.view(torch.int32) >> 23) & 0xFF
+    exponent.clamp_(min=fmt.emin + 127).sub_(fmt.mbits)
+    quantum = (exponent << 23).view(torch.float32)
+    return x.div(quantum).round_().mul_(quantum).to(dtype)
+
+
+def reference_ocp(x: torch.Tensor, fmt, scale: str, dim: int) -> torch.Tensor:
+    """The seed's OCP quantiser with its straight-through gradient."""
+    q = x.detach()
+    if scale == "tensor":
+        amax = q.abs().amax().float()
+        s = torch.where(amax > 0, amax / fmt.max, torch.ones_like(amax))
+        out = (reference_round_to_grid(q.float() / s, fmt) * s).to(q.dtype)
+    else:
+        moved = q.float().movedim(dim, -1)
+        pad = -moved.shape[-1] % 32
+        blocks = torch.nn.functional.pad(moved, (0, pad)).unflatten(-1, (-1, 32))
+        amax = blocks.abs().amax(dim=-1, keepdim=True)
+        exp = (torch.frexp(amax)[1] - 1 - fmt.emax).clamp(-127, 127)
+        s = torch.ldexp(torch.ones_like(amax), exp)
+        out = (reference_round_to_grid(blocks / s, fmt) * s).flatten(-2)[..., : moved.shape[-1]]
+        out = out.movedim(-1, dim).to(q.dtype)
+    return reference_ste(x, out)
+
+
+def reference_weight(quantize, w: torch.Tensor) -> torch.Tensor:
+    """The seed's WeightQuantizer: every weight as its (out, kh*kw*in) im2col matrix."""
+    if w.dim() <= 2:
+        return quantize(w)
+    matrix = w.movedim(1, -1)
+    return quantize(matrix.flatten(1)).view(matrix.shape).movedim(-1, 1)
+
+
+# --- helpers ---
+
+
+def identical(a: torch.Tensor | None, b: torch.Tensor | None) -> bool:
+    """Same shape, dtype and bits, NaN equal to NaN (its payload is not compared)."""
+    if a is None or b is None:
+        return a is b
+    if a.shape != b.shape or a.dtype != b.dtype:
+        return False
+    nan = a.isnan()
+    if not torch.equal(nan, b.isnan()):
+        return False
+    bits = torch.int32 if a.dtype == torch.float32 else torch.int64
+    return torch.equal(a[~nan].view(bits), b[~nan].view(bits))  # +0 and -0 differ
+
+
+def run(quantise, x: torch.Tensor, values: torch.Tensor, upstream: torch.Tensor):
+    x = x.clone().requires_grad_(True)
+    values = torch.nn.Parameter(values.clone())
+    out = quantise(x, values)
+    out.backward(upstream)
+    return out.detach(), x.grad, values.grad
+
+
+def fast_learnable(x: torch.Tensor, values: torch.Tensor) -> torch.Tensor:
+    quantizer = LearnableQuantizer(int(values.numel()).bit_length() - 1)
+    quantizer.values = values  # the caller's parameter, whose .grad it reads
+    return quantizer(x)
+
+
+def assert_learnable_matches(x: torch.Tensor, values: torch.Tensor, seed: int = 0) -> None:
+    upstream = torch.randn(x.shape, generator=torch.Generator().manual_seed(seed))
+    fast = run(fast_learnable, x, values, upstream)
+    ref = run(reference_learnable, x, values, upstream)
+    for name, a, b in zip(("output", "grad x", "grad values"), fast, ref, strict=True):
+        assert identical(a, b), name
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    """The reference's gradient to the values is an index_put_ accumulation, deterministic on
+    one thread (the default run's `threads: 1`); see the test at two threads below."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+SIZES = [1000, search.MIN_ELEMENTS + 5]  # the searchsorted path and the table path
+
+
+# --- learnable formats ---
+
+
+@pytest.mark.parametrize("bits", sorted(LEARNABLE_BITS.values()))
+@pytest.mark.parametrize("n", SIZES)
+def test_learnable_matches_reference_on_random_tensors(bits, n):
+    gen = torch.Generator().manual_seed(bits * 100 + n)
+    x = torch.randn(n, generator=gen) * torch.rand(n, generator=gen).pow(4) * 3
+    assert_learnable_matches(x, initial_values(bits))
+
+
+@pytest.mark.parametrize("bits", sorted(LEARNABLE_BITS.values()))
+@pytest.mark.parametrize("n", SIZES)
+def test_learnable_matches_reference_with_learned_unsorted_values(bits, n):
+    gen = torch.Generator().manual_seed(bits)
+    values = initial_values(bits) + torch.randn(2**bits, generator=gen) * 0.3 / 2**bits
+    values = values[torch.randperm(2**bits, generator=gen)]  # an optimiser may swap them
+    values[0] = values[1]  # two equal levels: an empty bucket between them
+    x = torch.randn(n, generator=gen)
+    assert_learnable_matches(x, values)
+
+
+@pytest.mark.parametrize("bits", sorted(LEARNABLE_BITS.values()))
+def test_learnable_ties_at_exact_midpoints_round_down_as_the_reference(bits):
+    values = initial_values(bits)
+    midpoints = (values[1:] + values[:-1]) / 2
+    # amax 1 (the last element) makes x / scale == x: every midpoint exactly, and its
+    # neighbours one ulp either side, many times over (the table path)
+    around = torch.cat(
+        [midpoints, midpoints.nextafter(midpoints + 1), midpoints.nextafter(midpoints - 1)]
+    )
+    x = torch.cat([around.repeat(search.MIN_ELEMENTS // around.numel() + 1), torch.ones(1)])
+    assert_learnable_matches(x, values)
+    assert_learnable_matches(x[-1000:], values)
+
+
+@pytest.mark.parametrize("n", SIZES)
+@pytest.mark.parametrize(
+    "magnitude", [3e38, 1e30, 1.0, 1e-30, 1e-38, 1e-42], ids=lambda m: f"{m:g}"
+)
+def test_learnable_matches_reference_at_extremes(n, magnitude):
+    gen = torch.Generator().manual_seed(n)
+    x = torch.randn(n, generator=gen).clamp(-1, 1) * magnitude  # 1e-42: subnormal inputs
+    x[:7] = torch.tensor([0.0, -0.0, magnitude, -magnitude, 0.0, -0.0, 0.0])
+    for bits in LEARNABLE_BITS.values():
+        assert_learnable_matches(x, initial_values(bits))
+
+
+@pytest.mark.parametrize("n", SIZES)
+def test_learnable_all_zero_and_negative_zero_tensors(n):
+    for bits in LEARNABLE_BITS.values():
+        assert_learnable_matches(torch.zeros(n), initial_values(bits))
+        assert_learnable_matches(-torch.zeros(n), initial_values(bits))
+    values = initial_values(4)
+    values[7] = -0.0  # a level of -0 comes out +0, as the reference's x - x makes it
+    assert_learnable_matches(torch.randn(n), values)
+
+
+@pytest.mark.parametrize("n", SIZES)
+@pytest.mark.parametrize("special", [float("nan"), float("inf"), -float("inf")])
+def test_learnable_nan_and_inf_as_the_reference(n, special):
+    x = torch.randn(n, generator=torch.Generator().manual_seed(n))
+    x[3] = special
+    for bits in LEARNABLE_BITS.values():
+        assert_learnable_matches(x, initial_values(bits))
+    # every output is non-finite: the scale is NaN or inf
+    out = LearnableQuantizer(4)(x)
+    assert not torch.isfinite(out).any()
+
+
+def test_learnable_gradient_to_values_at_two_threads_is_deterministic_and_close():
+    """At two threads the reference's index_put_ accumulation varies run to run; the fast
+    path's index_add_ gives the one-thread sums every time, within float rounding of the
+    reference's (relative 1e-4 of the sum of magnitudes)."""
+    gen = torch.Generator().manual_seed(0)
+    x, upstream = torch.randn(2**20, generator=gen), torch.randn(2**20, generator=gen)
+    values = initial_values(4)
+    one = run(fast_learnable, x, values, upstream)[2]
+    torch.set_num_threads(2)
+    fast = [run(fast_learnable, x, values, upstream)[2] for _ in range(3)]
+    ref = run(reference_learnable, x, values, upstream)[2]
+    assert all(torch.equal(f, one) for f in fast)
+    magnitude = torch.zeros(16).index_add_(
+        0, reference_nearest(x / x.abs().amax(), values), upstream.abs() * x.abs().amax()
+    )
+    assert ((fast[0] - ref).abs() <= 1e-4 * magnitude + 1e-6).all()
+
+
+def test_compiled_and_traced_graphs_use_the_reference_formula():
+    quantizer = LearnableQuantizer(4)
+    x = torch.randn(2, 64)
+    traced = torch.jit.trace(quantizer, (x,), check_trace=False)
+    assert "searchsorted" in str(traced.graph)
+    assert identical(traced(x), reference_learnable(x, quantizer.values).detach())
+
+
+# --- the search itself ---
+
+
+def test_large_cpu_tensors_take_the_table_path(monkeypatch):
+    def refused(x, midpoints):
+        raise AssertionError("searchsorted called")
+
+    monkeypatch.setattr(search, "_searchsorted", refused)
+    for bits in LEARNABLE_BITS.values():
+        LearnableQuantizer(bits)(torch.randn(search.MIN_ELEMENTS))
+
+
+@pytest.mark.parametrize("per_cell", [1, 3, search.MAX_PER_CELL + 1])
+def test_count_below_equals_searchsorted_however_many_midpoints_share_a_cell(per_cell):
+    gen = torch.Generator().manual_seed(per_cell)
+    # `per_cell` midpoints inside one eighth of a binade, [0.5, 0.5625), and float-like others
+    crowded = 0.5 + torch.rand(per_cell, generator=gen) / 16
+    midpoints = torch.cat([initial_values(6)[1:] - 1 / 256, crowded]).sort().values
+    x = torch.cat(
+        [
+            torch.randn(search.MIN_ELEMENTS, generator=gen),
+            midpoints,
+            torch.tensor([float("nan"), -float("nan"), 0.0, -0.0, 1e-45, -1e-45]),
+        ]
+    )
+    assert torch.equal(count_below(x, midpoints).long(), torch.searchsorted(midpoints, x))
+
+
+# --- OCP formats ---
+
+
+@pytest.mark.parametrize("fmt", list(FORMATS))
+@pytest.mark.parametrize("scale", ["tensor", "block32"])
+def test_ocp_input_quantisers_match_reference(fmt, scale):
+    gen = torch.Generator().manual_seed(1)
+    for shape, dim in (((8, 40, 3, 3), 1), ((4, 70), -1)):
+        x = torch.randn(shape, generator=gen) * 5
+        x.view(-1)[:6] = torch.tensor([0.0, -0.0, 1e-40, -1e-40, 1e-3, -1e-3])
+        upstream = torch.randn(shape, generator=gen)
+        quantizer = make_quantizer(fmt, {"scale": scale}, dim)
+        fast = run(lambda t, _v, q=quantizer: q(t), x, torch.zeros(1), upstream)
+        ref = run(
+            lambda t, _v, d=dim: reference_ocp(t, FORMATS[fmt], scale, d),
+            x,
+            torch.zeros(1),
+            upstream,
+        )
+        assert identical(fast[0], ref[0]) and identical(fast[1], ref[1])
+
+
+@pytest.mark.parametrize("fmt", list(FORMATS))
+@pytest.mark.parametrize("special", [float("nan"), float("inf"), -float("inf")])
+@pytest.mark.parametrize("scale", ["tensor", "block32"])
+def test_ocp_nan_and_inf_as_the_reference(fmt, special, scale):
+    x = torch.randn(4, 70, generator=torch.Generator().manual_seed(2)) * 3
+    x[1, 5] = special
+    upstream = torch.ones_like(x)
+    quantizer = make_quantizer(fmt, {"scale": scale}, -1)
+    fast = run(lambda t, _v: quantizer(t), x, torch.zeros(1), upstream)
+    ref = run(lambda t, _v: reference_ocp(t, FORMATS[fmt], scale, -1), x, torch.zeros(1), upstream)
+    assert identical(fast[0], ref[0]) and identical(fast[1], ref[1])
+
+
+@pytest.mark.parametrize("precision", ["fp4", "fp8", "e4m3", "e2m1"])
+@pytest.mark.parametrize("scale", ["tensor", "block32"])
+def test_weight_quantisers_match_the_im2col_reference(precision, scale):
+    """Per-tensor quantisers now skip the im2col copy of a conv weight: the same values."""
+    from tradeoffs.precision.modules import WeightQuantizer
+
+    gen = torch.Generator().manual_seed(3)
+    w = torch.randn(16, 8, 3, 3, generator=gen)
+    quantizer = make_quantizer(precision, {"scale": scale})
+    upstream = torch.randn(w.shape, generator=gen)
+    if precision in LEARNABLE_BITS:
+        fast = run(lambda t, v: WeightQuantizer(quantizer)(t), w, quantizer.values, upstream)
+        ref_quantise = lambda t: reference_learnable(t, quantizer.values)  # noqa: E731
+    else:
+        fast = run(lambda t, _v: WeightQuantizer(quantizer)(t), w, torch.zeros(1), upstream)
+        ref_quantise = lambda t: reference_ocp(t, FORMATS[precision], scale, -1)  # noqa: E731
+    ref = run(lambda t, _v: reference_weight(ref_quantise, t), w, torch.zeros(1), upstream)
+    assert identical(fast[0], ref[0]) and identical(fast[1], ref[1])
