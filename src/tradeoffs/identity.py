@@ -4,8 +4,9 @@ Everything that names a run derives from `RunId`'s fields, in their order: the r
 (`{results}/{study}/runs/{dataset}/{model}/{act}/{precision}/{backend}/seed{seed}`) and its
 Snakemake pattern with `{wildcards}`, the wildcard constraints, the grid a study expands into,
 the identity arguments every per-run job takes (written by the rules, parsed by the scripts),
-the reading of a run folder path back into an identity, and the key columns of every table.
-Adding a field is one `_part(...)` line here.
+the reading of a run folder path back into an identity, and the key columns of every table
+(the fields and `HOST`, the machine a record was made on). Adding a field is one `_part(...)`
+line here.
 """
 
 from __future__ import annotations
