@@ -18,7 +18,11 @@ if not workflow.config_settings.configfiles:
 
 try:
     check_config_files(workflow.configfiles)
-    checked = check_config(config, basedir=workflow.basedir)
+    checked = check_config(
+        config,
+        basedir=workflow.basedir,
+        config_dir=os.path.dirname(os.path.abspath(workflow.configfiles[-1])),
+    )
 except ConfigError as error:
     sys.exit(f"Config error:\n{error}")
 config.clear()
@@ -39,6 +43,7 @@ include: "rules/common.smk"
 include: "rules/run_step.smk"
 include: "rules/data.smk"
 include: "rules/train.smk"
+include: "rules/pretrained.smk"
 include: "rules/evaluate.smk"
 include: "rules/benchmark.smk"
 include: "rules/metrics.smk"

@@ -10,7 +10,7 @@ from snakemake.settings.types import DeploymentMethod
 from tradeoffs import cluster, registry
 from tradeoffs.analysis.plan import analysis_targets, cross_study_figures, figures_of
 from tradeoffs.availability import absent_device
-from tradeoffs.config import all_runs, dataset_spec, study_runs
+from tradeoffs.config import all_runs, dataset_spec, run_study_config, study_runs
 from tradeoffs.identity import WILDCARD_CONSTRAINTS, RunId, path_pattern
 from tradeoffs.corrupted_sets import corrupted_sets
 from tradeoffs.data.integrity import source_digest
@@ -19,7 +19,6 @@ from tradeoffs.interpreters import ENV_FILES, interpreters
 from tradeoffs.runtimes import DEFAULT as DEFAULT_RUNTIME
 from tradeoffs.runtimes import RUNTIMES
 from tradeoffs.runtimes import runtimes_for
-from tradeoffs.runspec import run_study_config
 
 DATA = config["data_dir"]
 RESULTS = config["results_dir"]
@@ -266,3 +265,19 @@ def runtime_targets():
     summary = ("runtimes.csv", "frontier_runtimes.csv", "frontier_runtimes.md")
     summary += ("figures/frontier_runtimes.png", "catalog.parquet")
     return studies + figures + [f"{RESULTS}/summary/{t}" for t in summary]
+
+
+# A study's `pretrained:` models (rules/pretrained.smk): their names, as a wildcard pattern
+# that matches nothing when there are none.
+PRETRAINED = sorted(
+    {
+        name
+        for study in config["studies"].values()
+        for name in study.get("pretrained", {})
+    }
+)
+PRETRAINED_MODEL = "|".join(re.escape(name) for name in PRETRAINED) or "(?!)"
+
+
+def pretrained_file(wildcards):
+    return config["studies"][wildcards.study]["pretrained"][wildcards.model]["file"]

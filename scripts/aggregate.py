@@ -36,7 +36,8 @@ def main() -> None:
         summary.to_csv(tmp, index=False)
     io.write_text(out / "runs.md", aggregate.to_markdown(aggregate.compact_runs(runs)))
     io.write_text(out / "summary.md", aggregate.to_markdown(aggregate.compact_summary(summary)))
-    io.write_text(out / "comparison.md", aggregate.to_markdown(aggregate.comparison_table(summary)))
+    comparison = aggregate.comparison_table(summary)
+    io.write_text(out / "comparison.md", aggregate.to_markdown(comparison, runs))
     io.write_text(args.findings, findings.findings_markdown(args.study, runs, served))
     io.write_text(
         args.findings.with_suffix(".html"), findings.findings_html(args.study, runs, served)
@@ -50,4 +51,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    with io.full_disk_exits():
+        main()

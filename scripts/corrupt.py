@@ -3,6 +3,7 @@
 import argparse
 from pathlib import Path
 
+from tradeoffs import io
 from tradeoffs.data.corrupted import derive
 from tradeoffs.registry import CORRUPTIONS, SEVERITIES
 
@@ -19,4 +20,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    with io.full_disk_exits():
+        main()

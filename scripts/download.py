@@ -4,6 +4,7 @@ import argparse
 import json
 import sys
 
+from tradeoffs import io
 from tradeoffs.data import DataError
 from tradeoffs.data.download import download
 from tradeoffs.data.sources import remote_file
@@ -27,4 +28,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    with io.full_disk_exits():
+        main()

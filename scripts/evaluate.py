@@ -4,9 +4,11 @@ matrix, the per-class report. The train job writes the run's own dataset's."""
 import argparse
 import sys
 
+from tradeoffs import io
 from tradeoffs.classmap import ClassMapError
 from tradeoffs.data import DataError
 from tradeoffs.eval_records import write_evaluation
+from tradeoffs.fileformat import UnexpectedFormatError
 from tradeoffs.runspec import add_run_arguments, spec_from_args
 
 
@@ -18,10 +20,11 @@ def main() -> None:
     spec = spec_from_args(args)
     try:
         summary = write_evaluation(spec, args.eval_dataset)
-    except (ClassMapError, DataError) as error:
+    except (ClassMapError, DataError, UnexpectedFormatError) as error:
         sys.exit(f"evaluate on {args.eval_dataset} failed: {error}")
     print(f"{args.eval_dataset}: {summary}")
 
 
 if __name__ == "__main__":
-    main()
+    with io.full_disk_exits():
+        main()

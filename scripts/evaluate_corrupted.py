@@ -2,11 +2,13 @@
 the summary keys of eval/{d}.json (one engine start-up for every set, no per-class tables)."""
 
 import argparse
+import sys
 from pathlib import Path
 
 from tradeoffs import engines, io, records
 from tradeoffs.data.prepared import load_meta
 from tradeoffs.evaluation import classification_metrics
+from tradeoffs.fileformat import UnexpectedFormatError
 from tradeoffs.runspec import add_run_arguments, spec_from_args
 
 
@@ -22,7 +24,10 @@ def main() -> None:
     for dataset in args.eval_dataset:
         classes = load_meta(spec.prepared_dir(dataset))["classes"]
         if status == "ok":
-            predictions = engines.load(spec.framework).predict(spec, dataset)
+            try:
+                predictions = engines.load(spec.framework).predict(spec, dataset)
+            except UnexpectedFormatError as error:
+                sys.exit(f"evaluate on {dataset} failed: {error}")
             summary = {**classification_metrics(predictions, classes)[0], "reason": None}
         else:
             summary = {"reason": reason, "classes": classes}
@@ -32,4 +37,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    with io.full_disk_exits():
+        main()

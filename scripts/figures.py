@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from tradeoffs import io
 from tradeoffs.analysis.figures import FIGURES
 from tradeoffs.analysis.figures.draw import draw
 
@@ -21,4 +22,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    with io.full_disk_exits():
+        main()

@@ -3,6 +3,7 @@
 import argparse
 from pathlib import Path
 
+from tradeoffs import io
 from tradeoffs.metrics_record import write_metrics
 from tradeoffs.runspec import add_run_arguments, spec_from_args
 
@@ -33,4 +34,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    with io.full_disk_exits():
+        main()

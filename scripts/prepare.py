@@ -4,6 +4,7 @@ import argparse
 import json
 import sys
 
+from tradeoffs import io
 from tradeoffs.data import DataError
 from tradeoffs.data.prepare import prepare
 
@@ -22,4 +23,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    with io.full_disk_exits():
+        main()

@@ -6,7 +6,7 @@ and model again; other datasets are the evaluate job's."""
 import argparse
 import sys
 
-from tradeoffs import engines, records
+from tradeoffs import engines, io, records
 from tradeoffs.availability import unavailable_reason
 from tradeoffs.classmap import ClassMapError
 from tradeoffs.data import DataError
@@ -39,4 +39,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    with io.full_disk_exits():
+        main()

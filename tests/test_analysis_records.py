@@ -10,6 +10,7 @@ from typing import Any
 
 import pandas as pd
 
+from tradeoffs import records, schemas
 from tradeoffs.analysis.load import flatten, read_metrics
 from tradeoffs.identity import RunId as Run
 from tradeoffs.registry import BACKENDS, PRECISION_BITS
@@ -57,9 +58,23 @@ def write_run(root: Path, run: Run, status: str = "ok", **values: Any) -> Path:
         "peak_vram_mb": None,
         "energy_proxy": 1.5 if ok else None,
         "eval": {run.dataset: {"acc": acc, "n": 100}} if ok else {},
-        "provenance": {"host": "test", "versions": {"python": "3.11"}},
+        "provenance": {
+            "host": "test",
+            "versions": {"python": "3.11"},
+            "git_commit": None,
+            "cpu": "test cpu",
+            "config_hash": "0" * 16,
+            "started": "2026-01-01T00:00:00Z",
+            "finished": "2026-01-01T00:01:00Z",
+        },
     }
+    # a given provenance is completed with the defaults' keys it leaves out
+    values["provenance"] = {**metrics["provenance"], **values.get("provenance", {})}
     metrics.update(values)
+    for key in schemas.metrics_schema()["required"]:  # the rest of a complete record
+        if metrics.setdefault(key, None) is None and ok:
+            metrics.setdefault(f"{key}_reason", "not measured in this test")
+    metrics["record_layout"] = records.RECORD_LAYOUT
     (folder / "metrics.json").write_text(json.dumps(metrics))
     history = pd.DataFrame(
         [

@@ -110,7 +110,7 @@ def test_snakemake_refuses_a_repeated_key_before_any_job(tmp_path):
 
 
 @pytest.mark.parametrize(
-    ("text", "value"), [("1e-3", 0.001), ("5E-4", 0.0005), ("+1.5e2", 150.0), ("2", 2.0)]
+    ("text", "value"), [("1e-3", 0.001), ("5E-4", 0.0005), ("+1.5e-1", 0.15), ("2", 2.0)]
 )
 def test_scientific_notation_is_a_number(text, value):
     config = minimal()

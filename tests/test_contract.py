@@ -309,12 +309,16 @@ def test_keras_options_are_checked_against_the_keras_engine():
     check_config(config)
 
 
-PRESETS = ["config.yaml", *sorted(p.relative_to(ROOT).as_posix() for p in ROOT.glob("configs/*"))]
+PRESETS = [
+    "config.yaml",
+    *sorted(p.relative_to(ROOT).as_posix() for p in ROOT.glob("configs/**/*.yaml")),
+]
 
 
 @pytest.mark.parametrize("preset", PRESETS)
 def test_every_preset_passes_the_config_check(preset):
-    check_config(yaml.safe_load((ROOT / preset).read_text()), basedir=ROOT)
+    path = ROOT / preset
+    check_config(yaml.safe_load(path.read_text()), basedir=ROOT, config_dir=path.parent)
 
 
 def test_keras_augmentation_crops_and_flips_reproducibly():

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import shutil
 import zipfile
 from pathlib import Path
@@ -36,7 +37,8 @@ def _app(monkeypatch: pytest.MonkeyPatch, config: Path, results: Path | None = N
 
 
 def _texts(elements) -> list[str]:
-    return [str(e.value) for e in elements]
+    """The elements' text as it reads on the page (names from data are backslash-escaped)."""
+    return [re.sub(r"\\(.)", r"\1", str(e.value)) for e in elements]
 
 
 def test_upload_predict_table_csv_and_tabs(

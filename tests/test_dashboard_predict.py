@@ -13,11 +13,11 @@ import yaml
 from dashboard_fixtures import SCHEMA
 
 from tradeoffs import engines
-from tradeoffs.config import check_config
+from tradeoffs.config import check_config, run_study_config
 from tradeoffs.dashboard import catalog, predict
 from tradeoffs.data.prepared import load_prepared
 from tradeoffs.identity import RunId
-from tradeoffs.runspec import RunSpec, run_study_config
+from tradeoffs.runspec import RunSpec
 
 
 def _setup(config_path: Path) -> tuple[dict, catalog.Catalog]:

@@ -8,8 +8,8 @@ import jsonschema
 import pytest
 import yaml
 
-from tradeoffs.config import ConfigError, check_config, load_schema, study_runs
-from tradeoffs.runspec import RunSpec, run_study_config
+from tradeoffs.config import ConfigError, check_config, load_schema, run_study_config, study_runs
+from tradeoffs.runspec import RunSpec
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMA = ROOT / "schemas" / "config.schema.yaml"

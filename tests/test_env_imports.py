@@ -8,6 +8,7 @@ engine its framework reaches, by that interpreter, and any import of ours that f
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -41,6 +42,8 @@ def planned_commands(
     config["studies"]["backends"]["eval_on"] = ["mnist"]
     # a second runtime, so that GPU runs on a GPU-less cluster plan skip_bench too
     config["studies"]["backends"]["runtimes"] = ["eager", "onnxruntime"]
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    config["studies"].update(pretrained_studies(tmp_path))
     config.update(
         results_dir=str(tmp_path / "results"),
         data_dir=str(tmp_path / "data"),
@@ -60,6 +63,31 @@ def planned_commands(
     )
     assert result.returncode == 0, result.stdout + result.stderr
     return result.stdout
+
+
+def pretrained_studies(folder: Path) -> dict:
+    """Studies of trained files (a torch state dict, a Keras HDF5 file), so that the import
+    rules are planned too."""
+    import h5py
+    import torch
+
+    torch.save({"weight": torch.zeros(1)}, folder / "sd.pt")
+    with h5py.File(folder / "model.h5", "w") as handle:
+        handle.attrs["model_config"] = json.dumps({"class_name": "Sequential", "config": {}})
+    builder = ROOT / "examples" / "models" / "mynet.py"
+    entry = {"file": str(folder / "sd.pt"), "framework": "torch", "builder": f"{builder}:build"}
+    return {
+        "imported_torch": {
+            "datasets": ["digits"],
+            "backends": ["torch-cpu"],
+            "pretrained": {"statedict": entry},
+        },
+        "imported_keras": {
+            "datasets": ["digits"],
+            "backends": ["keras-cpu"],
+            "pretrained": {"kfile": {"file": str(folder / "model.h5"), "framework": "keras"}},
+        },
+    }
 
 
 def jobs(planned: str, pythons: dict[str, Path]) -> tuple[dict, set[str]]:

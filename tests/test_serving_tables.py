@@ -150,13 +150,17 @@ def test_serving_is_off_unless_a_study_sets_it_and_then_gets_the_defaults():
 
 
 def test_dashboard_catalog_joins_each_study_serving_table(tmp_path, records):
+    from test_analysis_records import write_run
+
+    from tradeoffs.config import Run
     from tradeoffs.dashboard.catalog import load_catalog
 
     results = tmp_path / "results"
-    for model in ("a", "b"):
-        run = {**IDENTITY, "model": model, "backend": "torch-cpu", "status": "ok"}
-        io.write_json(results / "s" / "runs" / model / "metrics.json", run)
-    (results / "s" / "tables").mkdir()
-    read_serving(records)[0].to_csv(results / "s" / "tables" / "serving.csv", index=False)
+    for model in ("a", "b"):  # complete records: the catalog reads only valid ones as runs
+        run = Run("s", "digits", model, "relu", "fp32", "torch-cpu", 0)
+        write_run(results, run, num_classes=10)  # its provenance names host "test"
+    (results / "s" / "tables").mkdir(exist_ok=True)
+    served = read_serving(records)[0].assign(host="test")  # served on the same machine
+    served.to_csv(results / "s" / "tables" / "serving.csv", index=False)
     runs = load_catalog(results).runs.set_index("model")
     assert runs.loc["a", "server_qps"] == 200.0 and pd.isna(runs.loc["b", "server_qps"])

@@ -8,6 +8,7 @@ before any submission; a GPU backend on this GPU-less cluster is skipped without
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -24,6 +25,10 @@ RUN = "runs/digits/mnist_cnn/relu/fp32/{}/seed0"
 SUBMITTED = re.compile(r"submitted with SLURM jobid (\d+) \(log: (\S+)\)")
 
 pytestmark = pytest.mark.slow
+# tests/slurm/start.sh keeps its configuration in its own state directory; SLURM's clients
+# (sinfo, sbatch, the executor plugin) find it through SLURM_CONF.
+STATE = Path(os.environ.get("SLURM_STATE", "/tmp/tradeoffs-slurm"))
+os.environ.setdefault("SLURM_CONF", str(STATE / "etc" / "slurm.conf"))
 
 
 def slurm_up() -> str | None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import itertools
+import json
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
@@ -17,11 +18,13 @@ from typing import Any
 import jsonschema
 import yaml
 
-from tradeoffs import registry, schemas
+from tradeoffs import pretrained, registry, schemas, usermodels
 from tradeoffs.classmap import ClassMapError, class_indices
+from tradeoffs.configerror import ConfigError as ConfigError  # raised by the check
 from tradeoffs.data import DataError
 from tradeoffs.data.local import imagefolder_classes, synthetic_classes
 from tradeoffs.identity import RunId, study_grid
+from tradeoffs.recordcheck import nonfinite
 from tradeoffs.runtimes import RUNTIMES
 
 # results/summary/ holds the cross-study tables, hosts/ imported machines, bundles/ their packs
@@ -33,10 +36,6 @@ NAME_HINT = "use letters, digits, '_', '.' and '-', starting with a letter or di
 # Lists in a study whose entries must be distinct: a repeat would count one run twice.
 UNIQUE_LISTS = ("datasets", "models", "activations", "precisions", "backends", "seeds", "eval_on")
 _NUMBER = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?")
-
-
-class ConfigError(ValueError):
-    """A mistake in the workflow config, worded for the user who made it."""
 
 
 def _key_path(parts: Iterable[Any]) -> str:
@@ -70,7 +69,7 @@ def _describe(error: jsonschema.ValidationError) -> str:
 def _schema_errors(config: Mapping, schema: Mapping) -> list[str]:
     validator = jsonschema.Draft202012Validator(schema)
     errors = sorted(validator.iter_errors(config), key=lambda e: list(map(str, e.absolute_path)))
-    return [_describe(e) for e in errors]
+    return [_describe(e) for e in errors if not any(nonfinite(e.instance))]  # named before
 
 
 def _fill_defaults(instance: Any, schema: Mapping, root: Mapping) -> Any:
@@ -185,12 +184,29 @@ def _path_errors(config: Mapping) -> list[str]:
                 f"{key}: {value!r} is not a usable folder; give a path without braces or "
                 "control characters"
             )
+            continue
+        problem = _folder_problem(Path(value).expanduser())
+        if problem:
+            errors.append(f"{key}: {value!r} {problem}")
     return errors
+
+
+def _folder_problem(path: Path) -> str | None:
+    """Why `path` cannot be the pipeline's own folder (None: it can)."""
+    try:
+        if path.resolve() == Path(path.anchor or "/").resolve():
+            return "is the file system's root; give a folder of its own (e.g. results)"
+        if path.exists() and not path.is_dir():
+            return "exists and is not a folder; give a folder's path (or move the file)"
+    except (OSError, RuntimeError) as error:  # too long, a symlink loop, unreadable
+        return f"cannot be used as a folder ({error}); give another path"
+    return None
 
 
 def _name_errors(config: Mapping) -> list[str]:
     """Every name a user typed that becomes a folder or wildcard is an identifier."""
     errors = [_name_error(f"datasets.{name}", name) for name in config["datasets"]]
+    errors += [_name_error(f"models.{name}", name) for name in config["models"]]
     errors += [_name_error(f"studies.{name}", name) for name in config["studies"]]
     for study, spec in config["studies"].items():
         for key in ("datasets", "eval_on", "models"):
@@ -321,10 +337,12 @@ def _study_errors(config: Mapping) -> list[str]:
                         f"{', '.join(known_data)}, or define it under datasets:"
                     )
         for i, model in enumerate(spec["models"]):
-            if model not in registry.MODELS:
+            if usermodels.model_impls(model, _user_models(config, spec)) is None:
+                known = sorted({*registry.MODELS, *config["models"]})
                 errors.append(
                     f"studies.{study}.models[{i}]: {model!r} is not a model; choose from: "
-                    f"{', '.join(sorted(registry.MODELS))}"
+                    f"{', '.join(known)}, torchvision:NAME, timm:NAME, or declare it under "
+                    "models:"
                 )
         for key in ("train_by_model", "model_options"):
             for model in spec[key]:
@@ -339,6 +357,9 @@ def _study_errors(config: Mapping) -> list[str]:
                 "keep their published architecture; remove model_options or use weights: none"
             )
         errors += _corrupted_errors(study, spec)
+        errors += _pretrained_grid_errors(study, spec)
+        if not spec["models"]:
+            errors.append(f"studies.{study}: no models; list some under models or pretrained")
         softmax = spec["quantization"]["softmax"]
         if softmax not in registry.PRECISIONS:
             errors.append(
@@ -363,12 +384,43 @@ def _study_errors(config: Mapping) -> list[str]:
             spec["models"], spec["activations"], spec["precisions"], spec["backends"]
         )
         for model, act, precision, backend in grid:
-            why = registry.unsupported(model, act, precision, backend)
+            impls = usermodels.model_impls(model, _user_models(config, spec))
+            why = registry.unsupported(model, act, precision, backend, impls)
             if why:
                 errors.append(
                     f"studies.{study}: {why}; remove it from the study or split the study"
                 )
     return errors
+
+
+def _user_models(config: Mapping, spec: Mapping) -> dict:
+    """The declared and the study's pretrained models, each with the framework of its engine
+    (an ONNX file's is torch's)."""
+    files = {
+        name: {"framework": pretrained.ENGINE[entry["framework"]]}
+        for name, entry in spec.get("pretrained", {}).items()
+    }
+    return {**config["models"], **files}
+
+
+def _pretrained_grid_errors(study: str, spec: Mapping) -> list[str]:
+    """A trained model has one precision and its own activations: its study's grid is
+    [fp32] x [relu] (the int8 runtime quantises it after training)."""
+    if spec.get("pretrained") and (
+        spec["precisions"] != ["fp32"] or spec["activations"] != ["relu"]
+    ):
+        return [
+            f"studies.{study}.pretrained: models already trained are benchmarked as they are; "
+            "give their study precisions: [fp32] and activations: [relu], or move them to a "
+            "study of their own"
+        ]
+    onnx = [n for n, e in spec.get("pretrained", {}).items() if e["framework"] == "onnx"]
+    if onnx and spec["runtimes"] != ["eager"]:
+        return [
+            f"studies.{study}.runtimes: {', '.join(onnx)} run in ONNX Runtime, which is their "
+            "eager runtime; give their study runtimes: [eager]"
+        ]
+    return []
 
 
 def _corrupted_errors(study: str, spec: Mapping) -> list[str]:
@@ -399,20 +451,105 @@ def _corrupted_errors(study: str, spec: Mapping) -> list[str]:
     return errors
 
 
+def _canonical_model_names(config: dict) -> None:
+    """Zoo names in every place a study names a model, as the folder-safe `zoo.name`
+    (`tradeoffs.usermodels.canonical_name`), in place."""
+    for spec in config["studies"].values():
+        spec["models"] = [usermodels.canonical_name(m) for m in spec["models"]]
+        spec["models"] += [m for m in spec.get("pretrained", {}) if m not in spec["models"]]
+        spec["train_by_model"] = {
+            usermodels.canonical_name(m): r for m, r in spec["train_by_model"].items()
+        }
+        corrupted = spec.get("eval_on_corrupted")
+        if corrupted is not None:
+            if corrupted["models"] is not None:
+                corrupted["models"] = [usermodels.canonical_name(m) for m in corrupted["models"]]
+            reference = corrupted["reference"]
+            reference["model"] = usermodels.canonical_name(reference["model"])
+
+
+def dataset_shape(config: Mapping, name: str) -> tuple[int, int, int] | None:
+    """A dataset's stored image shape (H, W, C) where it is known before `prepare` (None for an
+    imagefolder: its most common image size)."""
+    spec = dataset_spec(config, name)
+    if spec["format"] == "synthetic":
+        return tuple({**schemas.format_defaults("synthetic"), **spec}["shape"])
+    return registry.FORMAT_SHAPES.get(spec["format"])
+
+
+def _model_checks(config: Mapping, basedir: Path) -> list[dict]:
+    """What `tradeoffs.modelprobe` builds: every declared or zoo model of every study (and the
+    builder of every pretrained state dict), with the (input shape, classes) of each of its
+    datasets known before `prepare`."""
+    checks = []
+    for study, spec in config["studies"].items():
+        declared = spec.get("declared_models", {})
+        for i, model in enumerate(spec["models"]):
+            zoo = usermodels.zoo_of(model)
+            if model not in declared and zoo is None:
+                continue
+            framework = declared[model]["framework"] if model in declared else "torch"
+            side = run_study_config(spec, model)["train"]["image_size"]
+            inputs = []
+            for dataset in spec["datasets"]:
+                classes = dataset_classes(config, dataset, basedir)
+                native = dataset_shape(config, dataset) if model in declared else None
+                native = usermodels.ZOO_SHAPE if zoo else native
+                if classes is None or native is None:
+                    continue
+                shape = (side, side, native[2]) if side and framework == "torch" else native
+                inputs.append((list(shape), len(classes)))
+            checks.append(
+                {
+                    "model": model,
+                    "where": f"studies.{study}.models[{i}]",
+                    "framework": framework,
+                    "declared": declared.get(model),
+                    "zoo": list(zoo) if zoo else None,
+                    "inputs": inputs,
+                    "activations": spec["activations"],
+                    "precisions": spec["precisions"],
+                    "quantization": spec["quantization"],
+                    "weights": spec["transfer"]["weights"],
+                }
+            )
+    return list({json.dumps(c, sort_keys=True): c for c in checks}.values())
+
+
+def _probe_models(config: Mapping, basedir: Path) -> list[str]:
+    """Build every declared and zoo model once, in its framework's interpreter."""
+    from tradeoffs.interpreters import interpreters
+
+    checks = _model_checks(config, basedir)
+    if not checks:
+        return []
+    return usermodels.probe(checks, interpreters(config["python"], basedir, conda=False))
+
+
 def check_config(
-    config: Mapping, schema_path: str | Path | None = None, basedir: str | Path = "."
+    config: Mapping,
+    schema_path: str | Path | None = None,
+    basedir: str | Path = ".",
+    config_dir: str | Path | None = None,
+    probe_models: bool = True,
 ) -> dict:
     """Validate `config` (against the packaged schema unless `schema_path` is given) and return
     a copy with every default filled in: the only place defaults come from.
+
+    Declared models' builder files are read from `config_dir` (the config file's folder;
+    default `basedir`) and, with `probe_models`, every declared and zoo model is built once
+    in its framework's interpreter (`tradeoffs.modelprobe`). Each study of the result holds
+    `declared_models`, the checked entries of the declared models it names.
 
     Raises ConfigError listing every problem found.
     """
     schema = load_schema(schema_path)
     config = _coerce_numbers(copy.deepcopy(dict(config)), schema, schema)
-    errors = _schema_errors(config, schema)
+    errors = list(nonfinite(config)) + _schema_errors(config, schema)
     if errors:
         raise ConfigError("\n".join(errors))
     checked = _fill_defaults(config, schema, schema)
+    _canonical_model_names(checked)
     errors = _path_errors(checked) + _name_errors(checked) + _repeat_errors(checked)
     if errors:
         raise ConfigError("\n".join(dict.fromkeys(errors)))
@@ -422,12 +559,41 @@ def check_config(
     errors = _eval_errors(checked, Path(basedir))
     if errors:
         raise ConfigError("\n".join(dict.fromkeys(errors)))
+    folder = Path(config_dir if config_dir is not None else basedir)
+    declared, errors = usermodels.resolve_declared(checked["models"], folder)
+    files, builders, more = pretrained.resolve(checked, folder)
+    errors += more
+    if errors:
+        raise ConfigError("\n".join(errors))
+    for study, spec in checked["studies"].items():
+        used = {m: declared[m] for m in spec["models"] if m in declared} | builders[study]
+        if used:  # absent otherwise: the other studies' config hashes stay as they were
+            spec["declared_models"] = used
+        if files[study]:
+            spec["pretrained"] = files[study]
+    errors = _probe_models(checked, Path(basedir)) if probe_models else []
+    if errors:
+        raise ConfigError("\n".join(dict.fromkeys(errors)))
     return checked
 
 
 def study_runs(config: Mapping, study: str) -> list[RunId]:
     """Every run of one study of a checked config."""
     return study_grid(study, config["studies"][study])
+
+
+def run_study_config(study_spec: Mapping, model: str) -> dict:
+    """A checked study's config as one model's runs see it (what `RunSpec.study_config`
+    holds): `train` with the model's recipe from `train_by_model` merged over it (the one place
+    it is merged), and only that model's entries of the per-model keys (so editing one model's
+    recipe reruns that model's jobs alone)."""
+    spec = copy.deepcopy(dict(study_spec))
+    recipe = spec.get("train_by_model", {}).get(model)
+    spec["train"] = {**spec.get("train", {}), **(recipe or {})}
+    for key in ("train_by_model", "model_options", "declared_models", "pretrained"):
+        if key in spec:
+            spec[key] = {m: v for m, v in spec[key].items() if m == model}
+    return spec
 
 
 def all_runs(config: Mapping) -> list[RunId]:

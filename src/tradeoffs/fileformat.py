@@ -97,6 +97,10 @@ class UnexpectedFormatError(ValueError):
     """A model file whose content is not the format its loader accepts."""
 
 
+class UnsafeModelError(UnexpectedFormatError):
+    """A model file of an accepted format whose content would run code when read."""
+
+
 def require(path: str | Path, *accepted: FileFormat) -> FileFormat:
     """`detect(path)` if it is one of `accepted`, else an error naming what the file is."""
     found = detect(path)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
+import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -30,8 +32,36 @@ def atomic_path(target: str | Path) -> Iterator[Path]:
     try:
         yield tmp_path
         os.replace(tmp_path, target)
+    except OSError as error:
+        if error.errno == errno.ENOSPC and not isinstance(error, DiskFullError):
+            raise DiskFullError(target) from None
+        raise
     finally:
         tmp_path.unlink(missing_ok=True)
+
+
+class DiskFullError(OSError):
+    """A write that ran out of space: the target it was writing and what to do."""
+
+    def __init__(self, target: Path) -> None:
+        super().__init__(
+            errno.ENOSPC,
+            f"no space left on the device while writing {target}; free space on "
+            f"{target.parent} (or point data_dir / results_dir at a larger disk) and rerun "
+            "the job: it resumes from its last checkpoint",
+        )
+
+    def __str__(self) -> str:
+        return self.strerror
+
+
+@contextlib.contextmanager
+def full_disk_exits() -> Iterator[None]:
+    """A script's main under this exits with DiskFullError's one line, not a traceback."""
+    try:
+        yield
+    except DiskFullError as error:
+        sys.exit(str(error))
 
 
 def write_text(target: str | Path, text: str) -> None:

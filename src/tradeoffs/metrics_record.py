@@ -1,16 +1,59 @@
 """A run's metrics.json: its train, eval and bench records merged, the derived metrics added,
-checked against the schema. The metrics job writes it; the skip job too, for a run it skips."""
+checked against the schema. The metrics job writes it; the skip job too, for a run it skips.
+
+Each record is checked as it is read (`tradeoffs.recordcheck`): one that breaks its schema
+gives a metrics.json of status `invalid` whose reason names the file and the problem, and none
+of the record's numbers."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
 from tradeoffs import io, records
 from tradeoffs.analysis.derived import derived_metrics
+from tradeoffs.recordcheck import (
+    InvalidRecordError,
+    describe,
+    problems,
+    read_history,
+    read_json_record,
+    stage_schema,
+)
 from tradeoffs.runspec import RunSpec
+
+
+def _corrupted_sets(path: Path) -> dict[str, Any]:
+    """eval_corrupted.json: {set: eval record}, each checked as eval/{d}.json is."""
+    sets = read_json_record(path, {"type": "object"})
+    for name, record in sets.items():
+        found = problems(record, stage_schema("eval"))
+        if found:
+            raise InvalidRecordError(describe(path, found, name))
+    return sets
+
+
+def _read_metrics(
+    spec: RunSpec,
+    train: Path,
+    bench: Path,
+    evals: Sequence[Path],
+    corrupted: Sequence[Path],
+    history: Path,
+    fraction: float,
+) -> dict[str, Any]:
+    by_dataset = {path.stem: read_json_record(path, stage_schema("eval")) for path in evals}
+    for path in corrupted:
+        by_dataset.update(_corrupted_sets(path))
+    train_record = read_json_record(train, stage_schema("train"))
+    bench_record = read_json_record(bench, stage_schema("bench"))
+    read_history(history)
+    metrics = records.merge_metrics(spec, train_record, by_dataset, bench_record)
+    metrics.update(derived_metrics(metrics, by_dataset, pd.read_csv(history), fraction))
+    return metrics
 
 
 def write_metrics(
@@ -26,10 +69,12 @@ def write_metrics(
 ) -> None:
     """Merge the records at these paths (`corrupted`: eval_corrupted.json, if any) into
     `output`; `fraction` is the share of the best accuracy time-to-accuracy waits for."""
-    by_dataset = {path.stem: io.read_json(path) for path in evals}
-    for path in corrupted:
-        by_dataset.update(io.read_json(path))
-    metrics = records.merge_metrics(spec, io.read_json(train), by_dataset, io.read_json(bench))
-    metrics.update(derived_metrics(metrics, by_dataset, pd.read_csv(history), fraction))
+    try:
+        metrics = _read_metrics(spec, train, bench, evals, corrupted, history, fraction)
+    except InvalidRecordError as error:
+        print(f"invalid record: {error}")
+        metrics = records.invalid_metrics(
+            spec, f"{error}; rerun the job that wrote it (snakemake --forcerun RULE)"
+        )
     records.validate_metrics(metrics)
     io.write_json(output, metrics)

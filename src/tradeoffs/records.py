@@ -25,10 +25,13 @@ from typing import Any
 import jsonschema
 
 from tradeoffs import fingerprint, io, schemas
+from tradeoffs.recordcheck import InvalidRecordError, read_json_record, stage_schema
 from tradeoffs.registry import parse_corrupted
 from tradeoffs.runspec import RunSpec
 
 STATUSES = ("ok", "skipped", "failed")
+# metrics.json's layout version: the schema's, so a record of another layout is invalid on read.
+RECORD_LAYOUT = schemas.metrics_schema()["properties"]["record_layout"]["const"]
 HISTORY_COLUMNS = (
     "epoch",
     "train_loss",
@@ -172,8 +175,12 @@ def write_not_run(spec: RunSpec, status: str, reason: str, started: str) -> None
 
 
 def upstream_status(spec: RunSpec) -> tuple[str, str | None]:
-    """The status and reason train.json recorded; later stages pass a non-ok one on."""
-    record = io.read_json(spec.run_dir / "train.json")
+    """The status and reason train.json recorded; later stages pass a non-ok one on (`invalid`
+    for a train.json that breaks its schema, with why)."""
+    try:
+        record = read_json_record(spec.run_dir / "train.json", stage_schema("train"))
+    except InvalidRecordError as error:
+        return "invalid", f"{error}; rerun its train job (snakemake --forcerun train)"
     return record["status"], record.get("reason")
 
 
@@ -223,7 +230,12 @@ def merge_metrics(
     parts = [
         (
             "the run's identity",
-            {**spec.identity(), "framework": spec.framework, "host": _host(train)},
+            {
+                "record_layout": RECORD_LAYOUT,
+                **spec.identity(),
+                "framework": spec.framework,
+                "host": _host(train),
+            },
         ),
         (f"{spec.run_dir}/train.json", _without(train, "provenance", "history", *spec.identity())),
         (
@@ -255,6 +267,15 @@ def merge_metrics(
     return metrics
 
 
+def invalid_metrics(spec: RunSpec, reason: str) -> dict[str, Any]:
+    """metrics.json of a run whose train, eval or bench record broke its schema: status
+    `invalid`, the reason, every measurement null (none of the broken record's numbers)."""
+    noted = {"status": "failed", "reason": reason, "provenance": provenance(spec, now())}
+    metrics = merge_metrics(spec, noted, {}, noted)
+    metrics["status"] = "invalid"
+    return metrics
+
+
 def _host(train: Mapping[str, Any]) -> str:
     """The machine that trained the run (train.json's provenance), else this one."""
     return train.get("provenance", {}).get("host") or fingerprint.host_name()
@@ -266,7 +287,7 @@ def _without(record: Mapping[str, Any], *keys: str) -> dict[str, Any]:
 
 def _worst(*records: Mapping[str, Any]) -> str:
     statuses = {record.get("status", "ok") for record in records}
-    for status in ("failed", "skipped"):
+    for status in ("invalid", "failed", "skipped"):
         if status in statuses:
             return status
     return "ok"

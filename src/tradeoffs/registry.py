@@ -262,6 +262,15 @@ FORMAT_CLASSES = {
     "cinic10": CIFAR10_CLASSES,  # CINIC-10 uses CIFAR-10's classes and names
     "cifar100": CIFAR100_CLASSES,
 }
+# Stored image shape (H, W, C) of the formats whose shape is fixed (a declared model is built
+# for it before any job; synthetic's comes from its options, an imagefolder's only at prepare).
+FORMAT_SHAPES = {
+    "mnist": (28, 28, 1),
+    "digits": (8, 8, 1),
+    "cifar10": (32, 32, 3),
+    "cinic10": (32, 32, 3),
+    "cifar100": (32, 32, 3),
+}
 # Hendrycks and Dietterich's CIFAR-10-C corruptions that tradeoffs.data.corruptions implements.
 CORRUPTIONS = (
     "gaussian_noise",
@@ -300,10 +309,17 @@ def model_impl(model: str, backend: str) -> ModelImpl:
     return MODELS[model][BACKENDS[backend].framework]
 
 
-def unsupported(model: str, act: str, precision: str, backend: str) -> str | None:
-    """Why this combination cannot run, or None when it can."""
+def unsupported(
+    model: str,
+    act: str,
+    precision: str,
+    backend: str,
+    impls: dict[str, ModelImpl] | None = None,
+) -> str | None:
+    """Why this combination cannot run, or None when it can; `impls` are the model's
+    implementations when it is not built in (`tradeoffs.usermodels.model_impls`)."""
     framework = BACKENDS[backend].framework
-    impls = MODELS[model]
+    impls = MODELS[model] if impls is None else impls
     if framework not in impls:
         frameworks = ", ".join(sorted(impls))
         return f"model {model!r} has no {framework} implementation (it runs on: {frameworks})"

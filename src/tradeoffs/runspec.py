@@ -7,10 +7,8 @@ Every per-run script (train, evaluate, benchmark, metrics) takes the same identi
 from __future__ import annotations
 
 import argparse
-import copy
 import hashlib
 import json
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -52,6 +50,24 @@ class RunSpec(RunId):
     def model_options(self) -> dict[str, Any]:
         """This model's `model_options` (empty: built as its source study defines it)."""
         return self.study_config.get("model_options", {}).get(self.model, {})
+
+    @property
+    def declared_models(self) -> dict[str, Any]:
+        """The study's declared models (the config check's derived `declared_models`, absent
+        from a study without any so that its config hash stays as it was)."""
+        return self.study_config.get("declared_models", {})
+
+    @property
+    def declared_model(self) -> dict[str, Any] | None:
+        """This model's checked `models:` entry when the config declares it (builder file,
+        options, the file's sha256), else None."""
+        return self.declared_models.get(self.model)
+
+    @property
+    def pretrained(self) -> dict[str, Any] | None:
+        """This model's checked `pretrained:` entry (file, format, sha256, trust_code) when the
+        run benchmarks a trained file, else None."""
+        return self.study_config.get("pretrained", {}).get(self.model)
 
     @property
     def bench_cfg(self) -> dict[str, Any]:
@@ -103,17 +119,3 @@ def spec_from_args(args: argparse.Namespace) -> RunSpec:
         skip_unavailable=args.skip_unavailable,
         study_config=json.loads(args.study_json),
     )
-
-
-def run_study_config(study_spec: Mapping[str, Any], model: str) -> dict[str, Any]:
-    """A checked study's config as one model's runs see it: `train` with the model's recipe
-    from `train_by_model` merged over it (the one place it is merged), and only that model's
-    entries of the per-model keys (so editing one model's recipe reruns that model's jobs
-    alone)."""
-    spec = copy.deepcopy(dict(study_spec))
-    recipe = spec.get("train_by_model", {}).get(model)
-    spec["train"] = {**spec.get("train", {}), **(recipe or {})}
-    for key in ("train_by_model", "model_options"):
-        if key in spec:
-            spec[key] = {m: v for m, v in spec[key].items() if m == model}
-    return spec

@@ -7,7 +7,15 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-from tradeoffs.analysis.load import CONFIG_KEYS, HOST, IDENTITY, metric_columns, ok_runs
+from tradeoffs.analysis.load import (
+    CONFIG_KEYS,
+    HOST,
+    IDENTITY,
+    config_labels,
+    finished_note,
+    metric_columns,
+    ok_runs,
+)
 
 # The measurements the Markdown tables show (the CSVs hold every one).
 KEY_METRICS = (
@@ -93,10 +101,9 @@ COMPARISON_COLUMNS = {
 def comparison_table(summary: pd.DataFrame) -> pd.DataFrame:
     """Seed 001's model comparison: accuracy, parameters, size, latency, throughput, best first."""
     done = summary[summary["n_ok"] > 0]
-    keys = [k for k in CONFIG_KEYS if k in done and done[k].nunique() > 1] or ["model"]
-    table = pd.DataFrame({"Model": done[keys].astype(str).agg("/".join, axis=1)})
+    table = pd.DataFrame({"Model": config_labels(done)})
     for column, title in COMPARISON_COLUMNS.items():
-        if column in done:
+        if column in done and done[column].notna().any():
             table[title] = done[column]
     for title in ("Test accuracy (%)", "Mean corruption accuracy (%)"):
         if title in table:
@@ -111,7 +118,9 @@ def comparison_table(summary: pd.DataFrame) -> pd.DataFrame:
     return table.reset_index(drop=True)
 
 
-def to_markdown(table: pd.DataFrame) -> str:
+def to_markdown(table: pd.DataFrame, runs: pd.DataFrame | None = None) -> str:
+    """`table` as Markdown; an empty table says why (from `runs`, when given)."""
     if table.empty:
-        return "_No runs._\n"
-    return table.to_markdown(index=False, floatfmt=".4g") + "\n"
+        return f"_{finished_note(runs) if runs is not None else 'No runs.'}_\n"
+    shown = table.astype(object).where(table.notna(), None)  # a missing value is blank, not nan
+    return shown.to_markdown(index=False, floatfmt=".4g", missingval="") + "\n"

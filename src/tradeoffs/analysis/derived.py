@@ -23,7 +23,9 @@ def derived_metrics(
     fraction: float,
 ) -> dict[str, Any]:
     """The derived keys of one run; a value that cannot be derived is null with its reason."""
-    derived: dict[str, Any] = {"energy_proxy": energy_proxy(metrics)}
+    derived: dict[str, Any] = records.measured(
+        "energy_proxy", energy_proxy(metrics), "the run records no MACs or parameters"
+    )
     corrupted = corruption_summary(evals)
     why = "an evaluation on a corrupted set has no result" if corrupted else NO_CORRUPTED
     for key in ("corruption_acc", "corruption_ece", "corruption_sets"):

@@ -16,7 +16,7 @@ import pandas as pd
 
 from tradeoffs import registry
 from tradeoffs.analysis.comparable import comparable_runs, refused_sentences
-from tradeoffs.analysis.load import CONFIG_KEYS, HOST, ok_runs
+from tradeoffs.analysis.load import CONFIG_KEYS, HOST, not_finished, ok_runs
 from tradeoffs.analysis.serving import serving_finding
 
 DID_NOT_LEARN_FACTOR = 1.5  # test accuracy at most 1.5 x chance: the run did not learn
@@ -247,11 +247,9 @@ def findings(study: str, runs: pd.DataFrame, serving: pd.DataFrame | None = None
     flagged = not_learned_sentence(runs)
     if flagged:
         sentences.append(flagged)
-    missing = runs[runs["status"] != "ok"]
-    if not missing.empty:
-        counts = missing["status"].value_counts()
-        parts = ", ".join(f"{n} {status}" for status, n in counts.items())
-        sentences.append(f"Not run: {parts} (the tables give each reason).")
+    missing = not_finished(runs)
+    if missing:
+        sentences.append(f"Not run: {missing}.")
     return sentences
 
 

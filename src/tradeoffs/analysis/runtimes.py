@@ -1,6 +1,7 @@
 """Tables of the runtime axis: one row per run and runtime (bench/{runtime}.json), one row per
 run, runtime and batch size (the sweep), and the accuracy-versus-single-stream-latency frontier
-over all runtimes and per runtime."""
+over all runtimes and per runtime. A bench record that breaks its schema is an `invalid` row
+(`tradeoffs.recordcheck`)."""
 
 from __future__ import annotations
 
@@ -10,10 +11,11 @@ from typing import Any
 
 import pandas as pd
 
-from tradeoffs import fingerprint, io
+from tradeoffs import fingerprint
 from tradeoffs.analysis.frontier import frontier_points
-from tradeoffs.analysis.load import HOST, IDENTITY
+from tradeoffs.analysis.load import HOST, IDENTITY, identity_from_path
 from tradeoffs.hosts import host_of_path
+from tradeoffs.recordcheck import INVALID, InvalidRecordError, read_json_record, stage_schema
 
 RUN = (*IDENTITY, HOST)
 RUN_KEYS = (*RUN, "runtime")
@@ -51,7 +53,13 @@ def read_bench(paths: Sequence[str | Path]) -> tuple[pd.DataFrame, pd.DataFrame]
     """(runtimes, sweep): one row per bench/{runtime}.json, and one per swept batch size."""
     rows, points = [], []
     for path in paths:
-        record = io.read_json(path)
+        try:
+            record = read_json_record(path, stage_schema("bench"))
+        except InvalidRecordError as error:  # the run's folder says who it is, not the record
+            identity = {**identity_from_path(Path(path).parent.parent), "runtime": Path(path).stem}
+            identity[HOST] = host_of_path(path) or fingerprint.host_name()
+            rows.append({**identity, "status": INVALID, "reason": f"{error}; remake it"})
+            continue
         identity = {key: record.get(key) for key in RUN_KEYS}
         # A record from before `host` was a key: its import folder's host, else this machine's.
         identity[HOST] = identity[HOST] or host_of_path(path) or fingerprint.host_name()

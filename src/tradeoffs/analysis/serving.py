@@ -1,6 +1,7 @@
 """Tables of serving under load: one row per run and runtime (serving/{runtime}.json) and one
 row per load level (the bisection's Poisson rates and the multi-stream client counts), and
-`server_qps` joined onto the runs table for the summary's frontier and picks."""
+`server_qps` joined onto the runs table for the summary's frontier and picks. A serving record
+that breaks its schema is an `invalid` row (`tradeoffs.recordcheck`)."""
 
 from __future__ import annotations
 
@@ -10,9 +11,11 @@ from typing import Any
 
 import pandas as pd
 
-from tradeoffs import io, runtimes
-from tradeoffs.analysis.load import HOST, IDENTITY
+from tradeoffs import runtimes
+from tradeoffs.analysis.load import HOST, IDENTITY, identity_from_path
 from tradeoffs.analysis.runtimes import RUN_KEYS, _frame, _scalars
+from tradeoffs.hosts import host_of_path
+from tradeoffs.recordcheck import INVALID, InvalidRecordError, read_json_record, stage_schema
 
 # The columns the Markdown table shows (the CSV holds every scalar key of the records).
 KEY_COLUMNS = (
@@ -38,7 +41,13 @@ def read_serving(paths: Sequence[str | Path]) -> tuple[pd.DataFrame, pd.DataFram
     `mode` "poisson" (offered_qps set) or "clients" (clients set)."""
     rows, levels = [], []
     for path in paths:
-        record = io.read_json(path)
+        try:
+            record = read_json_record(path, stage_schema("serving"))
+        except InvalidRecordError as error:  # the run's folder says who it is, not the record
+            identity = {**identity_from_path(Path(path).parent.parent), "runtime": Path(path).stem}
+            identity[HOST] = host_of_path(path)
+            rows.append({**identity, "status": INVALID, "reason": f"{error}; remake it"})
+            continue
         identity = {key: record.get(key) for key in RUN_KEYS}
         rows.append({**identity, **_scalars(record)})
         for mode, key in (("poisson", "points"), ("clients", "multistream")):

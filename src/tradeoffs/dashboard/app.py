@@ -25,6 +25,7 @@ from tradeoffs.analysis import pick
 from tradeoffs.analysis.frontier import COSTS, frontier_points, with_model_size
 from tradeoffs.config import ConfigError, check_config
 from tradeoffs.dashboard import catalog, device, predict, session, uploads
+from tradeoffs.dashboard.markdown import literal
 
 SCHEMA = Path(tradeoffs.__file__).resolve().parents[2] / "schemas" / "config.schema.yaml"
 INSIGHT_COLUMNS = (
@@ -55,7 +56,10 @@ def load_config(path: str, mtime: float) -> dict[str, Any]:
     """The checked config (defaults filled, as the pipeline's jobs saw it); `mtime` re-reads it
     when the file changes."""
     with open(path) as handle:
-        return check_config(yaml.safe_load(handle) or {}, SCHEMA, Path(path).parent)
+        # Declared models were built by the pipeline's config check; a broken one is named
+        # when its run is loaded.
+        config = yaml.safe_load(handle) or {}
+        return check_config(config, SCHEMA, Path(path).parent, probe_models=False)
 
 
 @st.cache_resource(show_spinner="Loading model…", max_entries=32)
@@ -80,16 +84,18 @@ def sidebar(args: argparse.Namespace) -> tuple[dict, str, catalog.Catalog, pd.Da
     try:
         config = load_config(config_path, Path(config_path).stat().st_mtime)
     except OSError as error:
-        st.error(f"Cannot read config {config_path}: {error.strerror}. Give the config file.")
+        st.error(
+            literal(f"Cannot read config {config_path}: {error.strerror}. Give the config file.")
+        )
         st.stop()
     except (ConfigError, yaml.YAMLError) as error:
-        st.error(f"Config {config_path} is not valid:\n\n{error}")
+        st.error(f"Config {literal(config_path)} is not valid:\n\n{literal(error)}")
         st.stop()
     results = st.sidebar.text_input("Results directory", args.results or config["results_dir"])
     try:
         found = catalog.load_catalog(results)
     except catalog.CatalogError as error:
-        st.error(str(error))
+        st.error(literal(error))
         st.stop()
     runs = found.finished
     st.sidebar.header("Filter runs")
@@ -129,12 +135,12 @@ def predict_uploads(files: list, chosen: pd.DataFrame, config: dict, config_key:
         if image.image.mode == "RGB" and 1 in channels:
             notes.append("colour, reduced to its luminance for greyscale runs")
         if notes:
-            st.info(f"{image.name}: {'; '.join(notes)}.")
+            st.info(literal(f"{image.name}: {'; '.join(notes)}."))
         for run, model in models:
             array = uploads.to_dataset_array(image.image, model.shape)
             rows.append(session.row(image.name, run, predict.predict(model, array)))
     for problem in problems:
-        st.warning(problem)
+        st.warning(literal(problem))
     st.session_state.rows = st.session_state.get("rows", []) + rows
     if rows:
         st.success(f"{len(rows)} predictions ({len(images)} images × {len(models)} runs).")
@@ -152,8 +158,10 @@ def overview_tab(found: catalog.Catalog, predictions: pd.DataFrame) -> None:
         return
     facts = session.overview(predictions)
     cols = st.columns(2)
-    cols[0].metric("Fastest run (median ms)", f"{facts['fastest_ms']:.3f}", help=facts["fastest"])
-    cols[0].caption(f"fastest: {facts['fastest']}")
+    cols[0].metric(
+        "Fastest run (median ms)", f"{facts['fastest_ms']:.3f}", help=literal(facts["fastest"])
+    )
+    cols[0].caption(f"fastest: {literal(facts['fastest'])}")
     agree = facts["agreement"]
     cols[1].metric("Runs agree on", "n/a" if agree is None else f"{agree:.0%} of images")
 
@@ -209,11 +217,9 @@ def insights_tab(found: catalog.Catalog) -> None:
 def benchmarks_tab(found: catalog.Catalog) -> None:
     tables = catalog.study_tables(found.results)
     if not tables:
-        st.info(
-            f"No study tables in {found.results} yet: the pipeline's aggregate rule writes them."
-        )
+        st.info(literal(f"No study tables in {found.results} yet: the aggregate rule writes them."))
     for study, path in tables.items():
-        st.subheader(study)
+        st.subheader(literal(study))
         st.dataframe(pd.read_csv(path), hide_index=True)
 
 
@@ -247,7 +253,7 @@ def pick_tab(found: catalog.Catalog) -> None:
         datasets=tuple(datasets) or None,
     )
     result = pick.pick(runs, budget)
-    st.markdown(f"**{len(result.ranked)} runs fit** ({budget.describe()}), best first:")
+    st.markdown(f"**{len(result.ranked)} runs fit** ({literal(budget.describe())}), best first:")
     shown = ["rank", "run", "test_acc", budget.latency_column, "model_size_mb", "size_disk_mb"]
     shown += ["server_qps", "p99_bound_ms"]
     st.dataframe(result.ranked[[c for c in shown if c in result.ranked]], hide_index=True)
@@ -258,15 +264,15 @@ def pick_tab(found: catalog.Catalog) -> None:
     missing = device.unmeasured(found.runs, host)
     if not missing.empty:
         st.warning(
-            f"{host} has no measurement for {len(missing)} candidates that other devices "
-            "measured: they cannot be picked here."
+            f"{literal(host)} has no measurement for {len(missing)} candidates that other "
+            "devices measured: they cannot be picked here."
         )
         st.dataframe(missing, hide_index=True)
     rows = device.catalog_rows(found.results, host)
     if rows is None:
         st.caption(f"No {device.CATALOG} yet: the pipeline's catalog rule writes it.")
     else:
-        st.markdown(f"**Every runtime measured on {host}** (catalog):")
+        st.markdown(f"**Every runtime measured on {literal(host)}** (catalog):")
         st.dataframe(rows, hide_index=True)
 
 
@@ -275,7 +281,7 @@ def main() -> None:
     st.title("tradeoffs: try the trained models")
     config, config_key, found, chosen = sidebar(arguments())
     for problem in found.problems:
-        st.warning(problem)
+        st.warning(literal(problem))
     files = st.file_uploader(
         "Images (PNG, JPEG) or a zip of them", accept_multiple_files=True, key="uploads"
     )

@@ -13,6 +13,7 @@ from tradeoffs.analysis.load import IDENTITY, read_metrics
 from tradeoffs.analysis.serving import with_server_qps
 from tradeoffs.hosts import HOSTS_DIR, host_of_path
 from tradeoffs.identity import RunId
+from tradeoffs.recordcheck import INVALID
 
 FILTERS = tuple(k for k in IDENTITY if k not in ("act", "seed"))  # the app's run choosers
 
@@ -68,6 +69,8 @@ def load_catalog(results: str | Path) -> Catalog:
             "pipeline first (`make run`) or choose another results directory."
         )
     runs = read_metrics(readable)
+    invalid = runs[runs["status"] == INVALID]
+    problems += [f"{row.path}: {row.reason}" for row in invalid.itertuples()]
     serving = [pd.read_csv(p) for p in sorted(results.glob("*/tables/serving.csv"))]
     if serving:
         runs = with_server_qps(runs, pd.concat(serving, ignore_index=True))

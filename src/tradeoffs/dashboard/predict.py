@@ -18,10 +18,11 @@ import numpy as np
 import torchvision.models  # noqa: F401  (before TensorFlow loads: see tests/conftest.py)
 
 from tradeoffs import engines, registry
+from tradeoffs.config import run_study_config
 from tradeoffs.data.prepared import load_meta
 from tradeoffs.identity import RunId
 from tradeoffs.measure.timing import time_calls
-from tradeoffs.runspec import RunSpec, run_study_config
+from tradeoffs.runspec import RunSpec
 
 os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")  # Keras runs need the tf-keras larq uses
 

@@ -8,6 +8,7 @@ from typing import Any
 
 import pandas as pd
 
+from tradeoffs.dashboard.markdown import literal
 from tradeoffs.dashboard.predict import Prediction
 
 COLUMNS = ("image", "run", "model", "precision", "backend", "class", "confidence", "top5", "ms")
@@ -38,12 +39,13 @@ def to_csv(predictions: pd.DataFrame) -> bytes:
 
 def summary_lines(predictions: pd.DataFrame, last: int) -> list[str]:
     """The last `last` images in words, one Markdown line each: every run's class, confidence
-    and time."""
+    and time. Names (files, runs, classes) come from uploads and data: they are made literal."""
     images = list(dict.fromkeys(predictions["image"]))[-last:]
     return [
-        f"**{image}**: "
+        f"**{literal(image)}**: "
         + "; ".join(
-            f"{r['run']} → **{r['class']}** ({r['confidence']:.2f}, {r['ms']:.2f} ms)"
+            f"{literal(r['run'])} → **{literal(r['class'])}** "
+            f"({r['confidence']:.2f}, {r['ms']:.2f} ms)"
             for r in predictions[predictions["image"] == image].to_dict("records")
         )
         for image in images

@@ -16,8 +16,10 @@ from pathlib import PurePosixPath
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
+from tradeoffs.data.images import MAX_IMAGE_PIXELS
+
 FORMATS = ("PNG", "JPEG")
-MAX_PIXELS = 4096 * 4096  # an image above this (e.g. 10,000 x 10,000) is refused before decoding
+MAX_PIXELS = MAX_IMAGE_PIXELS  # an image above this is refused before decoding (as in prepare)
 MAX_ZIP_MEMBERS = 1000
 MAX_MEMBER_BYTES = 20 * 2**20  # one decompressed zip member
 MAX_ZIP_BYTES = 200 * 2**20  # all decompressed members together

@@ -86,7 +86,8 @@ def check_loaded(path: Path, array: np.ndarray, record: Mapping[str, Any]) -> np
 
 def folder_digest(root: str | Path, splits: tuple[str, ...] = ("train", "test")) -> str:
     """sha256 over the relative path, size and modification time of every file under
-    `root/<split>/`: any image added, removed, replaced or touched changes it."""
+    `root/<split>/`: any image added, removed, replaced or touched changes it. A link whose
+    target is missing is hashed by its target's name (prepare refuses it with a message)."""
     root = Path(root).expanduser()
     entries = []
     for split in splits:
@@ -94,8 +95,13 @@ def folder_digest(root: str | Path, splits: tuple[str, ...] = ("train", "test"))
             dirnames.sort()
             for filename in sorted(filenames):
                 path = Path(dirpath) / filename
-                stat = path.stat()
-                entries.append([str(path.relative_to(root)), stat.st_size, stat.st_mtime_ns])
+                name = str(path.relative_to(root))
+                try:
+                    stat = path.stat()
+                except OSError as error:  # a dangling link: prepare names it (data.local)
+                    entries.append([name, error.strerror, str(path.readlink())])
+                    continue
+                entries.append([name, stat.st_size, stat.st_mtime_ns])
     return hashlib.sha256(json.dumps(entries).encode()).hexdigest()
 
 

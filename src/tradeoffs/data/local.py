@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from tradeoffs.data import Arrays, DataError, Log
-from tradeoffs.data.images import EXTENSIONS, Notes, decode, log_notes, stack
+from tradeoffs.data.images import EXTENSIONS, Notes, log_notes, read_images
 from tradeoffs.data.subsets import seeded_order
 
 DIGITS_TEST_FRACTION = 0.2
@@ -90,7 +90,7 @@ def read_imagefolder(spec: dict[str, Any], log: Log = print) -> Arrays:
     both = ordered["train"] + ordered["test"]
     log(f"reading {len(ordered['train'])} train and {len(ordered['test'])} test images of {root}")
     notes = Notes()
-    x = stack((decode(path, str(path), notes) for _, path in both), log)  # one shape for both
+    x = read_images([path for _, path in both], notes, log)  # one shape for both splits
     log_notes(notes, len(both), log)
     y = np.array([classes.index(name) for name, _ in both], dtype=np.int64)
     n = len(ordered["train"])
@@ -119,7 +119,15 @@ def _class_folders(folder: Path) -> dict[str, Path]:
 
 def _images(folder: Path, log: Log) -> list[Path]:
     """Every image under a class folder, subfolders included (hidden ones left out)."""
-    files = sorted(p for p in folder.rglob("*") if p.is_file() and _visible(p, folder))
+    found = [p for p in folder.rglob("*") if _visible(p, folder)]
+    dangling = sorted(p for p in found if p.is_symlink() and not p.exists())
+    if dangling:
+        raise DataError(
+            f"imagefolder: {dangling[0]} is a link to {dangling[0].readlink()}, which does not "
+            f"exist ({len(dangling)} such link(s) under {folder}); remove the link or restore "
+            "its target"
+        )
+    files = sorted(p for p in found if p.is_file())
     images = [p for p in files if p.suffix.lower() in EXTENSIONS]
     if not images:
         raise DataError(f"imagefolder: {folder} holds no {'/'.join(EXTENSIONS)} images")

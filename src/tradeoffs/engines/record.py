@@ -121,6 +121,25 @@ def training_keys(epochs: list[Epoch], best_epoch: int | None) -> dict[str, Any]
     return keys
 
 
+TRAINING_MEASUREMENTS = (
+    "train_time_s",
+    "epoch_time_s",
+    "train_throughput_sps",
+    "peak_rss_mb",
+    "peak_vram_mb",
+    "cpu_util_pct",
+)
+
+
+def not_trained_keys(reason: str) -> dict[str, Any]:
+    """train.json's training keys of a model that was not trained here (a pretrained file):
+    each measurement null, with `reason`, and no best epoch."""
+    keys: dict[str, Any] = {"best_epoch_reason": reason}
+    for key in TRAINING_MEASUREMENTS:
+        keys.update(records.measured(key, None, reason))
+    return keys
+
+
 def write_outputs(
     spec: RunSpec,
     epochs: list[Epoch],
@@ -129,9 +148,11 @@ def write_outputs(
     failure: str | None,
     device_name: str,
     started: str,
+    provenance_extra: dict[str, Any] | None = None,
     **extra: Any,
 ) -> None:
-    """history.csv and train.json (the model file is the engine's)."""
+    """history.csv and train.json (the model file is the engine's); `provenance_extra` joins
+    the provenance (a pretrained run's source file)."""
     records.write_history(spec.run_dir / "history.csv", [history_row(e) for e in epochs])
     record = {
         **spec.identity(),
@@ -140,7 +161,10 @@ def write_outputs(
         **training_keys(epochs, best_epoch),
         **extra,
         "device_name": device_name,
-        "provenance": records.provenance(spec, started, device_name),
+        "provenance": {
+            **records.provenance(spec, started, device_name),
+            **(provenance_extra or {}),
+        },
     }
     io.write_json(spec.run_dir / "train.json", record)
 

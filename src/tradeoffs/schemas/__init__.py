@@ -13,10 +13,11 @@ import yaml
 
 CONFIG = "config.schema.yaml"
 METRICS = "metrics.schema.json"
+HISTORY = "history.schema.json"
 
 
 def text(name: str) -> str:
-    """The schema file `name` (CONFIG or METRICS) as text."""
+    """The schema file `name` (CONFIG, METRICS or HISTORY) as text."""
     return files(__name__).joinpath(name).read_text()
 
 
@@ -33,3 +34,8 @@ def format_defaults(fmt: str) -> dict[str, Any]:
 @cache
 def metrics_schema() -> dict[str, Any]:
     return json.loads(text(METRICS))
+
+
+@cache
+def history_schema() -> dict[str, Any]:
+    return json.loads(text(HISTORY))

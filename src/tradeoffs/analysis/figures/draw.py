@@ -9,7 +9,7 @@ import pandas as pd
 
 from tradeoffs.analysis import style
 from tradeoffs.analysis.figures import FIGURES, NoDataError
-from tradeoffs.analysis.load import ok_runs
+from tradeoffs.analysis.load import finished_note, ok_runs
 
 
 def draw(name: str, runs: pd.DataFrame, output: str | Path, title_prefix: str = "") -> None:
@@ -17,11 +17,13 @@ def draw(name: str, runs: pd.DataFrame, output: str | Path, title_prefix: str = 
     spec = FIGURES[name]
     title = f"{title_prefix}{spec.title}"
     if ok_runs(runs).empty:
-        fig = style.placeholder(f"No completed runs ({len(runs)} runs, none ok).")
+        fig = style.placeholder(f"Nothing to draw: {finished_note(runs)}")
+        title += " (no finished run)"
     else:
         function = getattr(importlib.import_module(f"{__package__}.{spec.module}"), spec.function)
         try:
             fig = function(runs, **spec.options)
         except NoDataError as missing:
             fig = style.placeholder(str(missing))
+            title += " (no data)"
     style.save(fig, output, title)

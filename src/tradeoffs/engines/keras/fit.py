@@ -89,7 +89,13 @@ def train(spec: RunSpec, on_epoch_end: EpochHook | None = None) -> None:
     )
 
     with runtime.device_scope(spec):
-        model = build_model(spec.model, data.num_classes, spec.transfer_cfg, spec.model_options)
+        model = build_model(
+            spec.model,
+            data.num_classes,
+            spec.transfer_cfg,
+            spec.model_options,
+            declared=spec.declared_model,
+        )
         print(f"{spec.model} ({model.count_params():,} params) on {len(train_y)} samples")
         restored = False
         try:

@@ -25,6 +25,7 @@ from tradeoffs import io, records
 from tradeoffs.data.prepared import Prepared, adapt_images, load_prepared
 from tradeoffs.engines import EpochHook, record
 from tradeoffs.evaluation import Predictions
+from tradeoffs.fileformat import FileFormat, detect, require
 from tradeoffs.measure.sweep import SweepSettings
 from tradeoffs.measure.timing import no_sync
 from tradeoffs.models.numba import layout
@@ -91,8 +92,10 @@ def _softmax_xent(logits: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, f
 
 
 def _load(spec: RunSpec) -> tuple[np.ndarray, int, layout.Norm]:
-    """The trained parameters (flat), the class count and the input standardisation."""
-    with np.load(spec.model_path) as npz:
+    """The trained parameters (flat), the class count and the input standardisation; only an
+    npz of plain arrays is read (`UnexpectedFormatError` otherwise)."""
+    require(spec.model_path, FileFormat.NUMPY_ZIP)
+    with np.load(spec.model_path, allow_pickle=False) as npz:
         state = {name: npz[name] for name in npz.files}
     norm = layout.Norm(float(state.pop("norm_mean")[0]), float(state.pop("norm_std")[0]))
     return layout.from_torch(state), state["fc2.bias"].shape[0], norm
@@ -232,7 +235,9 @@ def _load_checkpoint(
     path: Path, config_hash: str
 ) -> tuple[np.ndarray, np.ndarray, list[record.Epoch]] | None:
     """The checkpoint's state if it was written under the same study config, else None."""
-    if not path.exists():
+    if detect(path) is not FileFormat.NUMPY_ZIP:
+        if path.exists():
+            print(f"ignoring {path.name}: not a checkpoint this engine wrote", flush=True)
         return None
     try:
         with np.load(path, allow_pickle=False) as npz:

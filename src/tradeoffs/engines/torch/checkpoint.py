@@ -19,6 +19,7 @@ import numpy as np
 import torch
 
 from tradeoffs import io
+from tradeoffs.fileformat import FileFormat, detect
 
 FILENAME = "checkpoint.pt"
 
@@ -56,6 +57,10 @@ def load(path: Path, config_hash: str) -> dict[str, Any] | None:
     checkpoint left by other settings must not leak into this run; one that holds anything but
     tensors and plain data is not ours and is not read)."""
     if not path.exists():
+        return None
+    found = detect(path)
+    if found is not FileFormat.TORCH_ZIP:
+        print(f"ignoring {path.name}: it holds {found.value}, not a torch checkpoint", flush=True)
         return None
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)

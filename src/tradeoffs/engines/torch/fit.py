@@ -13,7 +13,8 @@ from typing import Any
 
 import torch
 
-from tradeoffs import records, registry
+from tradeoffs import records, usermodels
+from tradeoffs.data.prepared import load_meta
 from tradeoffs.engines import EpochHook, record
 from tradeoffs.engines.torch import checkpoint, modelfile, runtime
 from tradeoffs.engines.torch.bench import model_facts
@@ -37,6 +38,19 @@ from tradeoffs.runspec import RunSpec
 from tradeoffs.seeding import epoch_order
 
 
+def input_shape(spec: RunSpec, image_size: int | None) -> tuple[int, int, int]:
+    """(H, W, C) the run's model takes: its registry shape (a declared or pretrained model: the
+    dataset's stored shape), with `train.image_size` as the side when set."""
+    if spec.pretrained is not None:
+        native = None  # a trained file takes the dataset's images
+    else:
+        impls = usermodels.model_impls(spec.model, spec.declared_models)
+        native = impls[spec.framework].input_shape
+    if native is None:
+        native = tuple(load_meta(spec.prepared_dir())["shape"])
+    return (image_size, image_size, native[2]) if image_size else native
+
+
 def train(spec: RunSpec, on_epoch_end: EpochHook | None = None) -> None:
     """Train `spec`'s run, resuming from its checkpoint if one matches, and write model.pt,
     history.csv and train.json.
@@ -52,8 +66,7 @@ def train(spec: RunSpec, on_epoch_end: EpochHook | None = None) -> None:
     # random draws of construction match too.
     device = runtime.configure(spec, training=True)
     channels_last = s.channels_last and device.type == "cuda"
-    native = registry.model_impl(spec.model, spec.backend).input_shape
-    shape = (s.image_size, s.image_size, native[2]) if s.image_size else native
+    shape = input_shape(spec, s.image_size)
     data = load_device_data(spec.prepared_dir(), shape, device, s.limit_train, channels_last)
     model = modelfile.build(spec, len(data.classes), shape).to(device)
     if channels_last:
@@ -175,18 +188,7 @@ def train(spec: RunSpec, on_epoch_end: EpochHook | None = None) -> None:
         saved_epoch = best_epoch
     if failure is None:  # few steps leave batch norm's running statistics stale
         recalibrate_batchnorm(model, data.train.x, s.batch_size)
-    meta = {
-        "model": spec.model,
-        "act": spec.act,
-        "precision": spec.precision,
-        "num_classes": len(data.classes),
-        "classes": data.classes,
-        "in_shape": list(shape),
-        "norm_mean": data.mean,
-        "norm_std": data.std,
-        "channels_last": channels_last,
-    }
-    modelfile.save(spec.model_path, model, meta)
+    modelfile.save(spec.model_path, model, modelfile.meta_of(spec, data, shape, channels_last))
     record.write_outputs(
         spec,
         epochs,

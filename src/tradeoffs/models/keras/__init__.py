@@ -16,7 +16,8 @@ from typing import Any
 import larq as lq
 import tensorflow as tf
 
-from tradeoffs.models.keras import binary, transfer
+from tradeoffs.fileformat import FileFormat, require
+from tradeoffs.models.keras import binary, external, transfer, vetting
 
 INPUT_SHAPE = (32, 32, 3)
 BUILDERS = {"cnn": binary.cnn, "bnn": binary.bnn, "hybrid": binary.hybrid, "base": transfer.base}
@@ -27,9 +28,13 @@ def build_model(
     num_classes: int,
     transfer_cfg: dict[str, Any],
     options: dict[str, Any] | None = None,
+    declared: dict[str, Any] | None = None,
 ) -> tf.keras.Model:
     """The Keras implementation of registry model `name`, uncompiled; `options` are its
-    `model_options` (applications only)."""
+    `model_options` (applications only). A declared model (`declared`: its checked `models:`
+    entry) comes from its builder (`external`)."""
+    if declared is not None:
+        return external.build_declared(declared, INPUT_SHAPE, num_classes)
     if name in transfer.APPLICATIONS:
         return transfer.application_model(name, INPUT_SHAPE, num_classes, transfer_cfg, options)
     return BUILDERS[name](INPUT_SHAPE, num_classes)
@@ -45,4 +50,15 @@ def custom_objects() -> dict[str, Any]:
 
 
 def load_model(path: str | os.PathLike) -> tf.keras.Model:
-    return tf.keras.models.load_model(path, custom_objects=custom_objects(), compile=False)
+    """The model in `path`, judged by content: a zip `.keras` file read with `safe_mode` (no
+    `Lambda` bytecode), or a legacy HDF5 file only when every class its config names is a
+    built-in Keras or project class (`vetting.refuse_code`); anything else is refused with an
+    `UnexpectedFormatError` before Keras reads it."""
+    objects = custom_objects()
+    found = require(path, FileFormat.KERAS_ZIP, FileFormat.HDF5)
+    if found is FileFormat.HDF5:
+        vetting.refuse_code(path, objects)
+    elif not str(path).endswith(".keras"):
+        # Keras takes its safe zip path only for this suffix; another name would go legacy.
+        vetting.refuse(path, "a zip Keras model must be named *.keras to be read safely")
+    return tf.keras.models.load_model(path, custom_objects=objects, compile=False, safe_mode=True)

@@ -12,6 +12,8 @@ from typing import Any
 
 from torch import nn
 
+from tradeoffs import usermodels
+from tradeoffs.models.torch import external
 from tradeoffs.models.torch.activations import (
     ActFactory,
     activation_factory,
@@ -69,9 +71,20 @@ def build_model(
     num_classes: int,
     in_shape: Shape,
     options: Mapping[str, Any] | None = None,
+    declared: Mapping[str, Any] | None = None,
+    weights: str = "none",
 ) -> nn.Module:
     """A freshly initialised fp32 model (initialisation draws from torch's global RNG);
-    `options` are the study's `model_options` for it (schema-checked)."""
+    `options` are the study's `model_options` for it (schema-checked). A declared model
+    (`declared`: its checked `models:` entry) and a zoo name (`torchvision.x`, `timm.x`; with
+    `weights` "imagenet" its cached published weights) come from `external`; the activation
+    replaces their ReLU modules as it does torchvision's."""
+    if declared is not None:
+        model = external.build_declared(declared, tuple(in_shape), num_classes)
+        return replace_activations(model, activation_factory(act))
+    if zoo := usermodels.zoo_of(name):
+        model = external.build_zoo(*zoo, num_classes, weights)
+        return replace_activations(model, activation_factory(act))
     if name not in BUILDERS:
         raise ValueError(f"no torch model {name!r}; choose from: {', '.join(sorted(BUILDERS))}")
     return BUILDERS[name](num_classes, activation_factory(act), tuple(in_shape), **(options or {}))

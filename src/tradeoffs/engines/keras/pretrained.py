@@ -1,0 +1,71 @@
+"""A trained Keras model imported as a run's model.keras, in place of training: a `.keras` zip
+read in safe mode, or an HDF5 file whose config holds no Lambda or custom layer (checked before
+Keras reads it: the legacy HDF5 path has no safe mode). The model takes the engine's input,
+(32, 32, 3) float images in [0, 255], and returns num_classes probabilities."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")  # larq runs on Keras 2 only; before TF loads
+
+from pathlib import Path
+
+import numpy as np
+import tensorflow as tf
+
+from tradeoffs import records
+from tradeoffs.data.prepared import load_meta
+from tradeoffs.engines import record
+from tradeoffs.engines.keras import runtime
+from tradeoffs.fileformat import require
+from tradeoffs.models.keras import INPUT_SHAPE, custom_objects
+from tradeoffs.models.keras.profile import model_facts
+from tradeoffs.pretrained import (
+    ALLOW,
+    FORMATS,
+    NOT_TRAINED,
+    PretrainedError,
+    keras_code_refs,
+    keras_config,
+    provenance_of,
+)
+from tradeoffs.runspec import RunSpec
+
+
+def import_file(spec: RunSpec) -> None:
+    """Write the run's model.keras, a header-only history.csv and train.json."""
+    started = records.now()
+    entry = spec.pretrained
+    path = Path(entry["file"])
+    fmt = require(path, *FORMATS["keras"])
+    refs = keras_code_refs(keras_config(path, fmt))
+    if refs:
+        raise PretrainedError(f"{path} holds {', '.join(refs)}; {ALLOW}")
+    runtime.configure(spec)
+    classes = load_meta(spec.prepared_dir())["num_classes"]
+    with runtime.device_scope(spec):
+        model = tf.keras.models.load_model(
+            path, custom_objects=custom_objects(), compile=False, safe_mode=True
+        )
+        out = np.asarray(model(np.zeros((2, *INPUT_SHAPE), np.float32), training=False))
+    if out.shape != (2, classes):
+        raise PretrainedError(
+            f"{path}: its output for 2 images of shape {INPUT_SHAPE} is {out.shape}, not "
+            f"(2, {classes}): the Keras engine feeds (32, 32, 3) images and reads num_classes "
+            "probabilities"
+        )
+    runtime.save_model(model, spec.model_path)
+    record.write_outputs(
+        spec,
+        [],
+        best_epoch=None,
+        failure=None,
+        device_name=runtime.device_name(spec),
+        started=started,
+        provenance_extra=provenance_of(entry),
+        **record.not_trained_keys(NOT_TRAINED),
+        early_stopped=False,
+        train_samples=0,
+        **model_facts(runtime.saved_model(spec.model_path), spec.model_path),
+    )
