@@ -13,6 +13,7 @@ use rule run_step as evaluate with:
         record=f"{RUN}/eval/{{eval_dataset}}.json",
         confusion=f"{RUN}/eval/{{eval_dataset}}_confusion.csv",
         report=f"{RUN}/eval/{{eval_dataset}}_report.csv",
+        predictions=f"{RUN}/eval/{{eval_dataset}}_predictions.npz",
     log:
         f"{RUN}/logs/evaluate_{{eval_dataset}}.log",
     benchmark:
@@ -30,7 +31,8 @@ use rule run_step as evaluate_corrupted with:
         record=f"{RUN}/train.json",
         data=corrupted_data,
     output:
-        f"{RUN}/eval_corrupted.json",
+        record=f"{RUN}/eval_corrupted.json",
+        predictions=f"{RUN}/eval_corrupted_predictions.npz",
     log:
         f"{RUN}/logs/evaluate_corrupted.log",
     benchmark:
@@ -39,5 +41,5 @@ use rule run_step as evaluate_corrupted with:
         script="evaluate_corrupted",
         options=lambda w, output: [
             *("--eval-dataset", *corrupted_evals(w)),
-            *("--output", output[0]),
+            *("--output", output.record),
         ],

@@ -26,6 +26,7 @@ if UNAVAILABLE:
             eval=f"{RUN}/eval/{{dataset}}.json",
             confusion=f"{RUN}/eval/{{dataset}}_confusion.csv",
             report=f"{RUN}/eval/{{dataset}}_report.csv",
+            predictions=f"{RUN}/eval/{{dataset}}_predictions.npz",
             bench=f"{RUN}/bench/{DEFAULT_RUNTIME}.json",
             metrics=f"{RUN}/metrics.json",
         log:

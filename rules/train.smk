@@ -4,6 +4,7 @@ EVAL_OWN = {
     "eval": f"{RUN}/eval/{{dataset}}.json",
     "confusion": f"{RUN}/eval/{{dataset}}_confusion.csv",
     "report": f"{RUN}/eval/{{dataset}}_report.csv",
+    "predictions": f"{RUN}/eval/{{dataset}}_predictions.npz",
 }
 
 

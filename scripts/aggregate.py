@@ -25,7 +25,8 @@ def main() -> None:
     served = serving.read_serving(args.serving)[0]
     if args.serving:
         runs = serving.with_server_qps(runs, served)
-    corrupted = json.loads(args.study_json).get("eval_on_corrupted")
+    study_config = json.loads(args.study_json)
+    corrupted = study_config.get("eval_on_corrupted")
     if corrupted:
         runs = robustness.with_corruption_errors(runs, corrupted["reference"])
     summary = aggregate.summary_table(runs)
@@ -38,10 +39,10 @@ def main() -> None:
     io.write_text(out / "summary.md", aggregate.to_markdown(aggregate.compact_summary(summary)))
     comparison = aggregate.comparison_table(summary)
     io.write_text(out / "comparison.md", aggregate.to_markdown(comparison, runs))
-    io.write_text(args.findings, findings.findings_markdown(args.study, runs, served))
-    io.write_text(
-        args.findings.with_suffix(".html"), findings.findings_html(args.study, runs, served)
-    )
+    text = findings.findings_markdown(args.study, runs, served, config=study_config)
+    io.write_text(args.findings, text)
+    page = findings.findings_html(args.study, runs, served, config=study_config)
+    io.write_text(args.findings.with_suffix(".html"), page)
     table = robustness.robustness_table(runs)
     with io.atomic_path(out / "robustness.csv") as tmp:
         table.to_csv(tmp, index=False)

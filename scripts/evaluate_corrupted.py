@@ -1,11 +1,12 @@
 """Evaluate one trained run on its corrupted test sets: eval_corrupted.json, {set: record} with
-the summary keys of eval/{d}.json (one engine start-up for every set, no per-class tables)."""
+the summary keys of eval/{d}.json (one engine start-up for every set, no per-class tables),
+and every set's per-example predictions in eval_corrupted_predictions.npz beside it."""
 
 import argparse
 import sys
 from pathlib import Path
 
-from tradeoffs import engines, io, records
+from tradeoffs import engines, io, per_example, records
 from tradeoffs.data.prepared import load_meta
 from tradeoffs.evaluation import classification_metrics
 from tradeoffs.fileformat import UnexpectedFormatError
@@ -20,7 +21,7 @@ def main() -> None:
     args = parser.parse_args()
     spec = spec_from_args(args)
     status, reason = records.upstream_status(spec)
-    results = {}
+    results, examples = {}, {}
     for dataset in args.eval_dataset:
         classes = load_meta(spec.prepared_dir(dataset))["classes"]
         if status == "ok":
@@ -29,10 +30,16 @@ def main() -> None:
             except UnexpectedFormatError as error:
                 sys.exit(f"evaluate on {dataset} failed: {error}")
             summary = {**classification_metrics(predictions, classes)[0], "reason": None}
+            examples[dataset] = per_example.from_probs(predictions.probs, predictions.labels)
         else:
             summary = {"reason": reason, "classes": classes}
+            examples[dataset] = per_example.empty()
         results[dataset] = {**summary, "status": status, "dataset": dataset}
         print(f"{dataset}: {results[dataset]}")
+    path = args.output.with_name(per_example.CORRUPTED_FILE)
+    digest = per_example.write_sets(path, examples)
+    for record in results.values():
+        record.update(predictions=path.name, predictions_sha256=digest)
     io.write_json(args.output, results)
 
 

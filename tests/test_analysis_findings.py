@@ -1,12 +1,21 @@
-"""Findings text from hand-made runs tables: the numbers it quotes, the did-not-learn flag, the
-seeds' spread, and the timings table."""
+"""Findings text from hand-made runs tables and predictions files: the numbers and intervals it
+quotes, the paired verdicts, the did-not-learn flag, the conditions, and the timings table."""
 
+from pathlib import Path
+
+import numpy as np
 import pandas as pd
 
+from tradeoffs import per_example
 from tradeoffs.analysis import aggregate, findings, timings
 
+TEST_N = 360
+LABELS = np.arange(TEST_N) % 10
 
-def runs(rows: list[dict]) -> pd.DataFrame:
+
+def runs(rows: list[dict], folder: Path | None = None) -> pd.DataFrame:
+    """A runs table; with `folder`, every ok run gets a predictions file whose first
+    (1 - test_acc) * 360 examples are wrong (so a lower accuracy's errors contain a higher's)."""
     base = {
         "dataset": "digits",
         "act": "relu",
@@ -17,10 +26,26 @@ def runs(rows: list[dict]) -> pd.DataFrame:
         "reason": None,
         "num_classes": 10,
     }
-    return pd.DataFrame([{**base, **row} for row in rows])
+    table = []
+    for i, row in enumerate(rows):
+        row = {**base, **row}
+        if folder is not None and row["status"] == "ok":
+            run_dir = folder / f"run{i}"
+            wrong = round((1 - row["test_acc"]) * TEST_N)
+            predicted = LABELS.copy()
+            predicted[:wrong] = (predicted[:wrong] + 1) % 10
+            preds = per_example.ExamplePredictions(
+                LABELS.astype(np.uint16),
+                predicted.astype(np.uint16),
+                np.full(TEST_N, 0.9, np.float16),
+            )
+            per_example.write(run_dir / "eval" / f"digits{per_example.SUFFIX}", preds)
+            row.update({"path": str(run_dir), "eval.digits.n": TEST_N})
+        table.append(row)
+    return pd.DataFrame(table)
 
 
-def binary_runs() -> pd.DataFrame:
+def binary_runs(folder: Path | None = None) -> pd.DataFrame:
     return runs(
         [
             {
@@ -52,17 +77,22 @@ def binary_runs() -> pd.DataFrame:
                 "status": "skipped",
                 "reason": "no GPU",
             },
-        ]
+        ],
+        folder,
     )
 
 
-def test_binary_findings_quote_kept_accuracy_and_deployed_size():
-    text = findings.findings("binary", binary_runs())
-    assert text[0] == (
-        "bnn keeps 0.95 of cnn's 0.99 accuracy (0.94) at 1/30 of its deployed size "
-        "(0.1 MB against 3 MB)."
-    )
+def test_binary_findings_quote_kept_accuracy_with_intervals_and_the_paired_difference(tmp_path):
+    text = findings.findings("binary", binary_runs(tmp_path))
+    assert text[0].startswith("bnn keeps 0.95 of cnn's 0.99 [0.97, 1.00] accuracy (0.94 [0.91, ")
+    assert "difference -0.050 [-0.0" in text[0] and "indistinguishable" not in text[0]
+    assert text[0].endswith("at 1/30 of its deployed size (0.1 MB against 3 MB).")
     assert not any(sentence.startswith("hybrid keeps") for sentence in text)
+
+
+def test_without_predictions_files_the_difference_says_it_is_untested():
+    text = findings.findings("binary", binary_runs())
+    assert "difference -0.050 (no paired test: predictions missing)" in text[0]
 
 
 def test_a_run_at_chance_is_flagged_and_left_out():
@@ -78,7 +108,7 @@ def test_a_run_at_chance_is_flagged_and_left_out():
     assert shown.loc[table["backend"] == "keras-gpu", "status"].item() == "skipped"
 
 
-def test_precision_findings_follow_the_bits_and_the_footprint():
+def test_precision_findings_compare_every_format_with_fp32_paired(tmp_path):
     rows = []
     for model, accs in {"cnn": (0.98, 0.97, 0.90, 0.3), "vit": (0.90, 0.88, 0.80, 0.11)}.items():
         for fmt, acc, mb in zip(
@@ -94,38 +124,50 @@ def test_precision_findings_follow_the_bits_and_the_footprint():
                     "est_footprint_mb": mb,
                 }
             )
-    text = findings.findings("precision", runs(rows))
+    text = findings.findings("precision", runs(rows, tmp_path))
     assert text[0] == (
         "Mean test accuracy by format (cnn, learned in every format): fp32 0.98, e4m3 0.97, "
         "fp4 0.90, fp2 0.30."
     )
-    assert text[1] == "Accuracy falls as bits drop: fp32 0.98 to fp2 0.30."
-    assert text[2] == "fp2 weights take 1/16 of fp32's deployed footprint (mean over models)."
-    assert "vit/fp2" in text[3]
+    e4m3 = next(t for t in text if t.startswith("e4m3 against fp32"))
+    assert "cnn -0.011 [" in e4m3 and "indistinguishable at this test size (n = 360)" in e4m3
+    fp4 = next(t for t in text if t.startswith("fp4 against fp32"))
+    assert "cnn -0.081 [" in fp4 and "indistinguishable" not in fp4.split("; vit")[0]
+    assert "fp2 weights take 1/16 of fp32's deployed footprint (mean over models)." in text
+    assert "vit/fp2" in text[-1]
 
 
-def test_seeds_give_mean_and_std_and_the_spread_is_judged():
-    rows = [
-        {
-            "study": "architectures",
-            "model": m,
-            "backend": "torch-cpu",
-            "seed": s,
-            "test_acc": a,
-            "latency_ms_p50": 1.0,
-        }
-        for m, accs in {"resnet18": (0.95, 0.97), "custom_cnn": (0.90, 0.96)}.items()
-        for s, a in enumerate(accs)
-    ]
-    text = findings.findings("architectures", runs(rows))
-    assert text[0] == "By test accuracy: resnet18 0.96 ± 0.01, custom_cnn 0.93 ± 0.04."
-    assert "is within the seeds' spread of 0.06" in text[1]
-    rows[2]["test_acc"], rows[3]["test_acc"] = 0.50, 0.52
-    text = findings.findings("architectures", runs(rows))
-    assert "exceeds the seeds' spread" in text[1]
+def test_seeds_give_intervals_over_seeds_and_the_paired_test_judges(tmp_path):
+    def table(accs: dict[str, tuple[float, ...]], folder: Path) -> pd.DataFrame:
+        rows = [
+            {
+                "study": "architectures",
+                "model": m,
+                "backend": "torch-cpu",
+                "seed": s,
+                "test_acc": a,
+                "latency_ms_p50": 1.0,
+            }
+            for m, values in accs.items()
+            for s, a in enumerate(values)
+        ]
+        return runs(rows, folder)
+
+    close = table(
+        {"resnet18": (0.95, 0.97, 0.96), "custom_cnn": (0.90, 0.96, 0.95)}, tmp_path / "a"
+    )
+    text = findings.findings("architectures", close)
+    assert text[0].startswith("By test accuracy: resnet18 0.96 [0.94, 0.98], custom_cnn 0.94 [")
+    assert "indistinguishable at this test size (n = 360, 3 seeds)" in text[1]
+    apart = table(
+        {"resnet18": (0.95, 0.97, 0.96), "custom_cnn": (0.50, 0.52, 0.51)}, tmp_path / "b"
+    )
+    text = findings.findings("architectures", apart)
+    assert text[1].startswith("resnet18 against custom_cnn: accuracy difference +0.450 [")
+    assert "indistinguishable" not in text[1]
 
 
-def test_backends_agree_on_accuracy_and_differ_in_speed():
+def test_backends_compare_accuracy_paired_and_latency_by_intervals(tmp_path):
     rows = [
         {
             "study": "backends",
@@ -133,18 +175,42 @@ def test_backends_agree_on_accuracy_and_differ_in_speed():
             "backend": b,
             "test_acc": a,
             "latency_ms_p50": lat,
+            "latency_ms_p50_ci": ci,
             "train_throughput_sps": tp,
         }
-        for b, a, lat, tp in (("torch-cpu", 0.975, 0.08, 2000.0), ("numba-cpu", 0.972, 0.02, 900.0))
+        for b, a, lat, ci, tp in (
+            ("torch-cpu", 0.975, 0.08, [0.07, 0.09], 2000.0),
+            ("numba-cpu", 0.972, 0.02, [0.01, 0.03], 900.0),
+        )
     ]
-    text = findings.findings("backends", runs(rows))
-    assert text[0] == (
-        "Accuracy of the 2 backends that ran agree (within 0.02): torch-cpu 0.97, numba-cpu 0.97."
-    )
-    assert (
-        "Fastest single-image latency (p50): numba-cpu (0.02 ms), 4.00x torch-cpu (0.08 ms)."
-        in text
-    )
+    text = findings.findings("backends", runs(rows, tmp_path))
+    assert text[0].startswith("Accuracy of the 2 backends that ran: torch-cpu 0.97 [")
+    assert text[1].startswith("numba-cpu against torch-cpu: accuracy difference -0.003 [")
+    assert "indistinguishable at this test size (n = 360)" in text[1]
+    latency = "Fastest single-image latency (p50): numba-cpu (0.02 ms), 4.00x torch-cpu (0.08 ms)."
+    assert latency in text
+    rows[1]["latency_ms_p50_ci"] = [0.01, 0.085]
+    text = findings.findings("backends", runs(rows, tmp_path / "overlap"))
+    assert any("(bootstrap intervals overlap: indistinguishable)" in t for t in text)
+
+
+def test_budget_bound_conditions_are_named():
+    config = {
+        "models": ["mobilenetv2", "base"],
+        "backends": ["keras-cpu"],
+        "train": {"limit_train": 512},
+        "train_by_model": {"gcn": {"limit_train": None}},
+        "transfer": {"weights": "none"},
+        "model_options": {"mobilenetv2": {"width": 0.5}},
+    }
+    sentence = findings.conditions_sentence(config)
+    assert sentence.startswith("Conditions: no pretrained weights (transfer.weights: none)")
+    assert "limit_train: 512, gcn all images" in sentence
+    assert "model_options: mobilenetv2 width 0.5" in sentence
+    assert findings.findings("transfer", binary_runs(), config=config)[0] == sentence
+    assert findings.conditions_sentence({"models": ["cnn"], "train": {}}) is None
+    torch_study = {**config, "backends": ["torch-cpu"], "model_options": {}, "train": {}}
+    assert findings.conditions_sentence({**torch_study, "train_by_model": {}}) is None
 
 
 def test_timings_sum_job_seconds_by_rule_and_study(tmp_path):

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
+from tradeoffs import per_example
 from tradeoffs.analysis.pick import PRESETS, Budget, pick, preset_table
 
 
@@ -91,3 +93,34 @@ def test_preset_table_names_the_best_run_per_budget() -> None:
     empty = preset_table(_runs(), {"impossible": Budget(min_accuracy=1.0)})
     assert empty.loc[0, "runs_fitting"] == 0 and pd.isna(empty.loc[0].get("model"))
     assert empty.loc[0, "runs_excluded"] == 5
+
+
+def _with_predictions(runs: pd.DataFrame, folder, wrong: dict[str, int]) -> pd.DataFrame:
+    """Give each named run a predictions file of 360 digits with its first N examples wrong."""
+    labels = np.arange(360) % 10
+    paths = []
+    for model in runs["model"]:
+        run_dir = folder / model
+        predicted = labels.copy()
+        n = wrong.get(model, 0)
+        predicted[:n] = (predicted[:n] + 1) % 10
+        preds = per_example.ExamplePredictions(
+            labels.astype(np.uint16), predicted.astype(np.uint16), np.full(360, 0.9, np.float16)
+        )
+        per_example.write(run_dir / "eval" / f"digits{per_example.SUFFIX}", preds)
+        paths.append(str(run_dir))
+    return runs.assign(path=paths)
+
+
+def test_a_tie_on_accuracy_is_named_and_broken_on_latency(tmp_path) -> None:
+    runs = _runs()
+    runs.loc[runs["model"] == "big", "test_acc"] = 0.96  # 2 examples more than "tie"
+    runs = _with_predictions(runs, tmp_path, {"big": 14, "tie": 16, "mid": 18, "small": 36})
+    result = pick(runs, Budget())
+    assert list(result.ranked["model"][:2]) == ["tie", "big"]  # faster first
+    assert result.tie.startswith("tie: s/big/fp32/torch-cpu/0 and s/tie/fp32/keras-cpu/0 are ")
+    assert "indistinguishable at this test size (n = 360)" in result.tie
+    assert "broken on p50 latency, then footprint: s/tie/fp32/keras-cpu/0 (0.8 ms" in result.tie
+    apart = _with_predictions(_runs(), tmp_path / "apart", {"big": 4, "tie": 18})
+    assert pick(apart, Budget()).tie is None  # 14 discordant examples: big is better
+    assert preset_table(runs)["tie"].notna().any()

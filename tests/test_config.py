@@ -201,5 +201,5 @@ def test_paper_preset_plans_exactly_the_paper_grid(tmp_path):
         for r in all_runs(paper)
     }
     assert runs == expected
-    assert len(expected) == 591
+    assert len(expected) == 3 * 591  # every configuration at seeds 0, 1 and 2
     assert all(run[1] != "digits" for run in runs), "default studies leaked into the preset"

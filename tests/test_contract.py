@@ -198,6 +198,7 @@ def _ok_records(spec: RunSpec) -> tuple[dict, dict, dict]:
     }
     evals = {"digits": {"status": "ok", "reason": None, "acc": 0.9, "top5": 1.0, "loss": 0.3}}
     evals["digits"].update(ece=0.05, mean_confidence=0.9, n=10)
+    evals["digits"].update(acc_ci=[0.6, 0.98], top5_ci=[0.72, 1.0], ece_ci=[0.01, 0.2])
     bench = {"status": "ok", "reason": None, "params": 10, "size_disk_mb": 1.0}
     bench.update(size_mem_mb=1.0, est_footprint_mb=1.0, flops=20, macs=10)
     for key in ("binary_params", "fp_params", "binary_mac_ratio"):
@@ -291,7 +292,7 @@ def test_an_option_the_backend_ignores_is_refused_before_any_job():
     [
         ("numba-cpu", "schedule", "cosine"),
         ("numba-cpu", "augment", True),
-        ("numba-cpu", "best_checkpoint", True),
+        ("numba-cpu", "label_smoothing", 0.1),
         ("torch-cpu", "fine_tune_epochs", 2),
     ],
 )

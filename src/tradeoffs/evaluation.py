@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from tradeoffs.classmap import is_identity, remap_labels
+from tradeoffs.intervals import bootstrap_examples, wilson
 
 
 @dataclass(frozen=True)
@@ -32,16 +33,33 @@ def relabel(pred: Predictions, indices: list[int]) -> Predictions:
 
 def expected_calibration_error(probs: np.ndarray, labels: np.ndarray, bins: int = 15) -> float:
     """ECE with equal-width confidence bins (Guo et al., 2017)."""
-    confidence = probs.max(axis=1)
-    correct = probs.argmax(axis=1) == labels
+    return calibration_error(probs.max(axis=1), probs.argmax(axis=1) == labels, bins)
+
+
+def calibration_error(confidence: np.ndarray, correct: np.ndarray, bins: int = 15) -> float:
+    """ECE of top-1 confidences and correctness: the sum over equal-width bins of the bin's share
+    of examples times |accuracy - mean confidence| in it, i.e. sum |correct - confidence| per bin
+    over all examples."""
     edges = np.linspace(0.0, 1.0, bins + 1)
     index = np.clip(np.digitize(confidence, edges[1:-1], right=True), 0, bins - 1)
-    ece = 0.0
-    for b in range(bins):
-        mask = index == b
-        if mask.any():
-            ece += mask.mean() * abs(correct[mask].mean() - confidence[mask].mean())
-    return float(ece)
+    gap = np.bincount(index, weights=correct.astype(np.float64), minlength=bins)
+    gap -= np.bincount(index, weights=confidence.astype(np.float64), minlength=bins)
+    return float(np.abs(gap).sum() / max(len(confidence), 1))
+
+
+def summary_intervals(
+    confidence: np.ndarray, correct: np.ndarray, top5_correct: int | None = None
+) -> dict[str, list[float] | None]:
+    """`acc_ci` and `top5_ci` (Wilson) and `ece_ci` (bootstrap over examples) of one evaluated
+    set (`tradeoffs.intervals`)."""
+    n = len(correct)
+    out = {
+        "acc_ci": wilson(int(correct.sum()), n),
+        "ece_ci": bootstrap_examples(lambda i: calibration_error(confidence[i], correct[i]), n),
+    }
+    if top5_correct is not None:
+        out["top5_ci"] = wilson(top5_correct, n)
+    return out
 
 
 def classification_metrics(
@@ -55,16 +73,23 @@ def classification_metrics(
     labels = np.arange(len(class_names))
     predicted = pred.probs.argmax(axis=1)
     k = min(5, len(class_names) - 1)
-    summary = {
-        "acc": float((predicted == pred.labels).mean()),
-        "top5": float(top_k_accuracy_score(pred.labels, pred.probs, k=k, labels=labels))
+    correct = predicted == pred.labels
+    top5_count = (
+        int(top_k_accuracy_score(pred.labels, pred.probs, k=k, labels=labels, normalize=False))
         if len(class_names) > 2
-        else float((predicted == pred.labels).mean()),
+        else int(correct.sum())
+    )
+    confidence = pred.probs.max(axis=1)
+    n = int(pred.labels.size)
+    summary = {
+        "acc": float(correct.mean()),
+        "top5": top5_count / n,
         "loss": float(pred.loss),
-        "ece": expected_calibration_error(pred.probs, pred.labels),
-        "mean_confidence": float(pred.probs.max(axis=1).mean()),
-        "n": int(pred.labels.size),
+        "ece": calibration_error(confidence, correct),
+        "mean_confidence": float(confidence.mean()),
+        "n": n,
         "classes": list(class_names),
+        **summary_intervals(confidence, correct, top5_count),
     }
     confusion = pd.DataFrame(
         confusion_matrix(pred.labels, predicted, labels=labels),

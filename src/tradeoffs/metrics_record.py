@@ -13,7 +13,7 @@ from typing import Any
 
 import pandas as pd
 
-from tradeoffs import io, records
+from tradeoffs import io, per_example, records
 from tradeoffs.analysis.derived import derived_metrics
 from tradeoffs.recordcheck import (
     InvalidRecordError,
@@ -46,13 +46,17 @@ def _read_metrics(
     fraction: float,
 ) -> dict[str, Any]:
     by_dataset = {path.stem: read_json_record(path, stage_schema("eval")) for path in evals}
+    examples = {}
     for path in corrupted:
         by_dataset.update(_corrupted_sets(path))
+        sets = path.with_name(per_example.CORRUPTED_FILE)  # written with it, by the same job
+        if sets.exists():
+            examples.update(per_example.read_sets(sets))
     train_record = read_json_record(train, stage_schema("train"))
     bench_record = read_json_record(bench, stage_schema("bench"))
     read_history(history)
     metrics = records.merge_metrics(spec, train_record, by_dataset, bench_record)
-    metrics.update(derived_metrics(metrics, by_dataset, pd.read_csv(history), fraction))
+    metrics.update(derived_metrics(metrics, by_dataset, pd.read_csv(history), fraction, examples))
     return metrics
 
 

@@ -38,6 +38,8 @@ HISTORY_COLUMNS = (
     "train_acc",
     "test_loss",
     "test_acc",
+    "val_loss",
+    "val_acc",
     "epoch_time_s",
     "train_throughput_sps",
     "peak_rss_mb",
@@ -190,8 +192,10 @@ class MetricsConflictError(ValueError):
 
 
 SHARED_KEYS = ("status", "reason")  # every stage reports them; the merge takes the worst
-EVAL_KEYS = ("acc", "top5", "loss", "ece", "mean_confidence")
+EVAL_KEYS = ("acc", "top5", "loss", "ece", "mean_confidence", "acc_ci", "top5_ci", "ece_ci")
 NO_OOD = "the study has no eval_on dataset"
+# what metrics.json's `eval` keeps of every evaluated set
+EVAL_SUBKEYS = ("acc", "acc_ci", "top5", "top5_ci", "loss", "ece", "ece_ci", "n")
 
 
 def merge_metrics(
@@ -214,17 +218,19 @@ def merge_metrics(
     evaluation.update(measured("num_classes", classes, "the evaluation recorded no class list"))
     if others:
         first = evals[others[0]]
-        evaluation.update(ood_dataset=others[0], ood_acc=first.get("acc"))
+        evaluation.update(
+            ood_dataset=others[0], ood_acc=first.get("acc"), ood_acc_ci=first.get("acc_ci")
+        )
         evaluation["ood_loss"] = first.get("loss")
         gap = None
         if own.get("acc") is not None and first.get("acc") is not None:
             gap = own["acc"] - first["acc"]
         evaluation["generalization_gap"] = gap
     else:
-        for key in ("ood_dataset", "ood_acc", "ood_loss", "generalization_gap"):
+        for key in ("ood_dataset", "ood_acc", "ood_acc_ci", "ood_loss", "generalization_gap"):
             evaluation.update(measured(key, None, NO_OOD))
     evaluation["eval"] = {
-        name: {k: v for k, v in record.items() if k in ("acc", "top5", "loss", "ece", "n")}
+        name: {k: v for k, v in record.items() if k in EVAL_SUBKEYS}
         for name, record in evals.items()
     }
     parts = [

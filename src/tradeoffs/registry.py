@@ -69,8 +69,6 @@ TRAIN_OPTIONS: dict[str, dict[str, tuple]] = {
         "schedule": ("constant",),
         "label_smoothing": (0.0,),
         "augment": (False,),
-        "early_stopping": (None,),
-        "best_checkpoint": (False,),
         "channels_last": (False,),
         "autocast": ("none",),
         "tensorboard": (False,),

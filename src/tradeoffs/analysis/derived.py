@@ -10,8 +10,9 @@ import pandas as pd
 
 from tradeoffs import records
 from tradeoffs.analysis.energy import energy_proxy
-from tradeoffs.analysis.robustness import corruption_summary
+from tradeoffs.analysis.robustness import corruption_intervals, corruption_summary
 from tradeoffs.analysis.time_to_accuracy import time_to_accuracy
+from tradeoffs.per_example import ExamplePredictions
 
 NO_CORRUPTED = "the study has no eval_on_corrupted sets"
 
@@ -21,14 +22,19 @@ def derived_metrics(
     evals: Mapping[str, Mapping[str, Any]],
     history: pd.DataFrame,
     fraction: float,
+    corrupted_examples: Mapping[str, ExamplePredictions] | None = None,
 ) -> dict[str, Any]:
-    """The derived keys of one run; a value that cannot be derived is null with its reason."""
+    """The derived keys of one run; a value that cannot be derived is null with its reason.
+    `corrupted_examples` are the per-example predictions of its corrupted sets, if any."""
     derived: dict[str, Any] = records.measured(
         "energy_proxy", energy_proxy(metrics), "the run records no MACs or parameters"
     )
     corrupted = corruption_summary(evals)
+    if corrupted.get("corruption_acc") is not None and corrupted_examples:
+        corrupted.update(corruption_intervals(corrupted_examples))
     why = "an evaluation on a corrupted set has no result" if corrupted else NO_CORRUPTED
-    for key in ("corruption_acc", "corruption_ece", "corruption_sets"):
+    keys = ("corruption_acc", "corruption_acc_ci", "corruption_ece", "corruption_ece_ci")
+    for key in (*keys, "corruption_sets"):
         derived.update(records.measured(key, corrupted.get(key), why))
     reached = time_to_accuracy(history, metrics["test_acc"], fraction)
     why = f"no epoch reached {fraction:g} of the final test accuracy"

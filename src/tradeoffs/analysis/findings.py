@@ -3,18 +3,23 @@
 A study's report section opens with these: what the source study found, restated with this
 run's numbers, so a reader need not read it off the figures. Runs that did not learn (test
 accuracy at most `DID_NOT_LEARN_FACTOR` times chance) are named as such and left out of every
-comparison; where a configuration has several seeds, a difference is called real only when it
-exceeds the seeds' spread (the sum of the two standard deviations).
+comparison. Every accuracy is given with its 95% interval and every accuracy comparison with the
+difference, its interval and, when the paired test cannot tell the two apart, "indistinguishable
+at this test size (n = N)" (`analysis/significance.py`, on the runs' per-example predictions
+files; Benjamini-Hochberg across one sentence's comparisons). Latency comparisons use the
+benchmark's bootstrap intervals: overlapping intervals are reported as indistinguishable.
 """
 
 from __future__ import annotations
 
 import html
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import pandas as pd
 
-from tradeoffs import registry
+from tradeoffs import per_example, registry
+from tradeoffs.analysis import significance
 from tradeoffs.analysis.comparable import comparable_runs, refused_sentences
 from tradeoffs.analysis.load import CONFIG_KEYS, HOST, not_finished, ok_runs
 from tradeoffs.analysis.serving import serving_finding
@@ -22,7 +27,6 @@ from tradeoffs.analysis.serving import serving_finding
 DID_NOT_LEARN_FACTOR = 1.5  # test accuracy at most 1.5 x chance: the run did not learn
 REFERENCE_MODEL = "cnn"  # the binary study's full-precision baseline (seed 000)
 REFERENCE_PRECISION = "fp32"
-AGREEMENT = 0.02  # backends whose accuracies differ by at most this agree
 
 
 def chance_accuracy(runs: pd.DataFrame) -> pd.Series:
@@ -56,25 +60,91 @@ def _configs(runs: pd.DataFrame) -> pd.DataFrame:
         )
         if m in runs
     ]
-    grouped = runs.groupby(keys, sort=False, dropna=False)[measures]
-    table = grouped.mean().join(grouped.std().add_suffix("_std")).join(grouped.size().rename("n"))
-    return table.reset_index()
+    grouped = runs.groupby(keys, sort=False, dropna=False)
+    table = grouped[measures].mean().join(grouped[measures].std().add_suffix("_std"))
+    table = table.join(grouped.size().rename("n"))
+    if "test_acc" in runs:
+        test_n = _test_size(runs)
+        bounds = grouped["test_acc"].apply(
+            lambda accs: significance.seed_interval(accs.to_numpy(), test_n)
+        )
+        table["acc_lo"] = [lo for lo, _ in bounds]
+        table["acc_hi"] = [hi for _, hi in bounds]
+    table = table.reset_index()
+    table["runs"] = [group.sort_values("seed") for _, group in grouped]
+    return table
+
+
+def _test_size(runs: pd.DataFrame) -> int:
+    """Test examples of the study's own test split (the eval record's `n`)."""
+    sizes = [
+        runs[f"eval.{d}.n"].dropna() for d in runs["dataset"].unique() if f"eval.{d}.n" in runs
+    ]
+    values = pd.concat(sizes) if sizes else pd.Series(dtype=float)
+    return int(values.max()) if len(values) else 0
 
 
 def _acc(row: pd.Series) -> str:
-    std = row.get("test_acc_std")
-    spread = f" ± {std:.2f}" if row["n"] > 1 and pd.notna(std) else ""
-    return f"{row['test_acc']:.2f}{spread}"
+    """The accuracy and its 95% interval: "0.92 [0.89, 0.95]" (over seeds with several)."""
+    if pd.notna(row.get("acc_lo")):
+        return f"{row['test_acc']:.2f} [{row['acc_lo']:.2f}, {row['acc_hi']:.2f}]"
+    return f"{row['test_acc']:.2f}"
 
 
-def _spread_note(a: pd.Series, b: pd.Series) -> str:
-    """Whether the accuracy difference of two configurations exceeds their seeds' spread."""
-    if min(a["n"], b["n"]) < 2:
+def _predictions(run: Any) -> per_example.ExamplePredictions | None:
+    """A run's per-example predictions on its own test split, None when it has none."""
+    if not isinstance(getattr(run, "path", None), str):
+        return None
+    return per_example.read_run(run.path, run.dataset)
+
+
+def compare_configs(a: pd.Series, b: pd.Series) -> significance.Comparison | None:
+    """Paired comparison of two `_configs` rows (`compare_run_sets` of their runs)."""
+    return compare_run_sets(a["runs"], b["runs"])
+
+
+def compare_run_sets(a: pd.DataFrame, b: pd.DataFrame) -> significance.Comparison | None:
+    """Paired comparison of two configurations' runs (rows of the runs table), matched by seed;
+    None when they share no seed or a predictions file is missing."""
+    seeds = sorted(set(a["seed"]) & set(b["seed"]))
+    pairs = []
+    for seed in seeds:
+        pa = _predictions(next(a[a["seed"] == seed].itertuples()))
+        pb = _predictions(next(b[b["seed"] == seed].itertuples()))
+        if pa is None or pb is None:
+            return None
+        pairs.append((pa, pb))
+    if not pairs:
+        return None
+    try:
+        return significance.compare_seeds(pairs)
+    except significance.NotPairedError:
+        return None
+
+
+def _versus(a: pd.Series, b: pd.Series, comparison: significance.Comparison | None) -> str:
+    """ "a against b: +0.031 [-0.005, +0.067]" with the verdict, or the plain difference when
+    the runs have no predictions files to pair."""
+    if comparison is None:
+        return f"{a['test_acc'] - b['test_acc']:+.3f} (no paired test: predictions missing)"
+    return significance.describe(comparison)
+
+
+def _latency_versus(fast: pd.Series, slow: pd.Series, column: str) -> str:
+    """Whether the bootstrap intervals of two runs' latency (mean over seeds) overlap."""
+    lo_fast, hi_fast = _interval(fast, f"{column}_ci")
+    lo_slow, hi_slow = _interval(slow, f"{column}_ci")
+    if None in (hi_fast, lo_slow):
         return ""
-    spread = a["test_acc_std"] + b["test_acc_std"]
-    exceeds = abs(a["test_acc"] - b["test_acc"]) > spread
-    word = "exceeds" if exceeds else "is within"
-    return f" (the difference {word} the seeds' spread of {spread:.2f})"
+    return " (bootstrap intervals overlap: indistinguishable)" if hi_fast >= lo_slow else ""
+
+
+def _interval(row: pd.Series, key: str) -> tuple[float | None, float | None]:
+    """The widest [lo, hi] of `key` over a configuration's runs."""
+    values = [v for v in row["runs"].get(key, pd.Series(dtype=object)) if isinstance(v, list)]
+    if not values:
+        return None, None
+    return min(v[0] for v in values), max(v[1] for v in values)
 
 
 def _ratio(part: float, whole: float) -> str:
@@ -111,8 +181,39 @@ def not_learned_sentence(runs: pd.DataFrame) -> str | None:
     )
 
 
+def _format_comparisons(table: pd.DataFrame, order: list[str]) -> list[str]:
+    """Per format, each model's accuracy against its fp32 run, paired over examples and seeds,
+    Benjamini-Hochberg adjusted over every (model, format) comparison of the study."""
+    if REFERENCE_PRECISION not in order:
+        return []
+    pairs = []
+    for model, rows in table.groupby("model", sort=True):
+        reference = rows[rows["precision"] == REFERENCE_PRECISION]
+        if reference.empty:
+            continue
+        for _, row in rows[rows["precision"] != REFERENCE_PRECISION].iterrows():
+            pairs.append((row["precision"], model, compare_configs(row, reference.iloc[0])))
+    found = [c for _, _, c in pairs if c is not None]
+    adjusted = iter(significance.adjust(found))
+    pairs = [(p, m, c if c is None else next(adjusted)) for p, m, c in pairs]
+    sentences = []
+    for precision in order:
+        parts = [
+            f"{model} {significance.describe(c)}"
+            for p, model, c in pairs
+            if p == precision and c is not None
+        ]
+        if parts:
+            sentences.append(
+                f"{precision} against {REFERENCE_PRECISION}, accuracy difference [95% interval] "
+                f"per model: {'; '.join(parts)}."
+            )
+    return sentences
+
+
 def precision_findings(runs: pd.DataFrame) -> list[str]:
-    """Seed 002: accuracy as the number format narrows, averaged over the architectures."""
+    """Seed 002: accuracy as the number format narrows, averaged over the architectures, and
+    each format against fp32 per model (paired)."""
     table = _configs(runs)
     if table.empty or "precision" not in table:
         return []
@@ -121,21 +222,14 @@ def precision_findings(runs: pd.DataFrame) -> list[str]:
     # look better than one keeping it.
     formats = table.groupby("model")["precision"].nunique()
     common = formats[formats == len(order)].index
-    if len(common):
-        table = table[table["model"].isin(common)]
-    mean = table.groupby("precision")["test_acc"].mean().reindex(order)
-    models = ", ".join(sorted(table["model"].unique()))
+    compared = table[table["model"].isin(common)] if len(common) else table
+    mean = compared.groupby("precision")["test_acc"].mean().reindex(order)
+    models = ", ".join(sorted(compared["model"].unique()))
     steps = ", ".join(f"{p} {mean[p]:.2f}" for p in order)
     sentences = [f"Mean test accuracy by format ({models}, learned in every format): {steps}."]
-    falls = all(a >= b - 0.01 for a, b in zip(mean, mean.iloc[1:], strict=False))
-    if len(order) > 1:
-        verdict = "falls" if falls else "does not fall steadily"
-        sentences.append(
-            f"Accuracy {verdict} as bits drop: {order[0]} {mean.iloc[0]:.2f} to "
-            f"{order[-1]} {mean.iloc[-1]:.2f}."
-        )
-    if REFERENCE_PRECISION in order and "est_footprint_mb" in table:
-        sizes = table.groupby("precision")["est_footprint_mb"].mean()
+    sentences += _format_comparisons(table, order)
+    if REFERENCE_PRECISION in order and "est_footprint_mb" in compared:
+        sizes = compared.groupby("precision")["est_footprint_mb"].mean()
         low = order[-1]
         sentences.append(
             f"{low} weights take {_ratio(sizes[low], sizes[REFERENCE_PRECISION])} of "
@@ -151,14 +245,18 @@ def binary_findings(runs: pd.DataFrame) -> list[str]:
     if table.empty or REFERENCE_MODEL not in set(table["model"]):
         return []
     reference = table[table["model"] == REFERENCE_MODEL].iloc[0]
+    others = [row for _, row in table[table["model"] != REFERENCE_MODEL].iterrows()]
+    found = [compare_configs(row, reference) for row in others]
+    adjusted = iter(significance.adjust([c for c in found if c is not None]))
     sentences = []
-    for _, row in table[table["model"] != REFERENCE_MODEL].iterrows():
+    for row, comparison in zip(others, found, strict=True):
+        comparison = None if comparison is None else next(adjusted)
         kept = row["test_acc"] / reference["test_acc"]
         sentences.append(
             f"{row['model']} keeps {kept:.2f} of {REFERENCE_MODEL}'s {_acc(reference)} accuracy "
-            f"({_acc(row)}) at {_ratio(_size(row), _size(reference))} of its deployed size "
-            f"({_size(row):.3g} MB against {_size(reference):.3g} MB)"
-            f"{_spread_note(row, reference)}."
+            f"({_acc(row)}; difference {_versus(row, reference, comparison)}) at "
+            f"{_ratio(_size(row), _size(reference))} of its deployed size "
+            f"({_size(row):.3g} MB against {_size(reference):.3g} MB)."
         )
     return sentences
 
@@ -170,13 +268,18 @@ def backends_findings(runs: pd.DataFrame) -> list[str]:
     if len(table) < 2 or "backend" not in table:
         return []
     keys = _varying(table)  # the backend, and the host when several machines ran it
-    lo, hi = table.loc[table["test_acc"].idxmin()], table.loc[table["test_acc"].idxmax()]
-    gap = hi["test_acc"] - lo["test_acc"]
-    agree = f"agree (within {AGREEMENT})" if gap <= AGREEMENT else "differ"
+    reference = table.iloc[0]
+    others = [row for _, row in table.iloc[1:].iterrows()]
+    found = [compare_configs(row, reference) for row in others]
+    adjusted = iter(significance.adjust([c for c in found if c is not None]))
     each = ", ".join(f"{_label(r, keys)} {_acc(r)}" for _, r in table.iterrows())
-    sentences = [
-        f"Accuracy of the {len(table)} backends that ran {agree}: {each}{_spread_note(hi, lo)}."
-    ]
+    sentences = [f"Accuracy of the {len(table)} backends that ran: {each}."]
+    for row, comparison in zip(others, found, strict=True):
+        comparison = None if comparison is None else next(adjusted)
+        sentences.append(
+            f"{_label(row, keys)} against {_label(reference, keys)}: accuracy difference "
+            f"{_versus(row, reference, comparison)}."
+        )
     for column, what, higher, unit in (
         ("train_throughput_sps", "training throughput", True, "samples/s"),
         ("latency_ms_p50", "single-image latency (p50)", False, "ms"),
@@ -187,9 +290,10 @@ def backends_findings(runs: pd.DataFrame) -> list[str]:
         ranked = table.dropna(subset=[column]).sort_values(column, ascending=not higher)
         best, worst = ranked.iloc[0], ranked.iloc[-1]
         factor = best[column] / worst[column] if higher else worst[column] / best[column]
+        note = _latency_versus(best, worst, column) if column == "latency_ms_p50" else ""
         sentences.append(
             f"Fastest {what}: {_label(best, keys)} ({best[column]:.3g} {unit}), {factor:.2f}x "
-            f"{_label(worst, keys)} ({worst[column]:.3g} {unit})."
+            f"{_label(worst, keys)} ({worst[column]:.3g} {unit}){note}."
         )
     return sentences
 
@@ -206,12 +310,10 @@ def ranking_findings(runs: pd.DataFrame) -> list[str]:
     sentences = [f"By test accuracy: {ranked}."]
     if len(by_acc) > 1:
         first, second = by_acc.iloc[0], by_acc.iloc[1]
-        note = _spread_note(first, second)
-        if note:
-            sentences.append(
-                f"{_label(first, keys)} against {_label(second, keys)}: "
-                f"{first['test_acc'] - second['test_acc']:+.3f}{note}."
-            )
+        sentences.append(
+            f"{_label(first, keys)} against {_label(second, keys)}: accuracy difference "
+            f"{_versus(first, second, compare_configs(first, second))}."
+        )
     for column, what, unit in (
         ("latency_ms_p50", "single-image latency (p50)", "ms"),
         ("est_footprint_mb", "deployed size", "MB"),
@@ -221,25 +323,81 @@ def ranking_findings(runs: pd.DataFrame) -> list[str]:
             ranked = ", ".join(
                 f"{_label(r, keys)} {r[column]:.3g} {unit}" for _, r in cheap.iterrows()
             )
-            sentences.append(f"By {what}, cheapest first: {ranked}.")
+            note = ""
+            if column == "latency_ms_p50" and len(cheap) > 1:
+                note = _latency_versus(cheap.iloc[0], cheap.iloc[1], column)
+                note = note and f"; the two fastest{note}"
+            sentences.append(f"By {what}, cheapest first: {ranked}{note}.")
     return sentences
+
+
+def _pretrainable(model: str) -> bool:
+    """A Keras application (its input size and weights come from the `transfer:` section)."""
+    impl = registry.MODELS.get(model, {}).get("keras")
+    return impl is not None and impl.input_shape is None
+
+
+def conditions_sentence(config: Mapping[str, Any] | None) -> str | None:
+    """What in the study's config changes what its comparisons mean: networks trained from
+    scratch in a transfer study (`transfer.weights: none`), truncated training sets
+    (`limit_train`), narrowed networks (`model_options`). None when nothing does."""
+    if not config:
+        return None
+    parts = []
+    models = config.get("models", [])
+    transfer = config.get("transfer") or {}
+    keras = any(registry.BACKENDS[b].framework == "keras" for b in config.get("backends", []))
+    if transfer.get("weights") == "none" and keras and any(map(_pretrainable, models)):
+        parts.append(
+            "no pretrained weights (transfer.weights: none): every network is trained from "
+            "scratch, so this compares architectures, not transfer learning"
+        )
+    limits = {"": (config.get("train") or {}).get("limit_train")}
+    for model, recipe in (config.get("train_by_model") or {}).items():
+        if "limit_train" in recipe:
+            limits[model] = recipe["limit_train"]
+    cut = [
+        f"{model + ' ' if model else ''}{'all' if n is None else n}" for model, n in limits.items()
+    ]
+    if any(n is not None for n in limits.values()):
+        parts.append(f"truncated training sets (limit_train: {', '.join(cut)} images)")
+    narrowed = config.get("model_options") or {}
+    if narrowed:
+        shown = "; ".join(
+            f"{model} {', '.join(f'{k} {v}' for k, v in options.items())}"
+            for model, options in narrowed.items()
+        )
+        parts.append(f"narrowed networks, not the published ones (model_options: {shown})")
+    if not parts:
+        return None
+    return "Conditions: " + "; ".join(parts) + "."
 
 
 STUDY_FINDINGS: dict[str, Callable[[pd.DataFrame], list[str]]] = {
     "precision": precision_findings,
+    "precision_seeds": precision_findings,  # config.yaml: the headline comparison, 3 seeds
     "binary": binary_findings,
     "backends": backends_findings,
 }
 
 
-def findings(study: str, runs: pd.DataFrame, serving: pd.DataFrame | None = None) -> list[str]:
-    """The study's findings as sentences: its seed's comparison (the ranking for a study we do
-    not know) over the runs that compare across machines, serving under load (`serving`: the
-    study's serving table, if it serves), the machines, the pairs of machines not compared and
-    why, then the runs that did not learn and the runs that did not finish."""
+def findings(
+    study: str,
+    runs: pd.DataFrame,
+    serving: pd.DataFrame | None = None,
+    config: Mapping[str, Any] | None = None,
+) -> list[str]:
+    """The study's findings as sentences: the conditions that bound them (`config`, the study's
+    settings), its seed's comparison (the ranking for a study we do not know) over the runs
+    that compare across machines, serving under load (`serving`: the study's serving table, if
+    it serves), the machines, the pairs of machines not compared and why, then the runs that
+    did not learn and the runs that did not finish."""
     sentences = STUDY_FINDINGS.get(study, ranking_findings)(comparable_runs(runs))
     if not sentences:
         sentences = ["Nothing to compare: fewer than two runs finished and learned."]
+    conditions = conditions_sentence(config)
+    if conditions:
+        sentences.insert(0, conditions)
     served = serving_finding(serving) if serving is not None else None
     if served:
         sentences.append(served)
@@ -286,12 +444,22 @@ def machine_sentences(runs: pd.DataFrame) -> list[str]:
     return [f"Measured on {'; '.join(machines)}."]
 
 
-def findings_markdown(study: str, runs: pd.DataFrame, serving: pd.DataFrame | None = None) -> str:
-    lines = "\n".join(f"- {sentence}" for sentence in findings(study, runs, serving))
+def findings_markdown(
+    study: str,
+    runs: pd.DataFrame,
+    serving: pd.DataFrame | None = None,
+    config: Mapping[str, Any] | None = None,
+) -> str:
+    lines = "\n".join(f"- {sentence}" for sentence in findings(study, runs, serving, config))
     return f"# {study}: findings\n\n{lines}\n"
 
 
-def findings_html(study: str, runs: pd.DataFrame, serving: pd.DataFrame | None = None) -> str:
+def findings_html(
+    study: str,
+    runs: pd.DataFrame,
+    serving: pd.DataFrame | None = None,
+    config: Mapping[str, Any] | None = None,
+) -> str:
     """The findings as a small HTML page, for the Snakemake report."""
-    items = "".join(f"<li>{html.escape(s)}</li>" for s in findings(study, runs, serving))
+    items = "".join(f"<li>{html.escape(s)}</li>" for s in findings(study, runs, serving, config))
     return f"<html><body><h3>{html.escape(study)}: findings</h3><ul>{items}</ul></body></html>\n"

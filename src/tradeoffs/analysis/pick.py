@@ -2,7 +2,8 @@
 
 One function answers for the dashboard's "Pick a model" panel and for the report's table of
 preset budgets, so both rank the same way: highest test accuracy first, then lowest latency,
-then smallest footprint.
+then smallest footprint; when the two most accurate are indistinguishable by the paired test
+on their predictions files, the tie is named and broken on latency, then footprint.
 """
 
 from __future__ import annotations
@@ -14,7 +15,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from tradeoffs import per_example
+from tradeoffs.analysis import significance
 from tradeoffs.analysis.frontier import FRONTIER_COLUMNS, with_model_size
+from tradeoffs.identity import KEYS
 
 ACCURACY = "test_acc"
 PERCENTILES = ("p50", "p95")
@@ -86,6 +90,7 @@ PRESETS: Mapping[str, Budget] = {
 class Pick:
     ranked: pd.DataFrame  # runs that fit, best first, with `rank`
     excluded: pd.DataFrame  # the other runs, with `why`
+    tie: str | None = None  # the best two are indistinguishable on accuracy: how it was broken
 
 
 def _fmt(value: float) -> str:
@@ -151,9 +156,58 @@ def pick(runs: pd.DataFrame, budget: Budget) -> Pick:
         na_position="last",
         kind="stable",
     ).reset_index(drop=True)
+    ranked, tie = break_tie(ranked, budget)
     ranked.insert(0, "rank", np.arange(1, len(ranked) + 1))
     excluded = runs[why != ""].assign(why=why[why != ""]).reset_index(drop=True)
-    return Pick(ranked=ranked, excluded=excluded)
+    return Pick(ranked=ranked, excluded=excluded, tie=tie)
+
+
+def _name(row: pd.Series) -> str:
+    if isinstance(row.get("run"), str):
+        return row["run"]
+    keys = [k for k in KEYS if k not in ("dataset", "act")]  # the short name picks show
+    return "/".join(str(row[k]) for k in keys if k in row)
+
+
+def break_tie(ranked: pd.DataFrame, budget: Budget) -> tuple[pd.DataFrame, str | None]:
+    """When the two most accurate runs (of the best run's dataset and machine) are
+    indistinguishable on accuracy by the paired test on their predictions files
+    (`analysis.significance`), order them on the constraint metrics (latency, then footprint)
+    and say so, naming both."""
+    if len(ranked) < 2 or "path" not in ranked:
+        return ranked, None
+    keys = [k for k in ("dataset", "host") if k in ranked]
+    same = ranked.index[_matches(ranked, {k: ranked.iloc[0][k] for k in keys})]
+    if len(same) < 2:
+        return ranked, None
+    first, second = ranked.loc[same[0]], ranked.loc[same[1]]
+    preds = [
+        per_example.read_run(row["path"], row["dataset"]) if isinstance(row["path"], str) else None
+        for row in (first, second)
+    ]
+    if None in preds:
+        return ranked, None
+    try:
+        comparison = significance.compare_runs(*preds)
+    except significance.NotPairedError:
+        return ranked, None
+    if comparison.distinguishable:
+        return ranked, None
+    cost = [budget.latency_column, "model_size_mb"]
+    swap = tuple(second[c] for c in cost) < tuple(first[c] for c in cost)
+    winner, other = (second, first) if swap else (first, second)
+    if swap:
+        order = list(ranked.index)
+        i, j = order.index(same[0]), order.index(same[1])
+        order[i], order[j] = order[j], order[i]
+        ranked = ranked.loc[order].reset_index(drop=True)
+    note = (
+        f"tie: {_name(first)} and {_name(second)} are indistinguishable on accuracy "
+        f"({significance.describe(comparison)}); broken on {budget.percentile} latency, then "
+        f"footprint: {_name(winner)} ({_fmt(winner[cost[0]])} ms, {_fmt(winner[cost[1]])} MB) "
+        f"before {_name(other)} ({_fmt(other[cost[0]])} ms, {_fmt(other[cost[1]])} MB)"
+    )
+    return ranked, note
 
 
 def preset_table(runs: pd.DataFrame, presets: Mapping[str, Budget] = PRESETS) -> pd.DataFrame:
@@ -167,11 +221,13 @@ def preset_table(runs: pd.DataFrame, presets: Mapping[str, Budget] = PRESETS) ->
     for name, budget in presets.items():
         result = pick(runs, budget)
         for group in groups:
-            fits = result.ranked[_matches(result.ranked, group)]
+            fits = result.ranked[_matches(result.ranked, group)].reset_index(drop=True)
+            fits, tie = break_tie(fits, budget)
             row = {"budget": name, "constraints": budget.describe(), **group}
             if len(fits):
                 best = fits.iloc[0]
                 row.update({c: best.get(c) for c in (*FRONTIER_COLUMNS, *shown) if c not in group})
+            row["tie"] = tie
             row["runs_fitting"] = len(fits)
             row["runs_excluded"] = int(_matches(result.excluded, group).sum())
             rows.append(row)

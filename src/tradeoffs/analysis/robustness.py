@@ -21,7 +21,10 @@ import numpy as np
 import pandas as pd
 
 from tradeoffs.analysis.load import CONFIG_KEYS, ok_runs
+from tradeoffs.evaluation import calibration_error
 from tradeoffs.identity import KEYS
+from tradeoffs.intervals import bootstrap_examples
+from tradeoffs.per_example import ExamplePredictions
 from tradeoffs.registry import CORRUPTIONS, parse_corrupted
 
 Errors = Mapping[tuple[str, int], float]  # (corruption, severity) -> top-1 error
@@ -42,6 +45,24 @@ def corruption_summary(evals: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]
         "corruption_acc": float(np.mean(accs)) if done else None,
         "corruption_ece": float(np.mean(eces)) if done else None,
         "corruption_sets": len(records),
+    }
+
+
+def corruption_intervals(sets: Mapping[str, ExamplePredictions]) -> dict[str, Any]:
+    """`corruption_acc_ci` and `corruption_ece_ci`: bootstrap intervals of the means over the
+    corrupted sets, resampling the test images (one draw picks an image in every set)."""
+    preds = [sets[name] for name in sorted(sets)]
+    if not preds or len({len(p) for p in preds}) != 1 or not len(preds[0]):
+        return {}
+    correct = np.stack([p.correct for p in preds])
+    confidence = np.stack([p.confidence.astype(np.float64) for p in preds])
+    n = correct.shape[1]
+    pairs = list(zip(confidence, correct, strict=True))
+    return {
+        "corruption_acc_ci": bootstrap_examples(lambda i: float(correct[:, i].mean()), n),
+        "corruption_ece_ci": bootstrap_examples(
+            lambda i: float(np.mean([calibration_error(f[i], c[i]) for f, c in pairs])), n
+        ),
     }
 
 

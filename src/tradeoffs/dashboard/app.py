@@ -220,6 +220,9 @@ def benchmarks_tab(found: catalog.Catalog) -> None:
         st.info(literal(f"No study tables in {found.results} yet: the aggregate rule writes them."))
     for study, path in tables.items():
         st.subheader(literal(study))
+        findings = path.parent.parent / "findings.md"  # intervals, ties and conditions
+        if findings.is_file():
+            st.text(findings.read_text())
         st.dataframe(pd.read_csv(path), hide_index=True)
 
 
@@ -254,6 +257,8 @@ def pick_tab(found: catalog.Catalog) -> None:
     )
     result = pick.pick(runs, budget)
     st.markdown(f"**{len(result.ranked)} runs fit** ({literal(budget.describe())}), best first:")
+    if result.tie:
+        st.info(literal(result.tie))
     shown = ["rank", "run", "test_acc", budget.latency_column, "model_size_mb", "size_disk_mb"]
     shown += ["server_qps", "p99_bound_ms"]
     st.dataframe(result.ranked[[c for c in shown if c in result.ranked]], hide_index=True)

@@ -5,7 +5,10 @@ Definitions (also in docs/architecture.md, "Metrics"):
 - `train_time_s`: seconds spent in training steps, summed over epochs (evaluation excluded).
 - `epoch_time_s`: the median epoch's training seconds.
 - `train_throughput_sps`: training samples / `train_time_s`.
-- `best_epoch`: the epoch whose weights were saved to the model file.
+- `best_epoch`: the epoch whose weights were saved to the model file (with `best_checkpoint`,
+  the best validation accuracy's).
+- history.csv's `test_loss`/`test_acc` are the learning curve on the test set, per epoch; they
+  choose nothing (`val_loss`/`val_acc`, on the validation split, do: `engines/selection.py`).
 - `peak_rss_mb`, `peak_vram_mb`, `cpu_util_pct`: over the training steps only; `cpu_util_pct` is
   process CPU seconds / training seconds, in percent of one core.
 A value an engine cannot measure (device memory on a CPU) is None, with `<key>_reason` beside it.
@@ -42,6 +45,8 @@ class Epoch:
     test_acc: float
     peak_rss_mb: float
     peak_vram_mb: float | None
+    val_loss: float | None = None  # on the validation split; None when nothing chooses on it
+    val_acc: float | None = None
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> Epoch:
@@ -84,6 +89,8 @@ def history_row(e: Epoch) -> dict[str, Any]:
         "train_acc": e.train_acc,
         "test_loss": e.test_loss,
         "test_acc": e.test_acc,
+        "val_loss": e.val_loss,
+        "val_acc": e.val_acc,
         "epoch_time_s": e.train_s,
         "train_throughput_sps": e.samples / e.train_s,
         "peak_rss_mb": e.peak_rss_mb,
@@ -95,9 +102,10 @@ def history_row(e: Epoch) -> dict[str, Any]:
 def progress_line(e: Epoch, epochs: int) -> str:
     """The log's line for an epoch."""
     row = history_row(e)
+    val = "" if e.val_acc is None else f"val_loss {e.val_loss:.4f} val_acc {e.val_acc:.4f} "
     return (
         f"epoch {e.epoch}/{epochs} train_loss {e.train_loss:.4f} train_acc {e.train_acc:.4f} "
-        f"test_loss {e.test_loss:.4f} test_acc {e.test_acc:.4f} time {e.train_s:.2f}s "
+        f"{val}test_loss {e.test_loss:.4f} test_acc {e.test_acc:.4f} time {e.train_s:.2f}s "
         f"{row['train_throughput_sps']:.0f} samples/s"
     )
 
@@ -148,11 +156,13 @@ def write_outputs(
     failure: str | None,
     device_name: str,
     started: str,
+    validation: dict[str, Any] | None = None,
     provenance_extra: dict[str, Any] | None = None,
     **extra: Any,
 ) -> None:
-    """history.csv and train.json (the model file is the engine's); `provenance_extra` joins
-    the provenance (a pretrained run's source file)."""
+    """history.csv and train.json (the model file is the engine's); `validation` is the split's
+    provenance (`ValidationSplit.provenance`), `provenance_extra` joins the provenance too (a
+    pretrained run's source file)."""
     records.write_history(spec.run_dir / "history.csv", [history_row(e) for e in epochs])
     record = {
         **spec.identity(),
@@ -163,6 +173,7 @@ def write_outputs(
         "device_name": device_name,
         "provenance": {
             **records.provenance(spec, started, device_name),
+            **({"validation": validation} if validation is not None else {}),
             **(provenance_extra or {}),
         },
     }

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from tradeoffs import engines, fingerprint, records, runtimes
+from tradeoffs.intervals import proportion_ci
 from tradeoffs.measure.sweep import SweepSettings, sweep
 from tradeoffs.runspec import RunSpec
 from tradeoffs.runtimes.base import Loaded, Runtime, UnsupportedError
@@ -29,11 +30,14 @@ def top1(runtime: Runtime, loaded: Loaded) -> np.ndarray:
 
 
 def check(name: str, predicted: np.ndarray, reference: np.ndarray, labels: np.ndarray) -> dict:
-    """Top-1 agreement with eager and accuracy; a float runtime below AGREEMENT_MIN fails."""
+    """Top-1 agreement with eager and accuracy, with their Wilson intervals; a float runtime
+    below AGREEMENT_MIN fails."""
     agreement = float(np.mean(predicted == reference))
     record = {
         "agreement_top1": agreement,
+        "agreement_top1_ci": proportion_ci(predicted == reference),
         "runtime_acc": float(np.mean(predicted == labels)),
+        "runtime_acc_ci": proportion_ci(predicted == labels),
         "check_n": int(labels.size),
         "status": "ok",
         "reason": None,

@@ -10,7 +10,13 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from tradeoffs.analysis import style
-from tradeoffs.analysis.figures.common import labelled_runs, ordered, require
+from tradeoffs.analysis.figures.common import (
+    accuracy_intervals,
+    error_bars,
+    labelled_runs,
+    ordered,
+    require,
+)
 from tradeoffs.analysis.load import varying_keys
 
 
@@ -48,14 +54,19 @@ def _panel(ax: Axes, runs: pd.DataFrame, metric: str, x: str, hue: str | None) -
     offsets, width = style.bar_positions(len(hues))
     keys = [x, hue] if hue else [x]
     stats = done.dropna(subset=[metric]).groupby(keys)[metric].agg(["mean", "std"])
+    if metric == "test_acc":  # 95% intervals, not the seeds' spread
+        stats = accuracy_intervals(done, keys)
     positions = np.arange(len(xs))
     for offset, color, value in zip(offsets, style.colors(len(hues)), hues, strict=True):
         at = [(xv, value) for xv in xs] if hue else xs
         means = stats["mean"].reindex(at).to_numpy(float)
-        stds = stats["std"].reindex(at).to_numpy(float, copy=True)
-        stds[stds == 0] = np.nan  # no cap for a single seed or equal seeds
+        if metric == "test_acc":
+            errors = error_bars(stats.reindex(at))
+        else:
+            errors = stats["std"].reindex(at).to_numpy(float, copy=True)
+            errors[errors == 0] = np.nan  # no cap for a single seed or equal seeds
         bars = ax.bar(
-            positions + offset, means, width, yerr=stds, color=color, label=value, capsize=2
+            positions + offset, means, width, yerr=errors, color=color, label=value, capsize=2
         )
         if not hue:
             texts = ["" if np.isnan(m) else _value_text(m) for m in means]

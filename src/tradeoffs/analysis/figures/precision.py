@@ -7,13 +7,37 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from tradeoffs.analysis import style
-from tradeoffs.analysis.figures.common import labelled_ok_runs, labelled_runs, ordered, require
+from tradeoffs.analysis.figures.common import (
+    accuracy_intervals,
+    error_bars,
+    labelled_ok_runs,
+    labelled_runs,
+    ordered,
+    require,
+)
+from tradeoffs.analysis.findings import REFERENCE_PRECISION, compare_run_sets
 from tradeoffs.registry import PRECISION_BITS
+
+
+def _tied_with_reference(done: pd.DataFrame, keys: list[str]) -> set[tuple]:
+    """The (dataset, act, model, precision) cells whose runs the paired test cannot tell from
+    the same model's fp32 runs (`findings.compare_run_sets`, on their predictions files)."""
+    tied = set()
+    groups = dict(tuple(done.groupby(keys)))
+    for cell, runs in groups.items():
+        reference = groups.get((*cell[:3], REFERENCE_PRECISION))
+        if cell[3] == REFERENCE_PRECISION or reference is None:
+            continue
+        comparison = compare_run_sets(runs, reference)
+        if comparison is not None and not comparison.distinguishable:
+            tied.add(cell)
+    return tied
 
 
 def heatmap(runs: pd.DataFrame) -> Figure:
     """Mean test accuracy (over seeds), architecture x format, one map per dataset and
-    activation; a cell without an ok run names the runs' status."""
+    activation; a cell without an ok run names the runs' status, and a cell indistinguishable
+    from the model's fp32 (paired test) is marked "≈ fp32"."""
     data = labelled_runs(runs)
     done = data[data["status"] == "ok"]
     require(done, ["test_acc"], "test accuracy")
@@ -25,6 +49,7 @@ def heatmap(runs: pd.DataFrame) -> Figure:
     not_learned = (
         done.groupby(keys)["did_not_learn"].all() if "did_not_learn" in done else pd.Series()
     )
+    tied = _tied_with_reference(done, keys)
     fig, axes = style.panels(
         len(cells),
         ncols=min(len(cells), 4),
@@ -40,6 +65,8 @@ def heatmap(runs: pd.DataFrame) -> Figure:
             text = missing if np.isnan(value) else f"{value:.2f}"
             if not_learned.get((dataset, act, models[r], formats[c]), False):
                 text += "\ndid not learn"
+            elif (dataset, act, models[r], formats[c]) in tied:
+                text += f"\n≈ {REFERENCE_PRECISION}"
             color = "black" if np.isnan(value) or value > 0.6 else "white"
             ax.text(c, r, text, ha="center", va="center", fontsize=7, color=color)
         ax.set_xticks(np.arange(len(formats)), formats)
@@ -54,7 +81,8 @@ def heatmap(runs: pd.DataFrame) -> Figure:
 
 def accuracy_vs_bits(runs: pd.DataFrame) -> Figure:
     """Mean test accuracy against bits per value, one line per architecture (mean over
-    activations and seeds; formats of equal width averaged), one panel per dataset."""
+    activations and seeds; formats of equal width averaged), one panel per dataset; error bars
+    are 95% intervals (Wilson with one seed, t over several: `accuracy_intervals`)."""
     data = labelled_ok_runs(runs)
     require(data, ["test_acc"], "test accuracy")
     data = data.assign(bits=data["precision"].map(PRECISION_BITS)).dropna(subset=["bits"])
@@ -63,14 +91,14 @@ def accuracy_vs_bits(runs: pd.DataFrame) -> Figure:
     fig, axes = style.panels(len(datasets), size=(4.8, 3.4))
     for ax, dataset in zip(axes, datasets, strict=True):
         subset = data[data["dataset"] == dataset]
-        means = subset.groupby(["model", "bits"])["test_acc"].agg(["mean", "std"])
+        means = accuracy_intervals(subset, ["model", "bits"])
         for model in models:
             if model in means.index.get_level_values("model"):
                 line = means.loc[model]
                 ax.errorbar(
                     line.index,
                     line["mean"],
-                    yerr=line["std"].fillna(0),
+                    yerr=error_bars(line),
                     marker="o",
                     markersize=4,
                     capsize=2,

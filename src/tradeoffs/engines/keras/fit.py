@@ -22,9 +22,11 @@ import tensorflow as tf
 
 from tradeoffs import io, records
 from tradeoffs.data.prepared import adapt_images, load_prepared
+from tradeoffs.data.validation import split_validation
 from tradeoffs.engines import EpochHook, record
 from tradeoffs.engines.keras import runtime
 from tradeoffs.engines.keras.augment import epoch_rng, random_crop_flip
+from tradeoffs.engines.selection import Selection
 from tradeoffs.measure.timing import no_sync
 from tradeoffs.models.keras import INPUT_SHAPE, build_model
 from tradeoffs.models.keras.batchnorm import recalibrate_batchnorm
@@ -56,8 +58,12 @@ def train(spec: RunSpec, on_epoch_end: EpochHook | None = None) -> None:
     runtime.configure(spec)
     cfg = spec.train_cfg
     data = load_prepared(spec.prepared_dir())
-    train_x = adapt_images(data.train_x[: cfg["limit_train"]], INPUT_SHAPE)  # uint8
-    train_y = data.train_y[: cfg["limit_train"]]
+    cut_y = data.train_y[: cfg["limit_train"]]
+    held = split_validation(cut_y, cfg, spec.seed)
+    cut_x = data.train_x[: cfg["limit_train"]]
+    train_x, train_y = adapt_images(cut_x[held.train], INPUT_SHAPE), cut_y[held.train]  # uint8
+    val_x = adapt_images(cut_x[held.val], INPUT_SHAPE).astype(np.float32)
+    val_y = cut_y[held.val]
     test_x = adapt_images(data.test_x, INPUT_SHAPE).astype(np.float32)
     used = usable_samples(len(train_y), cfg["batch_size"])
     steps_per_epoch = math.ceil(used / cfg["batch_size"])
@@ -67,16 +73,14 @@ def train(spec: RunSpec, on_epoch_end: EpochHook | None = None) -> None:
 
     # What the loop carries from epoch to epoch (all of it in every checkpoint).
     epochs: list[record.Epoch] = []
-    best_acc, best_epoch, best_weights = -math.inf, None, None
-    best_loss, bad_epochs, stopped_phases, failure = math.inf, 0, [], None
+    chosen, best_weights, stopped_phases, failure = Selection(), None, [], None
     phase_epochs = [0] * len(phases)
 
     ckpt_dir = spec.run_dir / CHECKPOINT_DIR
     saved = _load_state(ckpt_dir, spec.config_hash)
     if saved:
         epochs = [record.Epoch.from_row(row) for row in saved["epochs"]]
-        best_acc, best_epoch, best_loss = saved["best_acc"], saved["best_epoch"], saved["best_loss"]
-        bad_epochs, stopped_phases = saved["bad_epochs"], saved["stopped_phases"]
+        chosen, stopped_phases = Selection.from_dict(saved["selection"]), saved["stopped_phases"]
         phase_epochs = saved["phase_epochs"]
         if saved["best_file"]:
             with np.load(ckpt_dir / saved["best_file"], allow_pickle=False) as npz:
@@ -105,7 +109,7 @@ def train(spec: RunSpec, on_epoch_end: EpochHook | None = None) -> None:
                 if phase_epochs[phase] >= count or phase in stopped_phases:
                     continue
                 if phase and not phase_epochs[phase]:  # a phase has its own patience
-                    best_loss, bad_epochs = math.inf, 0
+                    chosen.restart_patience()
                 optimizer = _optimizer(cfg, lr, count * steps_per_epoch)
                 model.compile(optimizer, "sparse_categorical_crossentropy", ["accuracy"])
                 tracked = tf.train.Checkpoint(
@@ -138,6 +142,12 @@ def train(spec: RunSpec, on_epoch_end: EpochHook | None = None) -> None:
                             shuffle=False,
                             verbose=0,
                         ).history
+                    val_loss, val_acc = None, None
+                    if len(val_y):  # held out only when something chooses on it
+                        val_loss, val_acc = model.evaluate(
+                            val_x, val_y, batch_size=cfg["batch_size"], verbose=0
+                        )
+                    # the test set's learning curve: recorded, never chooses anything
                     test_loss, test_acc = model.evaluate(
                         test_x, data.test_y, batch_size=cfg["batch_size"], verbose=0
                     )
@@ -152,6 +162,8 @@ def train(spec: RunSpec, on_epoch_end: EpochHook | None = None) -> None:
                         test_acc=float(test_acc),
                         peak_rss_mb=window.peak_rss_mb,
                         peak_vram_mb=runtime.peak_vram_mb(spec),
+                        val_loss=None if val_loss is None else float(val_loss),
+                        val_acc=None if val_acc is None else float(val_acc),
                     )
                     epochs.append(e)
                     phase_epochs[phase] += 1
@@ -165,23 +177,17 @@ def train(spec: RunSpec, on_epoch_end: EpochHook | None = None) -> None:
                         failure = f"training diverged: non-finite loss in epoch {epoch}"
                         break
                     best_file = None
-                    if cfg["best_checkpoint"] and e.test_acc > best_acc:
-                        best_acc, best_epoch = e.test_acc, epoch
-                        best_weights = model.get_weights()
-                        best_file = f"best{epoch}.npz"
-                    if e.test_loss < best_loss:
-                        best_loss, bad_epochs = e.test_loss, 0
-                    else:
-                        bad_epochs += 1
-                    if cfg["early_stopping"] and bad_epochs >= cfg["early_stopping"]:
-                        stopped_phases.append(phase)
+                    if e.val_acc is not None:
+                        better = chosen.update(epoch, e.val_loss, e.val_acc)
+                        if better and cfg["best_checkpoint"]:
+                            best_weights = model.get_weights()
+                            best_file = f"best{epoch}.npz"
+                        if chosen.should_stop(cfg["early_stopping"]):
+                            stopped_phases.append(phase)
                     state = {
                         "config_hash": spec.config_hash,
                         "epochs": record.epochs_as_json(epochs),
-                        "best_acc": best_acc,
-                        "best_epoch": best_epoch,
-                        "best_loss": best_loss,
-                        "bad_epochs": bad_epochs,
+                        "selection": chosen.as_dict(),
                         "stopped_phases": stopped_phases,
                         "phase_epochs": phase_epochs,
                     }
@@ -208,7 +214,7 @@ def train(spec: RunSpec, on_epoch_end: EpochHook | None = None) -> None:
     saved_epoch = len(epochs) or None
     if cfg["best_checkpoint"] and best_weights is not None and failure is None:
         model.set_weights(best_weights)
-        saved_epoch = best_epoch
+        saved_epoch = chosen.best_epoch
     if failure is None:  # few steps leave batch norm's moving statistics stale
         with runtime.device_scope(spec):
             recalibrate_batchnorm(model, train_x.astype(np.float32))
@@ -220,6 +226,7 @@ def train(spec: RunSpec, on_epoch_end: EpochHook | None = None) -> None:
         failure=failure,
         device_name=runtime.device_name(spec),
         started=started,
+        validation=held.provenance(cfg["validation_fraction"]),
         early_stopped=bool(stopped_phases),
         train_samples=len(train_y),
         **model_facts(runtime.saved_model(spec.model_path), spec.model_path),

@@ -23,7 +23,9 @@ import numpy as np
 
 from tradeoffs import io, records
 from tradeoffs.data.prepared import Prepared, adapt_images, load_prepared
+from tradeoffs.data.validation import split_validation
 from tradeoffs.engines import EpochHook, record
+from tradeoffs.engines.selection import Selection
 from tradeoffs.evaluation import Predictions
 from tradeoffs.fileformat import FileFormat, detect, require
 from tradeoffs.measure.sweep import SweepSettings
@@ -144,31 +146,42 @@ def train(spec: RunSpec, on_epoch_end: EpochHook | None = None) -> None:
     cfg = spec.train_cfg
     epochs, batch_size, lr, momentum = cfg["epochs"], cfg["batch_size"], cfg["lr"], cfg["momentum"]
     data = _data(spec)
-    train_x, train_y = data.train_x[: cfg["limit_train"]], data.train_y[: cfg["limit_train"]]
+    cut_x, cut_y = data.train_x[: cfg["limit_train"]], data.train_y[: cfg["limit_train"]]
+    held = split_validation(cut_y, cfg, spec.seed)
+    train_x, train_y = cut_x[held.train], cut_y[held.train]
+    val_y = cut_y[held.val]
     norm = layout.Norm.of(train_x)
     theta = layout.initial_params(spec.seed, data.num_classes)
     model = _model(spec, theta, data.num_classes, norm, batch_size)
     xs, ys = model.resident(train_x), model.resident(train_y)
     test_xs = model.resident(data.test_x)
+    val_xs = model.resident(cut_x[held.val]) if len(val_y) else None
     used = usable_samples(len(train_y), batch_size)
     compile_s = _compile(spec, theta, data.num_classes, norm, batch_size, xs, ys, test_xs)
     print(f"kernels compiled (or loaded from numba's cache) in {compile_s:.1f}s", flush=True)
 
     done: list[record.Epoch] = []
+    chosen, best_theta, early_stopped = Selection(), None, False
     ckpt = spec.run_dir / CHECKPOINT
     saved = _load_checkpoint(ckpt, spec.config_hash)
     if saved is not None:
-        theta, velocity, done = saved
+        theta, velocity, done, chosen, best_theta = saved
         model = _model(spec, theta, data.num_classes, norm, batch_size)
         model.velocity[:] = velocity
+        early_stopped = chosen.should_stop(cfg["early_stopping"])
         print(f"resumed after epoch {len(done)}", flush=True)
     sync = _sync(spec)
     failure = None
-    while len(done) < epochs:
+    while len(done) < epochs and not early_stopped:
         epoch = len(done) + 1
         order = epoch_order(spec.seed, epoch, len(train_y))[:used]
         with record.training_window(sync) as window:
             loss, acc = model.train_epoch(xs, ys, order, batch_size, lr, momentum)
+        val_loss, val_acc = None, None
+        if len(val_y):  # held out only when something chooses on it
+            val_probs, val_loss = _softmax_xent(model.logits(val_xs), val_y)
+            val_acc = float((val_probs.argmax(axis=1) == val_y).mean())
+        # the test set's learning curve: recorded, never chooses anything
         probs, test_loss = _softmax_xent(model.logits(test_xs), data.test_y)
         e = record.Epoch(
             epoch=epoch,
@@ -181,24 +194,36 @@ def train(spec: RunSpec, on_epoch_end: EpochHook | None = None) -> None:
             test_acc=float((probs.argmax(axis=1) == data.test_y).mean()),
             peak_rss_mb=window.peak_rss_mb,
             peak_vram_mb=_vram_mb(spec),
+            val_loss=val_loss,
+            val_acc=val_acc,
         )
         done.append(e)
         print(record.progress_line(e, epochs), flush=True)
         if not math.isfinite(loss):
             failure = f"training diverged: loss {loss} in epoch {epoch}"
             break
-        _save_checkpoint(ckpt, spec.config_hash, model, done)
+        if val_acc is not None:
+            if chosen.update(epoch, val_loss, val_acc) and cfg["best_checkpoint"]:
+                best_theta = model.params()
+            early_stopped = chosen.should_stop(cfg["early_stopping"])
+        _save_checkpoint(ckpt, spec.config_hash, model, done, chosen, best_theta)
         if on_epoch_end is not None:
             on_epoch_end(epoch)
-    _save(spec, model.params(), data.num_classes, norm)
+    # The saved weights are the best epoch's when asked for (and the run did not fail), else
+    # the last epoch's: best_epoch names whichever was saved.
+    kept, saved_epoch = model.params(), len(done) or None
+    if cfg["best_checkpoint"] and best_theta is not None and failure is None:
+        kept, saved_epoch = best_theta, chosen.best_epoch
+    _save(spec, kept, data.num_classes, norm)
     record.write_outputs(
         spec,
         done,
-        best_epoch=len(done) or None,  # the weights saved are the last epoch's
+        best_epoch=saved_epoch,
         failure=failure,
         device_name=_device_name(spec),
         started=started,
-        early_stopped=False,
+        validation=held.provenance(cfg["validation_fraction"]),
+        early_stopped=early_stopped,
         train_samples=len(train_y),
         **_model_facts(spec, data.num_classes),
     )
@@ -218,22 +243,35 @@ def _host(array: Any) -> np.ndarray:
     return array.copy_to_host() if hasattr(array, "copy_to_host") else np.array(array)
 
 
-def _save_checkpoint(path: Path, config_hash: str, model: Any, done: list[record.Epoch]) -> None:
-    """Parameters, momentum and the epochs so far (as JSON text): arrays only, read back
-    without pickle."""
-    meta = {"config_hash": config_hash, "epochs": record.epochs_as_json(done)}
+def _save_checkpoint(
+    path: Path,
+    config_hash: str,
+    model: Any,
+    done: list[record.Epoch],
+    chosen: Selection,
+    best_theta: np.ndarray | None,
+) -> None:
+    """Parameters, momentum, the best epoch's parameters (if kept), the epochs so far and the
+    selection state (as JSON text): arrays only, read back without pickle."""
+    meta = {
+        "config_hash": config_hash,
+        "epochs": record.epochs_as_json(done),
+        "selection": chosen.as_dict(),
+    }
+    best = {} if best_theta is None else {"best_theta": best_theta}
     with io.atomic_path(path) as tmp, tmp.open("wb") as handle:
         np.savez(
             handle,
             theta=_host(model.theta),
             velocity=_host(model.velocity),
             meta=np.array(json.dumps(meta)),
+            **best,
         )
 
 
 def _load_checkpoint(
     path: Path, config_hash: str
-) -> tuple[np.ndarray, np.ndarray, list[record.Epoch]] | None:
+) -> tuple[np.ndarray, np.ndarray, list[record.Epoch], Selection, np.ndarray | None] | None:
     """The checkpoint's state if it was written under the same study config, else None."""
     if detect(path) is not FileFormat.NUMPY_ZIP:
         if path.exists():
@@ -243,12 +281,14 @@ def _load_checkpoint(
         with np.load(path, allow_pickle=False) as npz:
             meta = json.loads(str(npz["meta"]))
             theta, velocity = npz["theta"], npz["velocity"]
+            best_theta = npz["best_theta"] if "best_theta" in npz.files else None
     except (OSError, ValueError, KeyError) as error:
         print(f"ignoring {path.name}: not a checkpoint this engine wrote ({error})", flush=True)
         return None
     if meta["config_hash"] != config_hash:
         return None
-    return theta, velocity, [record.Epoch.from_row(row) for row in meta["epochs"]]
+    epochs = [record.Epoch.from_row(row) for row in meta["epochs"]]
+    return theta, velocity, epochs, Selection.from_dict(meta["selection"]), best_theta
 
 
 def predict(spec: RunSpec, dataset: str) -> Predictions:

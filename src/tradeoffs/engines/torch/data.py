@@ -4,6 +4,7 @@ and augmentation done in batch on the device (no DataLoader, no per-sample Pytho
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,6 +13,7 @@ import torch
 from torch.nn import functional as F
 
 from tradeoffs.data.prepared import adapt_images, channel_stats, load_array, load_prepared
+from tradeoffs.data.validation import ValidationSplit
 from tradeoffs.seeding import usable_samples
 
 
@@ -27,7 +29,9 @@ class Split:
 @dataclass(frozen=True)
 class DeviceData:
     train: Split
+    val: Split  # held out of the training images (`data.validation`); empty if nothing chooses
     test: Split
+    validation: ValidationSplit
     mean: list[float]  # per channel, of the training images scaled to [0, 1]
     std: list[float]
     classes: list[str]
@@ -67,13 +71,19 @@ def load_device_data(
     folder: Path,
     shape: tuple[int, int, int],
     device: torch.device,
-    limit_train: int | None = None,
+    limit_train: int | None,
+    validation: Callable[[np.ndarray], ValidationSplit] | None = None,
     channels_last: bool = False,
 ) -> DeviceData:
-    """Train and test splits adapted to `shape`, normalised by the training set's statistics."""
+    """Train, validation and test splits adapted to `shape`, normalised by the statistics of
+    the images trained on; `validation` splits the (cut) training labels (None: nothing held
+    out, for a run that chooses nothing)."""
     data = load_prepared(folder)
-    train_x, train_y = data.train_x[:limit_train], data.train_y[:limit_train]
-    train_x = adapt_images(train_x, shape)
+    cut_x, cut_y = data.train_x[:limit_train], data.train_y[:limit_train]
+    everything = np.arange(len(cut_y))
+    held = validation(cut_y) if validation else ValidationSplit(everything, everything[:0])
+    train_x = adapt_images(cut_x[held.train], shape)
+    val_x = adapt_images(cut_x[held.val], shape)
     test_x = adapt_images(data.test_x, shape)
     mean, std = channel_stats(train_x)
 
@@ -81,7 +91,15 @@ def load_device_data(
         labels = torch.from_numpy(y.astype(np.int64)).to(device)
         return Split(to_tensor(x, mean, std, device, channels_last), labels)
 
-    return DeviceData(split(train_x, train_y), split(test_x, data.test_y), mean, std, data.classes)
+    return DeviceData(
+        split(train_x, cut_y[held.train]),
+        split(val_x, cut_y[held.val]),
+        split(test_x, data.test_y),
+        held,
+        mean,
+        std,
+        data.classes,
+    )
 
 
 def random_crop_flip(

@@ -15,7 +15,9 @@ import torch
 
 from tradeoffs import records, usermodels
 from tradeoffs.data.prepared import load_meta
+from tradeoffs.data.validation import split_validation
 from tradeoffs.engines import EpochHook, record
+from tradeoffs.engines.selection import Selection
 from tradeoffs.engines.torch import checkpoint, modelfile, runtime
 from tradeoffs.engines.torch.bench import model_facts
 from tradeoffs.engines.torch.data import (
@@ -67,7 +69,14 @@ def train(spec: RunSpec, on_epoch_end: EpochHook | None = None) -> None:
     device = runtime.configure(spec, training=True)
     channels_last = s.channels_last and device.type == "cuda"
     shape = input_shape(spec, s.image_size)
-    data = load_device_data(spec.prepared_dir(), shape, device, s.limit_train, channels_last)
+    data = load_device_data(
+        spec.prepared_dir(),
+        shape,
+        device,
+        s.limit_train,
+        lambda labels: split_validation(labels, spec.train_cfg, spec.seed),
+        channels_last,
+    )
     model = modelfile.build(spec, len(data.classes), shape).to(device)
     if channels_last:
         model = model.to(memory_format=torch.channels_last)
@@ -80,8 +89,7 @@ def train(spec: RunSpec, on_epoch_end: EpochHook | None = None) -> None:
 
     # What the loop carries from epoch to epoch (all of it in every checkpoint).
     epochs: list[record.Epoch] = []
-    best_acc, best_epoch, best_state = -math.inf, None, None
-    best_loss, bad_epochs, early_stopped, failure = math.inf, 0, False, None
+    chosen, best_state, early_stopped, failure = Selection(), None, False, None
 
     ckpt = spec.run_dir / checkpoint.FILENAME
     saved = checkpoint.load(ckpt, spec.config_hash)
@@ -91,12 +99,7 @@ def train(spec: RunSpec, on_epoch_end: EpochHook | None = None) -> None:
         scheduler.load_state_dict(saved["scheduler"])
         checkpoint.restore_rng_states(saved["rng"], generator)
         epochs = [record.Epoch.from_row(row) for row in saved["epochs"]]
-        best_acc, best_epoch, best_loss, bad_epochs = (
-            saved["best_acc"],
-            saved["best_epoch"],
-            saved["best_loss"],
-            saved["bad_epochs"],
-        )
+        chosen = Selection.from_dict(saved["selection"])
         if saved["best_state"] is not None:
             best_state = {k: v.to(device) for k, v in saved["best_state"].items()}
         print(f"resumed after epoch {len(epochs)}", flush=True)
@@ -126,6 +129,12 @@ def train(spec: RunSpec, on_epoch_end: EpochHook | None = None) -> None:
                     correct += right
                     seen += y.shape[0]
                 train_loss, train_acc = loss_sum.item() / seen, correct.item() / seen
+            val_loss, val_acc = (
+                evaluate(model, data.val, s.batch_size, softmax, autocast)
+                if len(data.val)
+                else (None, None)
+            )
+            # the test set's learning curve: recorded, never chooses anything
             test_loss, test_acc = evaluate(model, data.test, s.batch_size, softmax, autocast)
             e = record.Epoch(
                 epoch=epoch,
@@ -138,6 +147,8 @@ def train(spec: RunSpec, on_epoch_end: EpochHook | None = None) -> None:
                 test_acc=test_acc,
                 peak_rss_mb=window.peak_rss_mb,
                 peak_vram_mb=runtime.peak_vram_mb(device),
+                val_loss=val_loss,
+                val_acc=val_acc,
             )
             epochs.append(e)
             print(record.progress_line(e, s.epochs), flush=True)
@@ -148,14 +159,10 @@ def train(spec: RunSpec, on_epoch_end: EpochHook | None = None) -> None:
             if not math.isfinite(train_loss):
                 failure = f"non-finite training loss ({train_loss}) at epoch {epoch}"
                 break
-            if s.best_checkpoint and test_acc > best_acc:
-                best_acc, best_epoch = test_acc, epoch
-                best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
-            if test_loss < best_loss:
-                best_loss, bad_epochs = test_loss, 0
-            else:
-                bad_epochs += 1
-            early_stopped = bool(s.early_stopping and bad_epochs >= s.early_stopping)
+            if val_acc is not None:  # held out only when something chooses on it
+                if chosen.update(epoch, val_loss, val_acc) and s.best_checkpoint:
+                    best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+                early_stopped = chosen.should_stop(s.early_stopping)
             state: dict[str, Any] = {
                 "config_hash": spec.config_hash,
                 "model": model.state_dict(),
@@ -163,11 +170,8 @@ def train(spec: RunSpec, on_epoch_end: EpochHook | None = None) -> None:
                 "scheduler": scheduler.state_dict(),
                 "rng": checkpoint.rng_states(generator),
                 "epochs": record.epochs_as_json(epochs),
-                "best_acc": best_acc,
-                "best_epoch": best_epoch,
+                "selection": chosen.as_dict(),
                 "best_state": best_state,
-                "best_loss": best_loss,
-                "bad_epochs": bad_epochs,
             }
             checkpoint.save(ckpt, state)
             if on_epoch_end is not None:
@@ -185,7 +189,7 @@ def train(spec: RunSpec, on_epoch_end: EpochHook | None = None) -> None:
     saved_epoch = len(epochs) or None
     if s.best_checkpoint and best_state is not None and failure is None:
         model.load_state_dict(best_state)
-        saved_epoch = best_epoch
+        saved_epoch = chosen.best_epoch
     if failure is None:  # few steps leave batch norm's running statistics stale
         recalibrate_batchnorm(model, data.train.x, s.batch_size)
     modelfile.save(spec.model_path, model, modelfile.meta_of(spec, data, shape, channels_last))
@@ -196,6 +200,7 @@ def train(spec: RunSpec, on_epoch_end: EpochHook | None = None) -> None:
         failure=failure,
         device_name=runtime.device_name(device),
         started=started,
+        validation=data.validation.provenance(spec.train_cfg["validation_fraction"]),
         early_stopped=early_stopped,
         train_samples=len(data.train),
         **model_facts(spec, model, data.test.x[:1]),

@@ -27,9 +27,16 @@ from tradeoffs.pretrained import ALLOW, FORMATS, NOT_TRAINED, PretrainedError, p
 from tradeoffs.runspec import RunSpec
 
 
+def _read(path: Path, trust_code: bool) -> Any:
+    if trust_code:
+        # The entry's `trust_code: true`: its author allowed this file's pickle to run code.
+        return torch.load(path, map_location="cpu", weights_only=False)
+    return torch.load(path, map_location="cpu", weights_only=True)
+
+
 def _state_dict(path: Path, trust_code: bool) -> dict[str, Any]:
     try:
-        saved = torch.load(path, map_location="cpu", weights_only=not trust_code)
+        saved = _read(path, trust_code)
     except pickle.UnpicklingError as error:
         first = str(error).strip().splitlines()[0]
         raise PretrainedError(

@@ -1,0 +1,49 @@
+"""95% intervals on a run's accuracy-like figures, from its test examples (docs/architecture.md,
+"Intervals and tests"): Wilson score intervals for proportions (scipy's `binomtest`), and a
+seeded percentile bootstrap over examples for every other figure (scipy's `bootstrap`, which
+resamples example indices, so one resample keeps an example's results together across sets)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+from scipy import stats
+
+LEVEL = 0.95
+RESAMPLES = 1000
+SEED = 0  # every bootstrap of the project draws from this seed: reruns give the same interval
+
+
+def wilson(successes: int, n: int) -> list[float] | None:
+    """The Wilson score interval [lo, hi] of `successes` out of `n`; None when n is 0."""
+    if n <= 0:
+        return None
+    ci = stats.binomtest(int(successes), int(n)).proportion_ci(LEVEL, method="wilson")
+    return [float(ci.low), float(ci.high)]
+
+
+def bootstrap_examples(statistic: Callable[[np.ndarray], float], n: int) -> list[float] | None:
+    """Percentile bootstrap interval of `statistic(indices)` over `n` examples resampled with
+    replacement; None when n is 0. A statistic that does not vary gives a zero-width interval."""
+    if n <= 0:
+        return None
+    value = statistic(np.arange(n))
+    result = stats.bootstrap(
+        (np.arange(n),),
+        statistic,
+        vectorized=False,
+        n_resamples=RESAMPLES,
+        confidence_level=LEVEL,
+        method="percentile",
+        rng=np.random.default_rng(SEED),
+    )
+    lo, hi = result.confidence_interval
+    if not (np.isfinite(lo) and np.isfinite(hi)):  # every resample equal: no spread
+        lo = hi = value
+    return [float(lo), float(hi)]
+
+
+def proportion_ci(values: np.ndarray) -> list[float] | None:
+    """Wilson interval of the share of true values in a boolean array."""
+    return wilson(int(np.count_nonzero(values)), int(values.size))
