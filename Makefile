@@ -51,6 +51,7 @@ bench: $(STAMP)
 	python benchmarks/numba_vs_torch.py
 	python benchmarks/runtimes.py
 	python benchmarks/quantized_step.py --quick
+	python benchmarks/planning.py
 
 # The dashboard on http://localhost:8501 (.streamlit/config.toml) over CONFIG's results_dir
 # (RESULTS=dir for another).

@@ -40,6 +40,7 @@ report: "report/workflow.rst"
 
 
 include: "rules/common.smk"
+include: "rules/run_step.smk"
 include: "rules/data.smk"
 include: "rules/train.smk"
 include: "rules/pretrained.smk"

@@ -154,9 +154,10 @@ rule catalog:
         "--runtimes {input.runtimes:q} --output {output:q} > {log:q} 2>&1"
 
 
+# Runs last (every other target is its input) and reads the benchmark records in the folders.
 rule timings:
     input:
-        benchmarks=timing_files(),
+        finished=finished_targets(),
         code=plan.code("timings.py"),
     output:
         by_rule=report(
@@ -180,7 +181,8 @@ rule timings:
         python=PYTHON["analysis"],
         out_dir=lambda w, output: os.path.dirname(output.md),
         results=lambda w, output: os.path.dirname(os.path.dirname(output.md)),
+        folders=benchmark_folders(),
     shell:
-        "{params.python:q} scripts/timings.py --benchmarks {input.benchmarks:q} "
+        "{params.python:q} scripts/timings.py --folders {params.folders:q} "
         "--results-dir {params.results:q} "
         "--out-dir {params.out_dir:q} > {log:q} 2>&1"

@@ -8,7 +8,7 @@ localrules:
 
 rule bundle:
     input:
-        metrics=[f"{run.path(RESULTS)}/metrics.json" for run in all_runs(config)],
+        metrics=[f"{run.folder(RESULTS)}/metrics.json" for run in all_runs(config)],
         bench=[f for study in config["studies"] for f in study_bench(study)],
     output:
         f"{RESULTS}/bundles/{HOST}.tar.gz",

@@ -1,5 +1,6 @@
 """Paths and input functions shared by the rules."""
 
+import functools
 import json
 import re
 import shlex
@@ -10,16 +11,18 @@ from tradeoffs import cluster, registry
 from tradeoffs.analysis.plan import analysis_targets, cross_study_figures, figures_of
 from tradeoffs.availability import absent_device
 from tradeoffs.config import all_runs, dataset_spec, run_study_config, study_runs
+from tradeoffs.identity import WILDCARD_CONSTRAINTS, RunId, path_pattern
 from tradeoffs.corrupted_sets import corrupted_sets
 from tradeoffs.data.integrity import source_digest
 from tradeoffs.data.sources import archive_names
 from tradeoffs.interpreters import ENV_FILES, interpreters
 from tradeoffs.runtimes import DEFAULT as DEFAULT_RUNTIME
+from tradeoffs.runtimes import RUNTIMES
 from tradeoffs.runtimes import runtimes_for
 
 DATA = config["data_dir"]
 RESULTS = config["results_dir"]
-RUN = f"{RESULTS}/{{study}}/runs/{{dataset}}/{{model}}/{{act}}/{{precision}}/{{backend}}/seed{{seed}}"
+RUN = path_pattern(RESULTS)
 ENVS = {framework: f"../envs/{name}" for framework, name in ENV_FILES.items()}
 CONDA = DeploymentMethod.CONDA in workflow.deployment_settings.deployment_method
 try:
@@ -53,14 +56,24 @@ def unavailable_backends():
 UNAVAILABLE = unavailable_backends()
 
 
+def one_of(names):
+    """A wildcard constraint matching exactly these names (nothing when there are none)."""
+    return "|".join(map(re.escape, sorted(names))) or "(?!)"
+
+
+def usable_backends(framework=None):
+    """The backends (of `framework`) whose runs get train, evaluate and benchmark jobs: the
+    others' runs match only rule skip_run's outputs, so planning builds one job per file.
+    """
+    return one_of(
+        name
+        for name, backend in registry.BACKENDS.items()
+        if name not in UNAVAILABLE and framework in (None, backend.framework)
+    )
+
+
 wildcard_constraints:
-    study=r"[^/]+",
-    dataset=r"[^/]+",
-    model=r"[^/]+",
-    act=r"[^/]+",
-    precision=r"[^/]+",
-    backend=r"[^/]+",
-    seed=r"\d+",
+    **WILDCARD_CONSTRAINTS,
     eval_dataset=r"[^/]+",
     runtime=r"[^/]+",
 
@@ -115,20 +128,10 @@ def model_file(wildcards):
 
 
 def run_args(wildcards):
-    """The identity arguments every per-run script takes, quoted for the shell (the rules
-    insert them as they are)."""
-    skip = (
-        "--skip-unavailable" if config["skip_unavailable"] else "--no-skip-unavailable"
-    )
-    return shlex.join(
-        [
-            *("--study", wildcards.study, "--dataset", wildcards.dataset),
-            *("--model", wildcards.model, "--act", wildcards.act),
-            *("--precision", wildcards.precision, "--backend", wildcards.backend),
-            *("--seed", wildcards.seed, "--run-dir", run_dir(wildcards)),
-            *("--data-dir", DATA, skip),
-        ]
-    )
+    """The arguments every per-run script takes (`runspec.add_run_arguments`): the run's
+    identity and folders, and its study's config as the run's model sees it (its recipe
+    merged into `train`), quoted for the shell (the rules insert them as they are)."""
+    return _run_args(RunId.of(wildcards))
 
 
 def whole_study_json(wildcards):
@@ -136,9 +139,24 @@ def whole_study_json(wildcards):
     return json.dumps(config["studies"][wildcards.study], sort_keys=True)
 
 
-def study_json(wildcards):
-    """The study's config as this run's model sees it (its recipe merged into `train`)."""
-    spec = run_study_config(config["studies"][wildcards.study], wildcards.model)
+# Planning calls run_args once per job, and a run has several jobs: computed once per run.
+@functools.cache
+def _run_args(run):
+    skip = (
+        "--skip-unavailable" if config["skip_unavailable"] else "--no-skip-unavailable"
+    )
+    return shlex.join(
+        [
+            *run.args(),
+            *("--run-dir", run.folder(RESULTS), "--data-dir", DATA, skip),
+            *("--study-json", _study_json(run.study, run.model)),
+        ]
+    )
+
+
+@functools.cache
+def _study_json(study, model):
+    spec = run_study_config(config["studies"][study], model)
     return json.dumps(spec, sort_keys=True)
 
 
@@ -154,8 +172,12 @@ def eval_datasets(wildcards):
 
 def corrupted_evals(wildcards):
     """The corrupted test sets of the run's dataset the study evaluates this run on."""
-    study = config["studies"][wildcards.study]
-    return corrupted_sets(study, wildcards.dataset, wildcards.model)
+    return list(_corrupted_evals(wildcards.study, wildcards.dataset, wildcards.model))
+
+
+@functools.cache
+def _corrupted_evals(study, dataset, model):
+    return tuple(corrupted_sets(config["studies"][study], dataset, model))
 
 
 def corrupted_data(wildcards):
@@ -177,13 +199,13 @@ def metrics_inputs(wildcards):
 
 
 def study_metrics(study):
-    return [f"{run.path(RESULTS)}/metrics.json" for run in study_runs(config, study)]
+    return [f"{run.folder(RESULTS)}/metrics.json" for run in study_runs(config, study)]
 
 
 def study_bench(study):
     """Every run's bench/{runtime}.json: the study's runtimes its framework offers."""
     return [
-        f"{run.path(RESULTS)}/bench/{runtime}.json"
+        f"{run.folder(RESULTS)}/bench/{runtime}.json"
         for run in study_runs(config, study)
         for runtime in run_runtimes(config["studies"][study], run.backend)
     ]
@@ -196,7 +218,7 @@ def study_serving(study):
     if "serving" not in spec:
         return []
     return [
-        f"{run.path(RESULTS)}/serving/{runtime}.json"
+        f"{run.folder(RESULTS)}/serving/{runtime}.json"
         for run in study_runs(config, study)
         if run.backend not in UNAVAILABLE
         for runtime in run_runtimes(spec, run.backend)
@@ -215,37 +237,24 @@ def run_runtimes(study_spec, backend):
     return runtimes_for(registry.BACKENDS[backend].framework, study_spec["runtimes"])
 
 
-def timing_files():
-    """Every job's `benchmark:` record: per run, per study (tables, figures), the summary.
-    A run of an unavailable backend is one skip job (rules/skip.smk)."""
-    files = []
-    for run in all_runs(config):
-        study = config["studies"][run.study]
-        if run.backend in UNAVAILABLE:
-            steps = ["skip_run"]
-            steps += [f"skip_bench_{r}" for r in run_runtimes(study, run.backend)[1:]]
-        else:
-            others = dict.fromkeys(d for d in study["eval_on"] if d != run.dataset)
-            steps = ["train", *(f"evaluate_{d}" for d in others), "metrics"]
-            steps += [f"benchmark_{r}" for r in run_runtimes(study, run.backend)]
-            if corrupted_sets(study, run.dataset, run.model):
-                steps.append("evaluate_corrupted")
-            if "serving" in study:
-                steps += [f"serving_{r}" for r in run_runtimes(study, run.backend)]
-        files += [f"{run.path(RESULTS)}/benchmarks/{step}.tsv" for step in steps]
-    for study in config["studies"]:
-        steps = ["aggregate", *(f"figure_{name}" for name in figures_of(config, study))]
-        files += [f"{RESULTS}/{study}/benchmarks/{step}.tsv" for step in steps]
-    steps = ["summary", *(f"figure_{name}" for name in cross_study_figures(config))]
-    return files + [f"{RESULTS}/summary/benchmarks/{step}.tsv" for step in steps]
+def benchmark_folders():
+    """The folders whose `benchmarks/` hold the jobs' `benchmark:` records (Snakemake writes
+    them): every run's, every study's (tables, figures) and the summary's."""
+    runs = [run.folder(RESULTS) for run in all_runs(config)]
+    studies = [f"{RESULTS}/{study}" for study in config["studies"]]
+    return runs + studies + [f"{RESULTS}/summary"]
+
+
+def finished_targets():
+    """Every run's metrics, every study's tables and figures, the cross-study summary."""
+    metrics = [f"{run.folder(RESULTS)}/metrics.json" for run in all_runs(config)]
+    analysis = analysis_targets(config, RESULTS) + runtime_targets() + serving_targets()
+    return metrics + analysis
 
 
 def all_targets():
-    """Every run's metrics, every study's tables and figures, the cross-study summary."""
-    metrics = [f"{run.path(RESULTS)}/metrics.json" for run in all_runs(config)]
-    timings = [f"{RESULTS}/summary/timings.md"]
-    analysis = analysis_targets(config, RESULTS) + runtime_targets() + serving_targets()
-    return metrics + analysis + timings
+    """The finished targets and where their time went."""
+    return finished_targets() + [f"{RESULTS}/summary/timings.md"]
 
 
 def runtime_targets():

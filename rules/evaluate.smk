@@ -4,7 +4,7 @@ ruleorder: train_numba > evaluate
 ruleorder: train_keras > evaluate
 
 
-rule evaluate:
+use rule run_step as evaluate with:
     input:
         model=model_file,
         record=f"{RUN}/train.json",
@@ -18,24 +18,14 @@ rule evaluate:
         f"{RUN}/logs/evaluate_{{eval_dataset}}.log",
     benchmark:
         f"{RUN}/benchmarks/evaluate_{{eval_dataset}}.tsv"
-    conda:
-        env_for
-    threads: config["threads"]
-    resources:
-        gpu=gpus,
     params:
-        python=python_for,
-        run=run_args,
-        study=study_json,
-    shell:
-        "{params.python:q} scripts/evaluate.py {params.run} --threads {threads} "
-        "--study-json {params.study:q} --eval-dataset {wildcards.eval_dataset:q} "
-        "> {log:q} 2>&1"
+        script="evaluate",
+        options=lambda w: ["--eval-dataset", w.eval_dataset],
 
 
 # One job per run evaluates it on all of its corrupted test sets (one engine start-up, one
 # output file: the DAG stays small with 50 sets per run).
-rule evaluate_corrupted:
+use rule run_step as evaluate_corrupted with:
     input:
         model=model_file,
         record=f"{RUN}/train.json",
@@ -47,17 +37,9 @@ rule evaluate_corrupted:
         f"{RUN}/logs/evaluate_corrupted.log",
     benchmark:
         f"{RUN}/benchmarks/evaluate_corrupted.tsv"
-    conda:
-        env_for
-    threads: config["threads"]
-    resources:
-        gpu=gpus,
     params:
-        python=python_for,
-        run=run_args,
-        study=study_json,
-        datasets=corrupted_evals,
-    shell:
-        "{params.python:q} scripts/evaluate_corrupted.py {params.run} --threads {threads} "
-        "--study-json {params.study:q} --eval-dataset {params.datasets:q} "
-        "--output {output.record:q} > {log:q} 2>&1"
+        script="evaluate_corrupted",
+        options=lambda w, output: [
+            *("--eval-dataset", *corrupted_evals(w)),
+            *("--output", output.record),
+        ],

@@ -1,4 +1,4 @@
-rule metrics:
+use rule run_step as metrics with:
     input:
         unpack(metrics_inputs),
     output:
@@ -9,14 +9,15 @@ rule metrics:
         f"{RUN}/benchmarks/metrics.tsv"
     conda:
         "../envs/analysis.yaml"
+    threads: 1
+    resources:
+        gpu=0,
     params:
         python=PYTHON["analysis"],
-        run=run_args,
-        study=study_json,
-        fraction=config["time_to_accuracy_fraction"],
-    shell:
-        "{params.python:q} scripts/metrics.py {params.run} --study-json {params.study:q} "
-        "--train {input.train:q} --bench {input.bench:q} --evals {input.evals:q} "
-        "--corrupted {input.corrupted:q} --history {input.history:q} "
-        "--time-to-accuracy-fraction {params.fraction:q} "
-        "--output {output:q} > {log:q} 2>&1"
+        script="metrics",
+        options=lambda w, input, output: [
+            *("--train", input.train, "--bench", input.bench, "--evals", *input.evals),
+            *("--corrupted", *input.corrupted, "--history", input.history),
+            *("--time-to-accuracy-fraction", config["time_to_accuracy_fraction"]),
+            *("--output", output[0]),
+        ],

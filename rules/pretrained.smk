@@ -1,8 +1,8 @@
 # A study's `pretrained:` models (tradeoffs.pretrained) are imported, not trained: this job
 # writes what a train job writes (model file, history, train.json, own-dataset evaluation), so
 # evaluate, benchmark, runtimes, corrupted sets, metrics and tables take them unchanged. Its
-# `benchmark:` file is the run's train step (timing_files).
-rule import_pretrained_torch:
+# `benchmark:` file is the run's train step (the timings table counts it as train).
+use rule run_step as import_pretrained_torch with:
     input:
         data=lambda w: prepared(w.dataset),
         source=pretrained_file,
@@ -16,20 +16,13 @@ rule import_pretrained_torch:
     benchmark:
         f"{RUN}/benchmarks/train.tsv"
     wildcard_constraints:
-        backend=r"torch-[a-z]+",
+        backend=usable_backends("torch"),
         model=PRETRAINED_MODEL,
     conda:
         "../envs/torch.yaml"
-    threads: config["threads"]
-    resources:
-        gpu=gpus,
     params:
-        python=python_for,
-        run=run_args,
-        study=study_json,
-    shell:
-        "{params.python:q} scripts/import_pretrained.py {params.run} --threads {threads} "
-        "--study-json {params.study:q} >> {log:q} 2>&1"
+        script="import_pretrained",
+        redirect=">>",
 
 
 use rule import_pretrained_torch as import_pretrained_keras with:
@@ -39,7 +32,7 @@ use rule import_pretrained_torch as import_pretrained_keras with:
         history=f"{RUN}/history.csv",
         record=f"{RUN}/train.json",
     wildcard_constraints:
-        backend=r"keras-[a-z]+",
+        backend=usable_backends("keras"),
         model=PRETRAINED_MODEL,
     conda:
         "../envs/tensorflow.yaml"
@@ -49,9 +42,3 @@ ruleorder: import_pretrained_torch > train_torch
 ruleorder: import_pretrained_keras > train_keras
 ruleorder: import_pretrained_torch > evaluate
 ruleorder: import_pretrained_keras > evaluate
-
-
-if UNAVAILABLE:
-
-    ruleorder: skip_run > import_pretrained_torch
-    ruleorder: skip_run > import_pretrained_keras

@@ -2,7 +2,7 @@
 study the serving tables and the latency-against-offered-load figure."""
 
 
-rule serving:
+use rule run_step as serving with:
     input:
         model=model_file,
         record=f"{RUN}/train.json",
@@ -14,19 +14,9 @@ rule serving:
         f"{RUN}/logs/serving_{{runtime}}.log",
     benchmark:
         f"{RUN}/benchmarks/serving_{{runtime}}.tsv"
-    conda:
-        env_for
-    threads: config["threads"]
-    resources:
-        gpu=gpus,
     params:
-        python=python_for,
-        run=run_args,
-        study=study_json,
-    shell:
-        "{params.python:q} scripts/serving.py {params.run} --threads {threads} "
-        "--runtime {wildcards.runtime:q} --output {output.record:q} "
-        "--study-json {params.study:q} > {log:q} 2>&1"
+        script="serving",
+        options=lambda w, output: ["--runtime", w.runtime, "--output", output.record],
 
 
 rule serving_table:

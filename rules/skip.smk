@@ -15,16 +15,9 @@ if UNAVAILABLE:
         skip_run,
         skip_bench,
 
-    ruleorder: skip_run > train_torch
-    ruleorder: skip_run > train_numba
-    ruleorder: skip_run > train_keras
-    ruleorder: skip_run > evaluate
-    ruleorder: skip_run > benchmark
-    ruleorder: skip_run > metrics
-    ruleorder: skip_run > skip_bench
-    ruleorder: skip_bench > benchmark
-
-    rule skip_run:
+    # The other per-run rules take only the usable backends (common.smk's usable_backends),
+    # and skip_bench every runtime's record but eager's (skip_run's): one rule makes each file.
+    use rule run_step as skip_run with:
         input:
             data=lambda w: [prepared(name) for name in eval_datasets(w)],
         output:
@@ -41,25 +34,28 @@ if UNAVAILABLE:
         benchmark:
             f"{RUN}/benchmarks/skip_run.tsv"
         wildcard_constraints:
-            backend="|".join(map(re.escape, UNAVAILABLE)),
+            backend=one_of(UNAVAILABLE),
         conda:
             "../envs/analysis.yaml"
+        threads: 1
+        resources:
+            gpu=0,
         params:
             python=PYTHON["analysis"],
-            run=run_args,
-            study=study_json,
-            evals=eval_datasets,
-            reason=lambda w: UNAVAILABLE[w.backend],
-            runtime=DEFAULT_RUNTIME,
-            fraction=config["time_to_accuracy_fraction"],
-        shell:
-            "{params.python:q} scripts/skip_run.py {params.run} --threads 1 "
-            "--study-json {params.study:q} --reason {params.reason:q} "
-            "--eval-datasets {params.evals:q} --runtime {params.runtime:q} "
-            "--bench {output.bench:q} --time-to-accuracy-fraction {params.fraction:q} "
-            "--output {output.metrics:q} > {log:q} 2>&1"
+            script="skip_run",
+            options=lambda w, output: [
+                *(
+                    "--reason",
+                    UNAVAILABLE[w.backend],
+                    "--eval-datasets",
+                    *eval_datasets(w),
+                ),
+                *("--runtime", DEFAULT_RUNTIME, "--bench", output.bench),
+                *("--time-to-accuracy-fraction", config["time_to_accuracy_fraction"]),
+                *("--output", output.metrics),
+            ],
 
-    rule skip_bench:
+    use rule run_step as skip_bench with:
         input:
             record=f"{RUN}/train.json",
         output:
@@ -69,14 +65,21 @@ if UNAVAILABLE:
         benchmark:
             f"{RUN}/benchmarks/skip_bench_{{runtime}}.tsv"
         wildcard_constraints:
-            backend="|".join(map(re.escape, UNAVAILABLE)),
+            backend=one_of(UNAVAILABLE),
+            runtime=one_of(
+                {r for names in RUNTIMES.values() for r in names} - {DEFAULT_RUNTIME}
+            ),
         conda:
             "../envs/analysis.yaml"
+        threads: 1
+        resources:
+            gpu=0,
         params:
             python=PYTHON["analysis"],
-            run=run_args,
-            study=study_json,
-        shell:
-            "{params.python:q} scripts/benchmark.py {params.run} --threads 1 "
-            "--study-json {params.study:q} --runtime {wildcards.runtime:q} "
-            "--output {output.record:q} > {log:q} 2>&1"
+            script="benchmark",
+            options=lambda w, output: [
+                "--runtime",
+                w.runtime,
+                "--output",
+                output.record,
+            ],

@@ -8,7 +8,8 @@ EVAL_OWN = {
 }
 
 
-rule train_torch:
+# The log is appended to: a resumed job adds its lines to the interrupted one's.
+use rule run_step as train_torch with:
     input:
         data=lambda w: prepared(w.dataset),
     output:
@@ -21,19 +22,12 @@ rule train_torch:
     benchmark:
         f"{RUN}/benchmarks/train.tsv"
     wildcard_constraints:
-        backend=r"torch-[a-z]+",
+        backend=usable_backends("torch"),
     conda:
         "../envs/torch.yaml"
-    threads: config["threads"]
-    resources:
-        gpu=gpus,
     params:
-        python=python_for,
-        run=run_args,
-        study=study_json,
-    shell:
-        "{params.python:q} scripts/train.py {params.run} --threads {threads} "
-        "--study-json {params.study:q} >> {log:q} 2>&1"
+        script="train",
+        redirect=">>",
 
 
 use rule train_torch as train_numba with:
@@ -43,7 +37,7 @@ use rule train_torch as train_numba with:
         history=f"{RUN}/history.csv",
         record=f"{RUN}/train.json",
     wildcard_constraints:
-        backend=r"numba-[a-z]+",
+        backend=usable_backends("numba"),
     conda:
         "../envs/numba.yaml"
 
@@ -55,6 +49,6 @@ use rule train_torch as train_keras with:
         history=f"{RUN}/history.csv",
         record=f"{RUN}/train.json",
     wildcard_constraints:
-        backend=r"keras-[a-z]+",
+        backend=usable_backends("keras"),
     conda:
         "../envs/tensorflow.yaml"

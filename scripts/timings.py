@@ -10,11 +10,13 @@ from tradeoffs.analysis import aggregate, timings
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--benchmarks", type=Path, nargs="+", required=True)
+    parser.add_argument(
+        "--folders", type=Path, nargs="+", required=True, help="folders holding benchmarks/"
+    )
     parser.add_argument("--results-dir", type=Path, required=True)
     parser.add_argument("--out-dir", type=Path, required=True)
     args = parser.parse_args()
-    jobs = timings.read_benchmarks(args.benchmarks, args.results_dir)
+    jobs = timings.read_benchmarks(timings.benchmark_files(args.folders), args.results_dir)
     sections = []
     for by in ("rule", "study"):
         table = timings.time_table(jobs, by)

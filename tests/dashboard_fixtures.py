@@ -11,7 +11,7 @@ import yaml
 
 from tradeoffs import engines, io, records, runtimes
 from tradeoffs.analysis.derived import derived_metrics
-from tradeoffs.config import check_config
+from tradeoffs.config import check_config, run_study_config
 from tradeoffs.data.prepared import load_meta
 from tradeoffs.evaluation import classification_metrics
 from tradeoffs.runspec import RunSpec
@@ -61,7 +61,7 @@ def spec_for(config: dict, study: str, model: str, backend: str) -> RunSpec:
         seed=0,
         run_dir=results / study / "runs" / "digits" / model / "relu" / "fp32" / backend / "seed0",
         data_dir=Path(config["data_dir"]),
-        study_config=config["studies"][study],
+        study_config=run_study_config(config["studies"][study], model),
     )
 
 

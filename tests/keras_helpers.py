@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from tradeoffs.config import study_with_defaults
 from tradeoffs.runspec import RunSpec
 
 
@@ -30,5 +31,5 @@ def make_spec(
         run_dir=run_dir,
         data_dir=data_dir,
         threads=1,
-        study_config=study_config,
+        study_config=study_with_defaults(study_config),
     )

@@ -8,6 +8,7 @@ import numpy as np
 import torch
 from prepared_digits import write_prepared_digits
 
+from tradeoffs.config import study_with_defaults
 from tradeoffs.runspec import RunSpec
 
 
@@ -26,7 +27,9 @@ def digits_spec(tmp: Path, backend: str = "numba-cpu", **train: object) -> RunSp
         run_dir=tmp / "run",
         data_dir=tmp / "data",
         threads=2,
-        study_config={"train": {**cfg, **train}, "benchmark": {"warmup": 1, "repeats": 3}},
+        study_config=study_with_defaults(
+            {"train": {**cfg, **train}, "benchmark": {"warmup": 1, "repeats": 3}}
+        ),
     )
 
 

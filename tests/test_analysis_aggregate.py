@@ -11,7 +11,7 @@ from test_analysis_records import write_run
 
 from tradeoffs.analysis import aggregate
 from tradeoffs.analysis.load import read_metrics
-from tradeoffs.config import Run
+from tradeoffs.identity import RunId as Run
 
 
 @pytest.fixture

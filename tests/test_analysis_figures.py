@@ -21,7 +21,7 @@ from tradeoffs.analysis.figures import (
 )
 from tradeoffs.analysis.figures.draw import draw
 from tradeoffs.analysis.load import read_metrics
-from tradeoffs.config import Run
+from tradeoffs.identity import RunId as Run
 
 PNG = b"\x89PNG\r\n\x1a\n"
 CASES = [(study, name) for study, names in STUDY_FIGURES.items() for name in names]

@@ -227,7 +227,12 @@ def test_timings_sum_job_seconds_by_rule_and_study(tmp_path):
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(header + f"{seconds}\t0:00:10\t100.5\t1\t1\t1\t0\t0\t50\t{seconds / 2}\n")
         paths.append(path)
-    jobs = timings.read_benchmarks(paths, tmp_path)
+    run = tmp_path / "precision/runs/digits/cnn/relu/fp32/torch-cpu/seed0"
+    folders = [run, tmp_path / "binary/runs/digits/bnn/relu/fp32/keras-cpu/seed0"]
+    folders += [tmp_path / "binary", tmp_path / "summary"]  # no benchmarks/ in summary: none
+    (run / "benchmarks" / "notes.txt").write_text("not a benchmark record")
+    assert sorted(timings.benchmark_files(folders)) == sorted(paths)
+    jobs = timings.read_benchmarks(timings.benchmark_files(folders), tmp_path)
     by_rule = timings.time_table(jobs, "rule").set_index("rule")
     assert by_rule.loc["train", "job_s"] == 30.0 and by_rule.loc["train", "jobs"] == 2
     assert by_rule.loc["evaluate", "cpu_s"] == 2.0

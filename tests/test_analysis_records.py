@@ -12,7 +12,7 @@ import pandas as pd
 
 from tradeoffs import records, schemas
 from tradeoffs.analysis.load import flatten, read_metrics
-from tradeoffs.config import Run
+from tradeoffs.identity import RunId as Run
 from tradeoffs.registry import BACKENDS, PRECISION_BITS
 
 CLASSES = [str(i) for i in range(10)]
@@ -23,7 +23,7 @@ def write_run(root: Path, run: Run, status: str = "ok", **values: Any) -> Path:
 
     `values` override the metrics; `epochs` sets the history length (0: header only).
     """
-    folder = Path(run.path(str(root)))
+    folder = Path(run.folder(str(root)))
     (folder / "eval").mkdir(parents=True, exist_ok=True)
     ok = status == "ok"
     acc = values.pop("test_acc", 0.9) if ok else None

@@ -12,7 +12,7 @@ import pytest
 from test_analysis_records import write_run
 
 from tradeoffs.analysis.figures import figures_for, summary_figures
-from tradeoffs.config import Run
+from tradeoffs.identity import RunId as Run
 
 ROOT = Path(__file__).resolve().parents[1]
 TABLES = ("runs.csv", "runs.md", "summary.csv", "summary.md", "comparison.md", "robustness.md")

@@ -15,7 +15,8 @@ import yaml
 from test_analysis_records import write_run
 
 from tradeoffs.bundle import BundleError, import_bundle, write_bundle
-from tradeoffs.config import ConfigError, Run, check_config
+from tradeoffs.config import ConfigError, check_config
+from tradeoffs.identity import RunId as Run
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -24,8 +24,9 @@ from prepared_digits import write_prepared_digits
 
 from tradeoffs import io, records, registry
 from tradeoffs.analysis.derived import derived_metrics
-from tradeoffs.config import ConfigError, check_config
+from tradeoffs.config import ConfigError, check_config, study_with_defaults
 from tradeoffs.engines import load, record
+from tradeoffs.identity import RunId
 from tradeoffs.runspec import RunSpec
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -44,7 +45,7 @@ def torch_spec(tmp: Path, **train: object) -> RunSpec:
         seed=0,
         run_dir=tmp / "run",
         data_dir=tmp / "data",
-        study_config={"train": {**SMALL_TORCH, **train}},
+        study_config=study_with_defaults({"train": {**SMALL_TORCH, **train}}),
     )
 
 
@@ -174,7 +175,12 @@ def test_the_sweep_meters_energy_on_the_runs_device(tmp_path, monkeypatch):
 
 
 def _spec(tmp_path: Path) -> RunSpec:
-    return RunSpec("s", "digits", "mnist_cnn", "relu", "fp32", "torch-cpu", 0, tmp_path, tmp_path)
+    return RunSpec(
+        **RunId("s", "digits", "mnist_cnn", "relu", "fp32", "torch-cpu", 0).keys(),
+        run_dir=tmp_path,
+        data_dir=tmp_path,
+        study_config=study_with_defaults({}),
+    )
 
 
 def _ok_records(spec: RunSpec) -> tuple[dict, dict, dict]:

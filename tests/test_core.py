@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from tradeoffs import io, records
+from tradeoffs.config import study_with_defaults
 from tradeoffs.evaluation import Predictions, classification_metrics, expected_calibration_error
 from tradeoffs.measure.memory import ResourceMonitor
 from tradeoffs.measure.timing import summarize, time_calls
@@ -95,7 +96,7 @@ def spec(tmp_path: Path, backend: str = "torch-cpu") -> RunSpec:
         seed=0,
         run_dir=tmp_path / "run",
         data_dir=tmp_path / "data",
-        study_config={"train": {"epochs": 1}},
+        study_config=study_with_defaults({"train": {"epochs": 1}}),
     )
 
 

@@ -13,9 +13,10 @@ import yaml
 from dashboard_fixtures import SCHEMA
 
 from tradeoffs import engines
-from tradeoffs.config import check_config
+from tradeoffs.config import check_config, run_study_config
 from tradeoffs.dashboard import catalog, predict
 from tradeoffs.data.prepared import load_prepared
+from tradeoffs.identity import RunId
 from tradeoffs.runspec import RunSpec
 
 
@@ -118,16 +119,10 @@ def test_numba_runs_predict_through_their_engine(digits_data_dir: Path, tmp_path
     config = check_config(raw, SCHEMA)
     run_dir = tmp_path / "results/backends/runs/digits/mnist_cnn/relu/fp32/numba-cpu/seed0"
     spec = RunSpec(
-        "backends",
-        "digits",
-        "mnist_cnn",
-        "relu",
-        "fp32",
-        "numba-cpu",
-        0,
-        run_dir,
-        digits_data_dir,
-        study_config=config["studies"]["backends"],
+        **RunId("backends", "digits", "mnist_cnn", "relu", "fp32", "numba-cpu", 0).keys(),
+        run_dir=run_dir,
+        data_dir=digits_data_dir,
+        study_config=run_study_config(config["studies"]["backends"], "mnist_cnn"),
     )
     run_dir.mkdir(parents=True)
     numba_engine = engines.load("numba")

@@ -46,18 +46,7 @@ def test_default_config_gives_every_model_a_recipe_the_schema_accepts():
             assert seen["train"] == {**spec["train"], **recipe}
             # A run's jobs see only their own model's entries.
             assert set(seen["train_by_model"]) <= {run.model}
-            spec_ = RunSpec(
-                name,
-                run.dataset,
-                run.model,
-                run.act,
-                run.precision,
-                run.backend,
-                run.seed,
-                Path("r"),
-                Path("d"),
-                study_config=seen,
-            )
+            spec_ = RunSpec(**run.keys(), run_dir=Path("r"), data_dir=Path("d"), study_config=seen)
             assert spec_.train_cfg == seen["train"]
             assert spec_.model_options == spec["model_options"].get(run.model, {})
 

@@ -135,7 +135,8 @@ def test_every_rule_imports_only_its_env(env_pythons, tmp_path):
         text=True,
         check=True,
     ).stdout.split()
-    assert {r for r in rules if r != "all"} <= covered
+    # run_step is the rule every per-run step is made from (use rule ... with); it never runs.
+    assert {r for r in rules if r not in ("all", "run_step")} <= covered
     groups: dict[tuple[str, str | None], dict[str, str]] = {}
     for (env_fw, script, job_fw), rule in found.items():
         if env_fw != "analysis":

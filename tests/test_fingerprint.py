@@ -221,6 +221,8 @@ def test_a_gpu_job_reports_its_device_from_the_framework_it_imported(monkeypatch
         backends=SimpleNamespace(cudnn=SimpleNamespace(version=lambda: 91002)),
     )
     monkeypatch.setitem(sys.modules, "torch", torch)
+    # A torch job: TensorFlow, imported by an earlier test of the session, would add its facts.
+    monkeypatch.delitem(sys.modules, "tensorflow", raising=False)
     monkeypatch.setattr(fingerprint, "parse_nvidia_proc", lambda: ([], "570.86"))
     assert fingerprint.accelerators("cpu") == [] and cuda.queries == 0  # a CPU job never asks
     (gpu,) = fingerprint.accelerators("cuda")

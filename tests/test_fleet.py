@@ -21,8 +21,8 @@ from tradeoffs import fingerprint
 from tradeoffs.analysis.catalog import SCHEMA
 from tradeoffs.analysis.comparable import comparable_runs
 from tradeoffs.bundle import write_bundle
-from tradeoffs.config import Run
 from tradeoffs.hosts import imported_bench, imported_metrics
+from tradeoffs.identity import RunId as Run
 
 ROOT = Path(__file__).resolve().parents[1]
 STUDY = "backends"

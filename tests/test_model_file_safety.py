@@ -20,9 +20,10 @@ from dashboard_fixtures import SCHEMA
 from keras_helpers import make_spec
 
 from tradeoffs import engines, io
-from tradeoffs.config import check_config
+from tradeoffs.config import check_config, study_with_defaults
 from tradeoffs.dashboard import catalog, predict
 from tradeoffs.fileformat import UnexpectedFormatError, UnsafeModelError
+from tradeoffs.identity import RunId
 from tradeoffs.runspec import RunSpec
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -134,9 +135,8 @@ def test_keras_loader_refuses_other_formats(tmp_path: Path) -> None:
 
 
 def test_torch_loader_refuses_a_legacy_pickle(digits_data_dir: Path, tmp_path: Path) -> None:
-    spec = RunSpec(
-        "s", "digits", "mnist_cnn", "relu", "fp32", "torch-cpu", 0, tmp_path, digits_data_dir
-    )
+    run = RunId("s", "digits", "mnist_cnn", "relu", "fp32", "torch-cpu", 0)
+    spec = RunSpec(**run.keys(), run_dir=tmp_path, data_dir=digits_data_dir)
     legacy = {"state_dict": {}, "meta": {}}
     torch.save(legacy, spec.model_path, _use_new_zipfile_serialization=False)
     from tradeoffs.engines.torch import modelfile
@@ -151,9 +151,8 @@ def test_torch_loader_refuses_a_legacy_pickle(digits_data_dir: Path, tmp_path: P
 def test_numba_loader_refuses_anything_but_a_plain_npz(
     digits_data_dir: Path, tmp_path: Path
 ) -> None:
-    spec = RunSpec(
-        "s", "digits", "mnist_cnn", "relu", "fp32", "numba-cpu", 0, tmp_path, digits_data_dir
-    )
+    run = RunId("s", "digits", "mnist_cnn", "relu", "fp32", "numba-cpu", 0)
+    spec = RunSpec(**run.keys(), run_dir=tmp_path, data_dir=digits_data_dir)
     np.save(spec.model_path, np.zeros(3))  # np.save appends .npy
     Path(f"{spec.model_path}.npy").replace(spec.model_path)
     with pytest.raises(UnexpectedFormatError, match="holds numpy content, not numpy-zip"):
@@ -166,16 +165,10 @@ def test_benchmark_log_names_a_refused_torch_file(
     import runpy
 
     spec = RunSpec(
-        "s",
-        "digits",
-        "mnist_cnn",
-        "relu",
-        "fp32",
-        "torch-cpu",
-        0,
-        tmp_path / "run",
-        digits_data_dir,
-        study_config={"benchmark": {"warmup": 1, "repeats": 3}},
+        **RunId("s", "digits", "mnist_cnn", "relu", "fp32", "torch-cpu", 0).keys(),
+        run_dir=tmp_path / "run",
+        data_dir=digits_data_dir,
+        study_config=study_with_defaults({"benchmark": {"warmup": 1, "repeats": 3}}),
     )
     _mark_trained(spec)
     legacy = {"state_dict": {}, "meta": {}}

@@ -16,6 +16,7 @@ import torch
 import torch.nn.functional as F
 from numba_fixtures import RNG, close, digits_spec, rand
 
+from tradeoffs.config import study_with_defaults
 from tradeoffs.engines import load
 from tradeoffs.evaluation import Predictions
 from tradeoffs.models.numba import cpu, cpu_layers, layout
@@ -305,6 +306,11 @@ def test_cuda_buffers_hold_every_batch_the_runtime_is_called_with(tmp_path, monk
     numba_engine.loaded(spec)  # digits: 360 test images, checked in batches of 256
     bench = {"warmup": 1, "repeats": 3, "batch_size": 16, "batch_sizes": [512]}
     numba_engine.loaded(
-        RunSpec(**{**spec.__dict__, "study_config": {"train": spec.train_cfg, "benchmark": bench}})
+        RunSpec(
+            **{
+                **spec.__dict__,
+                "study_config": study_with_defaults({"train": spec.train_cfg, "benchmark": bench}),
+            }
+        )
     )
     assert capacities == [256, 512]

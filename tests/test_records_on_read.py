@@ -21,7 +21,7 @@ from test_contract import _ok_records
 
 from tradeoffs import io, records
 from tradeoffs.analysis.load import read_metrics
-from tradeoffs.config import Run
+from tradeoffs.identity import RunId as Run
 from tradeoffs.metrics_record import write_metrics
 from tradeoffs.runspec import RunSpec
 
@@ -134,7 +134,8 @@ def _write_stage_records(spec: RunSpec, eval_acc: float) -> dict[str, Path]:
 
 @pytest.mark.parametrize(("acc", "ok"), [(0.9, True), (math.nan, False), (1.7, False)])
 def test_the_metrics_job_checks_the_stage_records(tmp_path: Path, acc: float, ok: bool) -> None:
-    spec = RunSpec("s", "digits", "mnist_cnn", "relu", "fp32", "torch-cpu", 0, tmp_path, tmp_path)
+    run = Run("s", "digits", "mnist_cnn", "relu", "fp32", "torch-cpu", 0)
+    spec = RunSpec(**run.keys(), run_dir=tmp_path, data_dir=tmp_path)
     paths = _write_stage_records(spec, acc)
     output = tmp_path / "metrics.json"
     write_metrics(
@@ -159,7 +160,7 @@ def test_the_metrics_job_checks_the_stage_records(tmp_path: Path, acc: float, ok
 def test_a_bad_bench_record_is_an_invalid_runtime_row(tmp_path: Path) -> None:
     from tradeoffs.analysis.runtimes import read_bench
 
-    run_dir = Path(Run("s", "digits", "cnn", "relu", "fp32", "torch-cpu", 0).path(str(tmp_path)))
+    run_dir = Path(Run("s", "digits", "cnn", "relu", "fp32", "torch-cpu", 0).folder(str(tmp_path)))
     good = {"status": "ok", "reason": None, "runtime": "eager", "offline_throughput_sps": 9.0}
     good.update(study="s", dataset="digits", model="cnn", act="relu", precision="fp32")
     good.update(backend="torch-cpu", seed=0, single_stream_latency_ms=1.0, runtime_acc=0.9)

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import os
 import pickle
+import re
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -15,8 +18,10 @@ from numba_fixtures import digits_spec
 from prepared_digits import write_prepared_digits
 
 from tradeoffs import io
+from tradeoffs.config import study_with_defaults
 from tradeoffs.engines import load
 from tradeoffs.engines.torch import checkpoint as torch_checkpoint
+from tradeoffs.identity import RunId
 from tradeoffs.runspec import RunSpec
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -49,16 +54,12 @@ class Planted:
 def test_planted_torch_checkpoint_runs_no_code(tmp_path):
     write_prepared_digits(tmp_path / "data")
     spec = RunSpec(
-        "s",
-        "digits",
-        "mnist_cnn",
-        "relu",
-        "fp32",
-        "torch-cpu",
-        0,
-        tmp_path / "run",
-        tmp_path / "data",
-        study_config={"train": {"epochs": 1, "batch_size": 64, "limit_train": 128}},
+        **RunId("s", "digits", "mnist_cnn", "relu", "fp32", "torch-cpu", 0).keys(),
+        run_dir=tmp_path / "run",
+        data_dir=tmp_path / "data",
+        study_config=study_with_defaults(
+            {"train": {"epochs": 1, "batch_size": 64, "limit_train": 128}}
+        ),
     )
     marker = tmp_path / "PWNED"
     spec.run_dir.mkdir()
@@ -132,8 +133,14 @@ def test_killed_keras_run_resumes_to_the_uninterrupted_result(tmp_path, capsys):
     )
 
 
-def test_train_log_is_appended_not_overwritten():
+def test_train_log_is_appended_not_overwritten(tmp_path):
     """A resumed job's log keeps the killed attempt's epochs ("resumed after epoch N" follows
-    them): the train rule appends to its log."""
-    rule = (ROOT / "rules" / "train.smk").read_text()
-    assert ">> {log" in rule and "> {log" not in rule.replace(">> {log", "")
+    them): the train job appends to its log, the other steps write theirs afresh."""
+    run = "results/backends/runs/digits/mnist_cnn/relu/fp32/torch-cpu/seed0"
+    command = [sys.executable, "-m", "snakemake", f"{run}/metrics.json", "-n", "-p"]
+    command += ["-s", str(ROOT / "Snakefile"), "-d", str(tmp_path)]
+    command += ["--configfile", str(ROOT / "config.yaml")]
+    planned = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert planned.returncode == 0, planned.stdout + planned.stderr
+    assert re.search(rf"scripts/train\.py .* >> {run}/logs/train\.log 2>&1", planned.stdout)
+    assert re.search(rf"scripts/metrics\.py .* > {run}/logs/metrics\.log 2>&1", planned.stdout)

@@ -20,8 +20,9 @@ from tradeoffs.analysis.figures import figures_for
 from tradeoffs.analysis.figures.draw import draw
 from tradeoffs.analysis.load import read_metrics
 from tradeoffs.analysis.time_to_accuracy import time_to_accuracy
-from tradeoffs.config import ConfigError, Run, check_config
+from tradeoffs.config import ConfigError, check_config
 from tradeoffs.corrupted_sets import corrupted_sets
+from tradeoffs.identity import RunId as Run
 from tradeoffs.runspec import RunSpec
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -135,7 +136,11 @@ def test_robustness_table_lists_accuracy_per_corruption(precision_runs: pd.DataF
 
 
 def test_corrupted_sets_never_become_the_ood_dataset(tmp_path: Path) -> None:
-    spec = RunSpec("s", "digits", "cnn", "relu", "fp32", "torch-cpu", 0, tmp_path, tmp_path)
+    spec = RunSpec(
+        **Run("s", "digits", "cnn", "relu", "fp32", "torch-cpu", 0).keys(),
+        run_dir=tmp_path,
+        data_dir=tmp_path,
+    )
     train = {"status": "ok", "reason": None}
     evals = {"digits": {"acc": 0.9}, "digits-c-fog-1": {"acc": 0.5}}
     merged = records.merge_metrics(spec, train, evals, {})

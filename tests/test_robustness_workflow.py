@@ -9,7 +9,7 @@ import pytest
 import yaml
 from data_fixtures import snakemake_target
 
-from tradeoffs.config import Run
+from tradeoffs.identity import RunId as Run
 
 
 @pytest.mark.slow
@@ -34,7 +34,7 @@ def test_evaluate_rule_runs_on_a_corrupted_set(tmp_path: Path) -> None:
             }
         )
     )
-    run = Path(Run("robust", "digits", "mnist_cnn", "relu", "fp32", "torch-cpu", 0).path(results))
+    run = Path(Run("robust", "digits", "mnist_cnn", "relu", "fp32", "torch-cpu", 0).folder(results))
     result = snakemake_target(config, run / "metrics.json")
     assert result.returncode == 0, result.stderr[-3000:]
     meta = json.loads((data_dir / "prepared" / "digits-c-contrast-5" / "meta.json").read_text())

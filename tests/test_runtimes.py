@@ -146,7 +146,7 @@ def test_benchmark_script_writes_one_record_per_runtime(spec, monkeypatch):
         *("--study", spec.study, "--dataset", "digits", "--model", spec.model),
         *("--act", "relu", "--precision", "fp32", "--backend", "torch-cpu", "--seed", "0"),
         *("--run-dir", str(spec.run_dir), "--data-dir", str(spec.data_dir)),
-        *("--study-json", json.dumps({"train": TRAIN, "benchmark": BENCH})),
+        *("--study-json", json.dumps(study_with_defaults({"train": TRAIN, "benchmark": BENCH}))),
         *("--runtime", "onnxruntime", "--output", str(out)),
     ]
     monkeypatch.setattr(sys, "argv", argv)
@@ -172,7 +172,9 @@ def test_serving_script_serves_the_runtime_the_benchmark_measured(spec, monkeypa
     """The same built runtime served under Poisson load for real (short levels)."""
     serving = {"p99_ms": 50, "duration_s": 0.05, "resolution": 0.25}
     serving["batching"] = {"max_batch": 4, "max_wait_ms": 0.5}
-    study = json.dumps({"train": TRAIN, "benchmark": BENCH, "serving": serving})
+    study = json.dumps(
+        study_with_defaults({"train": TRAIN, "benchmark": BENCH, "serving": serving})
+    )
     argv = [
         "serving.py",
         *("--study", spec.study, "--dataset", "digits", "--model", spec.model),

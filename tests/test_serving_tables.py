@@ -152,8 +152,8 @@ def test_serving_is_off_unless_a_study_sets_it_and_then_gets_the_defaults():
 def test_dashboard_catalog_joins_each_study_serving_table(tmp_path, records):
     from test_analysis_records import write_run
 
-    from tradeoffs.config import Run
     from tradeoffs.dashboard.catalog import load_catalog
+    from tradeoffs.identity import RunId as Run
 
     results = tmp_path / "results"
     for model in ("a", "b"):  # complete records: the catalog reads only valid ones as runs

@@ -12,6 +12,7 @@ import pytest
 import torch
 
 from tradeoffs import io, records
+from tradeoffs.config import study_with_defaults
 from tradeoffs.engines import load
 from tradeoffs.engines.torch import checkpoint as torch_checkpoint
 from tradeoffs.engines.torch import fit as torch_fit
@@ -35,7 +36,9 @@ def make_spec(run_dir: Path, data_dir: Path, train: dict, **overrides) -> RunSpe
         "run_dir": run_dir,
         "data_dir": data_dir,
         "threads": 1,
-        "study_config": {"train": train, "benchmark": {"warmup": 1, "repeats": 3}},
+        "study_config": study_with_defaults(
+            {"train": train, "benchmark": {"warmup": 1, "repeats": 3}}
+        ),
     }
     return RunSpec(**{**fields, **overrides})
 

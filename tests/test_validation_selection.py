@@ -13,6 +13,7 @@ import pytest
 from prepared_digits import write_prepared_digits
 
 from tradeoffs import io
+from tradeoffs.config import study_with_defaults
 from tradeoffs.data import DataError
 from tradeoffs.data.integrity import array_record
 from tradeoffs.data.validation import split_validation
@@ -92,7 +93,9 @@ def spec_for(backend: str, model: str, run_dir: Path, data_dir: Path, train: dic
         run_dir=run_dir,
         data_dir=data_dir,
         threads=1,
-        study_config={"train": train, "benchmark": {"warmup": 1, "repeats": 3}},
+        study_config=study_with_defaults(
+            {"train": train, "benchmark": {"warmup": 1, "repeats": 3}}
+        ),
     )
 
 

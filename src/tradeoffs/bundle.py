@@ -15,7 +15,6 @@ import hashlib
 import io as bytes_io
 import json
 import os
-import re
 import shutil
 import tarfile
 import tempfile
@@ -26,6 +25,7 @@ from typing import Any
 
 from tradeoffs import fingerprint, io
 from tradeoffs.hosts import HOSTS_DIR
+from tradeoffs.identity import run_folder_of
 
 MANIFEST = "manifest.json"
 CONFIG = "config.json"
@@ -34,8 +34,6 @@ MODEL_FILES = ("model.pt", "model.npz", "model.keras")
 # Left out of every bundle: resume state that a finished run no longer has, temporary files.
 SKIPPED_PARTS = ("checkpoint.pt", "checkpoint.npz", "keras_checkpoint")
 FORMAT = 1
-RUN_DEPTH = 8  # {study}/runs/{dataset}/{model}/{act}/{precision}/{backend}/seed{n}
-SEED = re.compile(r"seed\d+")
 
 
 class BundleError(ValueError):
@@ -188,13 +186,13 @@ def _verify(bundle: Path, root: Path, manifest: Mapping[str, Any]) -> None:
 
 
 def _run_folders(names: Iterable[str]) -> dict[str, list[str]]:
-    """Files grouped by their run folder
-    (`{study}/runs/{dataset}/{model}/{act}/{precision}/{backend}/seed{n}`)."""
+    """Files grouped by their run folder (`identity.run_folder_of`: the run layout below the
+    bundle's root)."""
     runs: dict[str, list[str]] = {}
     for name in names:
-        parts = PurePosixPath(name).parts
-        if len(parts) > RUN_DEPTH and parts[1] == "runs" and SEED.fullmatch(parts[RUN_DEPTH - 1]):
-            runs.setdefault("/".join(parts[:RUN_DEPTH]), []).append(name)
+        folder = run_folder_of(name)
+        if folder is not None:
+            runs.setdefault(folder, []).append(name)
     return runs
 
 

@@ -12,7 +12,7 @@ import subprocess
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from tradeoffs.config import ConfigError
+from tradeoffs.configerror import ConfigError
 
 STATED = {"cores": "cores_per_node", "mem_mb": "mem_mb_per_node", "gpus": "gpus_per_node"}
 

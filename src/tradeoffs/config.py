@@ -1,4 +1,4 @@
-"""Check a workflow config before any job runs, and expand its studies into runs.
+"""Check a workflow config before any job runs, and expand its studies into run identities.
 
 Every mistake becomes one `ConfigError` whose message names the key, the bad value and the valid
 choices; the Snakefile prints it and exits without a traceback.
@@ -12,7 +12,6 @@ import json
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,8 +20,10 @@ import yaml
 
 from tradeoffs import pretrained, registry, schemas, usermodels
 from tradeoffs.classmap import ClassMapError, class_indices
+from tradeoffs.configerror import ConfigError as ConfigError  # raised by the check
 from tradeoffs.data import DataError
-from tradeoffs.data.local import SYNTHETIC_DEFAULTS, imagefolder_classes, synthetic_classes
+from tradeoffs.data.local import imagefolder_classes, synthetic_classes
+from tradeoffs.identity import RunId, study_grid
 from tradeoffs.recordcheck import nonfinite
 from tradeoffs.runtimes import RUNTIMES
 
@@ -35,10 +36,6 @@ NAME_HINT = "use letters, digits, '_', '.' and '-', starting with a letter or di
 # Lists in a study whose entries must be distinct: a repeat would count one run twice.
 UNIQUE_LISTS = ("datasets", "models", "activations", "precisions", "backends", "seeds", "eval_on")
 _NUMBER = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?")
-
-
-class ConfigError(ValueError):
-    """A mistake in the workflow config, worded for the user who made it."""
 
 
 def _key_path(parts: Iterable[Any]) -> str:
@@ -279,7 +276,7 @@ def dataset_classes(config: Mapping, name: str, basedir: str | Path = ".") -> li
     if spec["format"] in registry.FORMAT_CLASSES:
         return list(registry.FORMAT_CLASSES[spec["format"]])
     if spec["format"] == "synthetic":
-        return synthetic_classes(spec.get("classes", SYNTHETIC_DEFAULTS["classes"]))
+        return synthetic_classes({**schemas.format_defaults("synthetic"), **spec}["classes"])
     try:
         return imagefolder_classes(Path(basedir) / Path(spec["path"]).expanduser())
     except DataError:
@@ -476,7 +473,7 @@ def dataset_shape(config: Mapping, name: str) -> tuple[int, int, int] | None:
     imagefolder: its most common image size)."""
     spec = dataset_spec(config, name)
     if spec["format"] == "synthetic":
-        return tuple(spec.get("shape", SYNTHETIC_DEFAULTS["shape"]))
+        return tuple({**schemas.format_defaults("synthetic"), **spec}["shape"])
     return registry.FORMAT_SHAPES.get(spec["format"])
 
 
@@ -580,42 +577,16 @@ def check_config(
     return checked
 
 
-@dataclass(frozen=True)
-class Run:
-    """One cell of a study's grid: what a run folder is named after."""
-
-    study: str
-    dataset: str
-    model: str
-    act: str
-    precision: str
-    backend: str
-    seed: int
-
-    def path(self, results_dir: str = "results") -> str:
-        return (
-            f"{results_dir}/{self.study}/runs/{self.dataset}/{self.model}/{self.act}/"
-            f"{self.precision}/{self.backend}/seed{self.seed}"
-        )
-
-
-def study_runs(config: Mapping, study: str) -> list[Run]:
-    spec = config["studies"][study]
-    grid = itertools.product(
-        spec["datasets"],
-        spec["models"],
-        spec["activations"],
-        spec["precisions"],
-        spec["backends"],
-        spec["seeds"],
-    )
-    return [Run(study, *cell) for cell in grid]
+def study_runs(config: Mapping, study: str) -> list[RunId]:
+    """Every run of one study of a checked config."""
+    return study_grid(study, config["studies"][study])
 
 
 def run_study_config(study_spec: Mapping, model: str) -> dict:
-    """A study's config as one model's runs see it: `train` with the model's recipe from
-    `train_by_model` merged over it, and only that model's entries of the per-model keys (so
-    editing one model's recipe reruns that model's jobs alone)."""
+    """A checked study's config as one model's runs see it (what `RunSpec.study_config`
+    holds): `train` with the model's recipe from `train_by_model` merged over it (the one place
+    it is merged), and only that model's entries of the per-model keys (so editing one model's
+    recipe reruns that model's jobs alone)."""
     spec = copy.deepcopy(dict(study_spec))
     recipe = spec.get("train_by_model", {}).get(model)
     spec["train"] = {**spec.get("train", {}), **(recipe or {})}
@@ -625,7 +596,7 @@ def run_study_config(study_spec: Mapping, model: str) -> dict:
     return spec
 
 
-def all_runs(config: Mapping) -> list[Run]:
+def all_runs(config: Mapping) -> list[RunId]:
     return [run for study in config["studies"] for run in study_runs(config, study)]
 
 

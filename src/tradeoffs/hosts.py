@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path, PurePath
 
+from tradeoffs.identity import runs_glob
+
 HOSTS_DIR = "hosts"
 
 
@@ -19,8 +21,8 @@ def imported_files(results: str | Path, study: str, pattern: str) -> list[str]:
     folder), in a stable order."""
     paths = []
     for host in imported_hosts(results):
-        runs = Path(results) / HOSTS_DIR / host / study / "runs"
-        paths += sorted(str(p) for p in runs.glob(f"*/*/*/*/*/seed*/{pattern}"))
+        runs = Path(results) / HOSTS_DIR / host
+        paths += sorted(str(p) for p in runs.glob(f"{runs_glob(study)}/{pattern}"))
     return paths
 
 

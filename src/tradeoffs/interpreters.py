@@ -13,7 +13,7 @@ import sys
 from collections.abc import Mapping
 from pathlib import Path
 
-from tradeoffs.config import ConfigError
+from tradeoffs.configerror import ConfigError
 
 # The framework of every rule and the env file that lists everything its scripts import.
 ENV_FILES = {

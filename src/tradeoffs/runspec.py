@@ -1,7 +1,7 @@
 """Everything one run's jobs need to know, parsed from the command line the rules write.
 
-Every per-run script (train, evaluate, benchmark, metrics) takes the same identity arguments,
-so a job can be re-run by hand from the command in its log.
+Every per-run script (train, evaluate, benchmark, metrics) takes the same identity arguments
+(`tradeoffs.identity`), so a job can be re-run by hand from the command in its log.
 """
 
 from __future__ import annotations
@@ -9,34 +9,25 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tradeoffs import registry
+from tradeoffs import identity, registry
+from tradeoffs.identity import RunId
 
 
-@dataclass(frozen=True)
-class RunSpec:
-    study: str
-    dataset: str
-    model: str
-    act: str
-    precision: str
-    backend: str
-    seed: int
+@dataclass(frozen=True, kw_only=True)
+class RunSpec(RunId):
+    """A run's identity and what its jobs read: its folders and its study's checked config as
+    the run's model sees it (`config.run_study_config`: every default filled, the model's
+    recipe merged into `train`)."""
+
     run_dir: Path
     data_dir: Path
     threads: int = 1
     skip_unavailable: bool = True
     study_config: dict[str, Any] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        # A spec from the rules carries a checked study; one built by hand gets the same
-        # schema defaults, so engines read every key without fallbacks.
-        from tradeoffs.config import study_with_defaults
-
-        object.__setattr__(self, "study_config", study_with_defaults(self.study_config))
 
     @property
     def framework(self) -> str:
@@ -52,9 +43,8 @@ class RunSpec:
 
     @property
     def train_cfg(self) -> dict[str, Any]:
-        """The study's `train:` with this model's `train_by_model` recipe merged over it."""
-        recipe = self.study_config.get("train_by_model", {}).get(self.model, {})
-        return {**self.study_config["train"], **recipe}
+        """The study's `train:`, this model's `train_by_model` recipe merged in."""
+        return self.study_config["train"]
 
     @property
     def model_options(self) -> dict[str, Any]:
@@ -108,18 +98,11 @@ class RunSpec:
 
     def identity(self) -> dict[str, Any]:
         """The run's keys as they appear in every record."""
-        keys = ("study", "dataset", "model", "act", "precision", "backend", "seed")
-        return {key: asdict(self)[key] for key in keys}
+        return self.keys()
 
 
 def add_run_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--study", required=True)
-    parser.add_argument("--dataset", required=True)
-    parser.add_argument("--model", required=True)
-    parser.add_argument("--act", required=True)
-    parser.add_argument("--precision", required=True)
-    parser.add_argument("--backend", required=True, choices=sorted(registry.BACKENDS))
-    parser.add_argument("--seed", required=True, type=int)
+    identity.add_arguments(parser)
     parser.add_argument("--run-dir", required=True, type=Path)
     parser.add_argument("--data-dir", required=True, type=Path)
     parser.add_argument("--threads", type=int, default=1)
@@ -129,13 +112,7 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
 
 def spec_from_args(args: argparse.Namespace) -> RunSpec:
     return RunSpec(
-        study=args.study,
-        dataset=args.dataset,
-        model=args.model,
-        act=args.act,
-        precision=args.precision,
-        backend=args.backend,
-        seed=args.seed,
+        **RunId.of(args).keys(),
         run_dir=args.run_dir,
         data_dir=args.data_dir,
         threads=args.threads,

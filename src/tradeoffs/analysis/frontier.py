@@ -8,12 +8,10 @@ import numpy as np
 import pandas as pd
 
 from tradeoffs.analysis.load import ok_runs
+from tradeoffs.analysis.plan import COSTS as COSTS  # the frontiers' costs, read by planning
+from tradeoffs.identity import TABLE_KEYS
 
-# Costs the summary draws a frontier against, with the column each is read from. Model size is
-# the footprint at the run's precision where the engine estimated one, else the in-memory size.
-# `server_qps` (requests/s sustained within the serving p99 bound) is a cost where more is better.
-COSTS = {"latency": "latency_ms_p50", "size": "model_size_mb", "serving": "server_qps"}
-HIGHER_IS_BETTER = frozenset({"server_qps"})
+HIGHER_IS_BETTER = frozenset({"server_qps"})  # of the COSTS' columns
 
 
 def pareto_mask(cost: np.ndarray, value: np.ndarray) -> np.ndarray:
@@ -53,7 +51,7 @@ def frontier_points(
     return points.sort_values([*by, cost]).reset_index(drop=True)
 
 
-FRONTIER_COLUMNS = ("study", "dataset", "model", "act", "precision", "backend", "seed", "host")
+FRONTIER_COLUMNS = TABLE_KEYS
 
 
 def frontier_table(points: pd.DataFrame, cost: str, value: str = "test_acc") -> pd.DataFrame:

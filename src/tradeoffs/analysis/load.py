@@ -15,11 +15,10 @@ import pandas as pd
 
 from tradeoffs import recordcheck, schemas
 from tradeoffs.hosts import host_of_path
+from tradeoffs.identity import CONFIG_KEYS, HOST
+from tradeoffs.identity import KEYS as IDENTITY
 from tradeoffs.recordcheck import INVALID, InvalidRecordError, read_json_record
 
-IDENTITY = ("study", "dataset", "model", "act", "precision", "backend", "seed")
-HOST = "host"  # the machine (metrics.json `host`): runs of two machines are two configurations
-CONFIG_KEYS = ("dataset", "model", "act", "precision", "backend", HOST)
 TEXT_COLUMNS = (
     *IDENTITY,
     HOST,

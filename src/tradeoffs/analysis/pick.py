@@ -18,6 +18,7 @@ import pandas as pd
 from tradeoffs import per_example
 from tradeoffs.analysis import significance
 from tradeoffs.analysis.frontier import FRONTIER_COLUMNS, with_model_size
+from tradeoffs.identity import KEYS
 
 ACCURACY = "test_acc"
 PERCENTILES = ("p50", "p95")
@@ -164,7 +165,7 @@ def pick(runs: pd.DataFrame, budget: Budget) -> Pick:
 def _name(row: pd.Series) -> str:
     if isinstance(row.get("run"), str):
         return row["run"]
-    keys = ("study", "model", "precision", "backend", "seed")
+    keys = [k for k in KEYS if k not in ("dataset", "act")]  # the short name picks show
     return "/".join(str(row[k]) for k in keys if k in row)
 
 

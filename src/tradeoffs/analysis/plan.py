@@ -8,11 +8,15 @@ from pathlib import Path
 from typing import Any
 
 from tradeoffs.analysis.figures import FIGURES, figures_for, summary_figures
-from tradeoffs.analysis.frontier import COSTS
 from tradeoffs.config import study_runs
 from tradeoffs.hosts import imported_hosts
 
 ANALYSIS = Path(__file__).parent
+# Costs the summary draws a frontier against, with the column each is read from. Model size is
+# the footprint at the run's precision where the engine estimated one, else the in-memory size.
+# `server_qps` (requests/s sustained within the serving p99 bound) is a cost where more is better.
+# Here rather than in frontier.py: planning reads it and must not import pandas.
+COSTS = {"latency": "latency_ms_p50", "size": "model_size_mb", "serving": "server_qps"}
 STUDY_TABLES = (
     "runs.csv",
     "runs.md",
@@ -57,9 +61,9 @@ def figure_inputs(config: Mapping, results: str, name: str) -> Callable[[Any], d
     def inputs(wildcards: Any) -> dict[str, Any]:
         runs = study_runs(config, wildcards.study)
         records = {
-            "history": [f"{run.path(results)}/history.csv" for run in runs],
+            "history": [f"{run.folder(results)}/history.csv" for run in runs],
             "eval": [
-                f"{run.path(results)}/eval/{run.dataset}_{kind}.csv"
+                f"{run.folder(results)}/eval/{run.dataset}_{kind}.csv"
                 for run in runs
                 for kind in ("confusion", "report")
             ],

@@ -22,12 +22,14 @@ import pandas as pd
 
 from tradeoffs.analysis.load import CONFIG_KEYS, ok_runs
 from tradeoffs.evaluation import calibration_error
+from tradeoffs.identity import KEYS
 from tradeoffs.intervals import bootstrap_examples
 from tradeoffs.per_example import ExamplePredictions
 from tradeoffs.registry import CORRUPTIONS, parse_corrupted
 
 Errors = Mapping[tuple[str, int], float]  # (corruption, severity) -> top-1 error
-RUN_MATCH = ("study", "dataset", "act", "backend", "seed")  # what a run shares with its reference
+# What a run shares with its reference run: everything but the model and the precision.
+RUN_MATCH = tuple(k for k in KEYS if k not in ("model", "precision"))
 
 
 def corruption_summary(evals: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:

@@ -22,6 +22,11 @@ def rule_of(path: Path) -> str:
     return path.stem.split("_", 1)[0]
 
 
+def benchmark_files(folders: Sequence[str | Path]) -> list[Path]:
+    """The benchmark records Snakemake wrote in each folder's `benchmarks/`."""
+    return [path for folder in folders for path in sorted(Path(folder).glob("benchmarks/*.tsv"))]
+
+
 def read_benchmarks(paths: Sequence[str | Path], results_dir: str | Path) -> pd.DataFrame:
     """One row per job: study (first folder under `results_dir`), rule, job and CPU seconds,
     peak RSS."""

@@ -12,9 +12,10 @@ import pandas as pd
 from tradeoffs.analysis.load import IDENTITY, read_metrics
 from tradeoffs.analysis.serving import with_server_qps
 from tradeoffs.hosts import HOSTS_DIR, host_of_path
+from tradeoffs.identity import RunId
 from tradeoffs.recordcheck import INVALID
 
-FILTERS = ("study", "dataset", "model", "precision", "backend")
+FILTERS = tuple(k for k in IDENTITY if k not in ("act", "seed"))  # the app's run choosers
 
 
 class CatalogError(ValueError):
@@ -36,7 +37,7 @@ class Catalog:
 def run_label(row: pd.Series) -> str:
     """A run's identity as one string, unique within a results directory (an imported run's
     ends with `@host`)."""
-    label = "/".join(f"seed{row[k]}" if k == "seed" else str(row[k]) for k in IDENTITY)
+    label = RunId.of(row).label()
     host = host_of_path(row["path"])
     return f"{label}@{host}" if host else label
 

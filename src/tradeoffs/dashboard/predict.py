@@ -20,6 +20,7 @@ import torchvision.models  # noqa: F401  (before TensorFlow loads: see tests/con
 from tradeoffs import engines, registry
 from tradeoffs.config import run_study_config
 from tradeoffs.data.prepared import load_meta
+from tradeoffs.identity import RunId
 from tradeoffs.measure.timing import time_calls
 from tradeoffs.runspec import RunSpec
 
@@ -60,13 +61,7 @@ def run_spec(row: Mapping[str, Any], config: Mapping[str, Any]) -> RunSpec:
             "with the config the results were made with (--config FILE)."
         )
     spec = RunSpec(
-        study=row["study"],
-        dataset=row["dataset"],
-        model=row["model"],
-        act=row["act"],
-        precision=row["precision"],
-        backend=row["backend"],
-        seed=int(row["seed"]),
+        **RunId.of(row).keys(),
         run_dir=Path(row["path"]),
         data_dir=Path(config["data_dir"]),
         study_config=run_study_config(study, row["model"]),

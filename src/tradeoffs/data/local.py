@@ -14,7 +14,6 @@ from tradeoffs.data.images import EXTENSIONS, Notes, log_notes, read_images
 from tradeoffs.data.subsets import seeded_order
 
 DIGITS_TEST_FRACTION = 0.2
-SYNTHETIC_DEFAULTS = {"shape": [32, 32, 3], "classes": 10, "train_size": 1000, "test_size": 200}
 _SYNTHETIC_GRID = 4  # each class's mean image is a random 4x4 pattern, blown up to the shape
 _SYNTHETIC_NOISE = 48.0  # pixel noise (standard deviation) around the class's mean
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from tradeoffs import io
+from tradeoffs import io, schemas
 from tradeoffs.data import Arrays, DataError, Log, archives, integrity, local
 from tradeoffs.data.download import md5_of
 from tradeoffs.data.prepared import ARRAYS
@@ -29,18 +29,12 @@ LOCAL_READERS = {
     "synthetic": local.make_synthetic,
     "imagefolder": local.read_imagefolder,
 }
-# Options a format uses when the config leaves them out; meta.json records the values used.
-DEFAULTS: dict[str, dict[str, Any]] = {
-    "digits": {"seed": 0},
-    "synthetic": {**local.SYNTHETIC_DEFAULTS, "seed": 0},
-    "cinic10": {"seed": 0},
-    "imagefolder": {"seed": 0},
-}
 
 
 def full_spec(spec: Mapping[str, Any]) -> dict[str, Any]:
-    """The dataset's config entry with the format's defaults filled in."""
-    return {**DEFAULTS.get(spec["format"], {}), **spec}
+    """The dataset's config entry with the format's defaults (from the config schema) filled
+    in; meta.json records the values used."""
+    return {**schemas.format_defaults(spec["format"]), **spec}
 
 
 def verify_archives(

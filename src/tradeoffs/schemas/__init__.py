@@ -3,6 +3,7 @@ them without a checkout (read through importlib.resources)."""
 
 from __future__ import annotations
 
+import copy
 import json
 from functools import cache
 from importlib.resources import files
@@ -23,6 +24,11 @@ def text(name: str) -> str:
 @cache
 def config_schema() -> dict[str, Any]:
     return yaml.safe_load(text(CONFIG))
+
+
+def format_defaults(fmt: str) -> dict[str, Any]:
+    """The options dataset format `fmt` uses when a dataset's config entry leaves them out."""
+    return copy.deepcopy(config_schema()["$defs"]["dataset"]["x-format-defaults"].get(fmt, {}))
 
 
 @cache

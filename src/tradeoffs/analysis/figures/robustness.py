@@ -10,6 +10,7 @@ from tradeoffs.analysis import style
 from tradeoffs.analysis.figures import NoDataError
 from tradeoffs.analysis.figures.common import ordered
 from tradeoffs.analysis.robustness import corrupted_long
+from tradeoffs.identity import KEYS
 from tradeoffs.registry import CORRUPTIONS
 
 NAMES = {"precision": "format", "model": "model"}
@@ -32,9 +33,7 @@ def accuracy_vs_severity(runs: pd.DataFrame, hue: str) -> Figure:
     """Mean accuracy over corruptions (and seeds, activations) against severity, severity 0
     being the clean test set; one line per `hue` value (format or model)."""
     sets = _sets(runs)
-    clean = sets.drop_duplicates(
-        ["study", "dataset", "model", "act", "precision", "backend", "seed"]
-    )
+    clean = sets.drop_duplicates(list(KEYS))
     clean = clean.assign(severity=0, acc=clean["test_acc"])
     data = pd.concat([clean, sets], ignore_index=True)
     lines = ordered(data[hue], hue)

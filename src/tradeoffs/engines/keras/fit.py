@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import math
 import shutil
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +23,7 @@ import tensorflow as tf
 from tradeoffs import io, records
 from tradeoffs.data.prepared import adapt_images, load_prepared
 from tradeoffs.data.validation import split_validation
-from tradeoffs.engines import record
+from tradeoffs.engines import EpochHook, record
 from tradeoffs.engines.keras import runtime
 from tradeoffs.engines.keras.augment import epoch_rng, random_crop_flip
 from tradeoffs.engines.selection import Selection
@@ -38,7 +37,6 @@ from tradeoffs.seeding import epoch_order, usable_samples
 
 FINE_TUNE_LR_FACTOR = 0.1  # seed 003: fine-tune the unfrozen layers at a tenth of the lr
 CHECKPOINT_DIR = "keras_checkpoint"
-EpochHook = Callable[[int], None]
 
 
 def _optimizer(cfg: dict[str, Any], lr: float, steps: int) -> tf.keras.optimizers.Optimizer:

@@ -24,7 +24,7 @@ import numpy as np
 from tradeoffs import io, records
 from tradeoffs.data.prepared import Prepared, adapt_images, load_prepared
 from tradeoffs.data.validation import split_validation
-from tradeoffs.engines import record
+from tradeoffs.engines import EpochHook, record
 from tradeoffs.engines.selection import Selection
 from tradeoffs.evaluation import Predictions
 from tradeoffs.fileformat import FileFormat, detect, require
@@ -39,7 +39,6 @@ from tradeoffs.seeding import epoch_order, usable_samples
 
 INPUT_SHAPE = (layout.IMAGE, layout.IMAGE, 1)
 CHECKPOINT = "checkpoint.npz"
-EpochHook = Callable[[int], None]
 
 
 def _model(spec: RunSpec, theta: np.ndarray, num_classes: int, norm: layout.Norm, batch_size: int):

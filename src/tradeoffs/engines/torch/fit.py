@@ -9,7 +9,6 @@ the last finished epoch and (on CPU) ends bit-identical to an uninterrupted run.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from typing import Any
 
 import torch
@@ -17,7 +16,7 @@ import torch
 from tradeoffs import records, usermodels
 from tradeoffs.data.prepared import load_meta
 from tradeoffs.data.validation import split_validation
-from tradeoffs.engines import record
+from tradeoffs.engines import EpochHook, record
 from tradeoffs.engines.selection import Selection
 from tradeoffs.engines.torch import checkpoint, modelfile, runtime
 from tradeoffs.engines.torch.bench import model_facts
@@ -39,8 +38,6 @@ from tradeoffs.engines.torch.steps import (
 from tradeoffs.models.torch.batchnorm import recalibrate_batchnorm
 from tradeoffs.runspec import RunSpec
 from tradeoffs.seeding import epoch_order
-
-EpochHook = Callable[[int], None]
 
 
 def input_shape(spec: RunSpec, image_size: int | None) -> tuple[int, int, int]:
