@@ -15,14 +15,13 @@ history and train.json, with the file's sha256 in the provenance, in place of tr
 from __future__ import annotations
 
 import io
-import json
 import pickletools
 import zipfile
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from tradeoffs import registry, usermodels
+from tradeoffs import kerasconfig, registry, usermodels
 from tradeoffs.fileformat import FileFormat, detect
 
 FORMATS = {
@@ -90,38 +89,11 @@ def torch_code_refs(path: Path, fmt: FileFormat) -> list[str]:
     return sorted({name for name in pickle_globals(data) if not _is_data(name)})
 
 
-def _keras_layers(config: Any) -> Iterator[dict[str, Any]]:
-    """Every object a Keras config describes (class_name and its module, nested included)."""
-    if isinstance(config, dict):
-        if "class_name" in config:
-            yield config
-        for value in config.values():
-            yield from _keras_layers(value)
-    elif isinstance(config, list):
-        for value in config:
-            yield from _keras_layers(value)
-
-
-def keras_config(path: Path, fmt: FileFormat) -> Any:
-    """The model config of a `.keras` zip (config.json) or an HDF5 file (its `model_config`
-    attribute, read with h5py where it is installed; None where it is not)."""
-    if fmt is FileFormat.KERAS_ZIP:
-        with zipfile.ZipFile(path) as archive:
-            return json.loads(archive.read("config.json"))
-    try:
-        import h5py
-    except ImportError:
-        return None
-    with h5py.File(path, "r") as handle:
-        text = handle.attrs.get("model_config")
-    return json.loads(text) if text is not None else {}
-
-
 def keras_code_refs(config: Any) -> list[str]:
     """The layers of a Keras config whose loading runs code: Lambda layers (marshalled
     Python), and classes from outside Keras and larq."""
     found = []
-    for layer in _keras_layers(config):
+    for layer in kerasconfig.objects(config):
         name, module = layer["class_name"], layer.get("module")
         if name == "Lambda":
             found.append("a Lambda layer")
@@ -157,8 +129,10 @@ def file_errors(where: str, entry: Mapping[str, Any], path: Path) -> list[str]:
                 f"declare its builder, or {ALLOW}"
             ]
         return []
-    config = keras_config(path, fmt)
-    refs = keras_code_refs(config) if config is not None else []
+    try:
+        refs = keras_code_refs(kerasconfig.read(path, fmt))
+    except ValueError as error:
+        return [f"{where}.file: {path}: {error}"]
     if refs:
         return [
             f"{where}.file: {path} holds {', '.join(refs)}, whose loading runs Python code of "

@@ -12,14 +12,13 @@ os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")  # larq runs on Keras 2 only; 
 from pathlib import Path
 
 import numpy as np
-import tensorflow as tf
 
-from tradeoffs import records
+from tradeoffs import kerasconfig, records
 from tradeoffs.data.prepared import load_meta
 from tradeoffs.engines import record
 from tradeoffs.engines.keras import runtime
 from tradeoffs.fileformat import require
-from tradeoffs.models.keras import INPUT_SHAPE, custom_objects
+from tradeoffs.models.keras import INPUT_SHAPE, load_model
 from tradeoffs.models.keras.profile import model_facts
 from tradeoffs.pretrained import (
     ALLOW,
@@ -27,7 +26,6 @@ from tradeoffs.pretrained import (
     NOT_TRAINED,
     PretrainedError,
     keras_code_refs,
-    keras_config,
     provenance_of,
 )
 from tradeoffs.runspec import RunSpec
@@ -39,15 +37,13 @@ def import_file(spec: RunSpec) -> None:
     entry = spec.pretrained
     path = Path(entry["file"])
     fmt = require(path, *FORMATS["keras"])
-    refs = keras_code_refs(keras_config(path, fmt))
+    refs = keras_code_refs(kerasconfig.read(path, fmt))
     if refs:
         raise PretrainedError(f"{path} holds {', '.join(refs)}; {ALLOW}")
     runtime.configure(spec)
     classes = load_meta(spec.prepared_dir())["num_classes"]
     with runtime.device_scope(spec):
-        model = tf.keras.models.load_model(
-            path, custom_objects=custom_objects(), compile=False, safe_mode=True
-        )
+        model = load_model(path)
         out = np.asarray(model(np.zeros((2, *INPUT_SHAPE), np.float32), training=False))
     if out.shape != (2, classes):
         raise PretrainedError(

@@ -11,15 +11,14 @@ constraint, a model container, or one of the project's own classes.
 from __future__ import annotations
 
 import inspect
-import json
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
-import h5py
 import tensorflow as tf
 
-from tradeoffs.fileformat import UnsafeModelError
+from tradeoffs import kerasconfig
+from tradeoffs.fileformat import FileFormat, UnsafeModelError
 
 CONTAINERS = frozenset({"Functional", "Sequential", "Model", "Policy"})
 CODE_CLASSES = frozenset({"Lambda"})  # built-in, yet holds user code
@@ -39,21 +38,11 @@ def builtin_classes() -> frozenset[str]:
     return frozenset(names - CODE_CLASSES)
 
 
-def _walk(node: Any) -> Iterator[Mapping[str, Any]]:
-    if isinstance(node, Mapping):
-        yield node
-        for value in node.values():
-            yield from _walk(value)
-    elif isinstance(node, list):
-        for value in node:
-            yield from _walk(value)
-
-
 def code_reasons(config: Any, known: frozenset[str]) -> list[str]:
     """What in a Keras model config needs code to load (empty: nothing)."""
     reasons = set()
-    for node in _walk(config):
-        name = node.get("class_name")
+    for node in kerasconfig.objects(config):
+        name = node["class_name"]
         if isinstance(name, str) and name not in known:
             what = "holds code" if name in CODE_CLASSES else "is not a built-in Keras class"
             reasons.add(f"class {name!r} {what}")
@@ -72,16 +61,11 @@ def refuse(path: str | os.PathLike, why: str) -> None:
 def refuse_code(path: str | os.PathLike, custom_objects: Mapping[str, Any]) -> None:
     """Raise `UnsafeModelError` unless the HDF5 file at `path` loads without user code."""
     try:
-        with h5py.File(path, "r") as handle:
-            raw = handle.attrs.get("model_config")
-    except OSError as error:
-        refuse(path, f"not a readable HDF5 file ({error})")
-    if raw is None:
-        refuse(path, "the HDF5 file holds no model_config (weights alone are not a model)")
-    try:
-        config = json.loads(raw.decode() if isinstance(raw, bytes) else str(raw))
+        config = kerasconfig.read(path, FileFormat.HDF5)
     except ValueError as error:
-        refuse(path, f"its model_config is not JSON ({error})")
+        refuse(path, str(error))
+    if config is None:
+        refuse(path, "the HDF5 file holds no model_config (weights alone are not a model)")
     reasons = code_reasons(config, builtin_classes() | frozenset(custom_objects))
     if reasons:
         refuse(path, "; ".join(reasons))
