@@ -5,6 +5,7 @@ import json
 import sys
 from pathlib import Path
 
+from tradeoffs import io
 from tradeoffs.bundle import BundleError, write_bundle
 
 
@@ -25,4 +26,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    with io.full_disk_exits():
+        main()

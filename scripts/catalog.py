@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from tradeoffs import io
 from tradeoffs.analysis.catalog import build_catalog, write_catalog
 from tradeoffs.analysis.load import read_metrics
 
@@ -22,4 +23,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    with io.full_disk_exits():
+        main()

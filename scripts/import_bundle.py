@@ -7,6 +7,7 @@ from pathlib import Path
 
 import yaml
 
+from tradeoffs import io
 from tradeoffs.bundle import BundleError, import_bundle
 from tradeoffs.config import ConfigError, check_config
 from tradeoffs.fingerprint import host_name
@@ -36,4 +37,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    with io.full_disk_exits():
+        main()

@@ -5,6 +5,7 @@ sha256 in its provenance), then evaluates it on its own dataset's test split as 
 import argparse
 import sys
 
+from tradeoffs import io
 from tradeoffs.data import DataError
 from tradeoffs.eval_records import write_evaluation
 from tradeoffs.fileformat import UnexpectedFormatError
@@ -29,4 +30,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    with io.full_disk_exits():
+        main()

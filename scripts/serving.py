@@ -7,6 +7,7 @@ from pathlib import Path
 
 from tradeoffs import io
 from tradeoffs.data import DataError
+from tradeoffs.fileformat import UnexpectedFormatError
 from tradeoffs.runspec import add_run_arguments, spec_from_args
 from tradeoffs.serving.record import serving_record
 
@@ -19,11 +20,12 @@ def main() -> None:
     args = parser.parse_args()
     try:
         record = serving_record(spec_from_args(args), args.runtime)
-    except DataError as error:
+    except (DataError, UnexpectedFormatError) as error:
         sys.exit(f"serving failed: {error}")
     io.write_json(args.output, record)
     print({k: v for k, v in record.items() if k not in ("points", "multistream")})
 
 
 if __name__ == "__main__":
-    main()
+    with io.full_disk_exits():
+        main()

@@ -30,4 +30,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    with io.full_disk_exits():
+        main()

@@ -46,3 +46,13 @@ def test_training_on_a_full_disk_exits_with_one_line(
     message = str(exit_.value.code)
     assert message.startswith("no space left on the device while writing ")
     assert str(spec.run_dir) in message and "\n" not in message
+
+
+def test_every_script_exits_with_one_line_on_a_full_disk() -> None:
+    """Each rule's script runs its main under io.full_disk_exits (a new script included)."""
+    unguarded = [
+        path.name
+        for path in sorted((ROOT / "scripts").glob("*.py"))
+        if "with io.full_disk_exits():\n        main()" not in path.read_text()
+    ]
+    assert not unguarded, unguarded
