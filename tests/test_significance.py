@@ -81,3 +81,40 @@ def test_three_seeds_of_a_noisy_configuration_cover_the_true_mean_at_the_nominal
     coverage = covered / trials
     print(f"coverage of 3-seed 95% intervals: {coverage:.3f}")
     assert 0.93 <= coverage <= 0.97
+
+
+def test_identical_predictions_have_ratio_one_and_meet_a_99_percent_target():
+    big = np.random.default_rng(2).integers(0, 10, 10_000)
+    a = noisy_run(np.random.default_rng(3), big, 0.9)
+    bound = sig.ratio_bound(a, a)
+    assert bound.ratio == 1.0 and 0.99 <= bound.lower <= 1.0 and bound.n == 10_000
+    assert bound.meets(0.99)
+
+
+def test_a_few_discordant_examples_on_a_large_test_set_still_meet_the_target():
+    big = np.random.default_rng(2).integers(0, 10, 10_000)
+    reference = noisy_run(np.random.default_rng(3), big, 0.9)
+    flipped = reference.predicted.copy()
+    right, wrong = np.flatnonzero(reference.correct), np.flatnonzero(~reference.correct)
+    flipped[right[:20]] = (big[right[:20]] + 1) % 10  # 20 examples lost...
+    flipped[wrong[:20]] = big[wrong[:20]]  # ... and 20 gained
+    bound = sig.ratio_bound(run(big, flipped), reference)
+    assert bound.ratio == pytest.approx(1.0) and 0.99 < bound.lower < 1.0
+    assert bound.meets(0.99)
+
+
+def test_a_run_five_percent_worse_on_1000_examples_fails_a_99_percent_target():
+    reference = noisy_run(np.random.default_rng(4), LABELS, 0.9)
+    right = np.flatnonzero(reference.correct)
+    lost = right[: round(0.05 * len(right))]  # 5% of the reference's correct examples
+    predicted = reference.predicted.copy()
+    predicted[lost] = (LABELS[lost] + 1) % 10
+    bound = sig.ratio_bound(run(LABELS, predicted), reference)
+    assert bound.ratio == pytest.approx(0.95, abs=0.002) and bound.lower < 0.95
+    assert not bound.meets(0.99)
+    assert bound.meets(0.9)
+
+
+def test_ratio_bound_refuses_unpaired_runs():
+    with pytest.raises(sig.NotPairedError):
+        sig.ratio_bound(run(LABELS, LABELS), run(LABELS[:10], LABELS[:10]))

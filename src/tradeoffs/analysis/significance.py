@@ -10,6 +10,9 @@ per-example predictions files (`tradeoffs.per_example`); defined in docs/archite
   both the test over seeds (Welch's t on the per-seed accuracies: training randomness) and the
   exact McNemar test on the discordant pairs pooled over seeds (test sampling) reject, i.e. the
   p-value is the larger of the two (an intersection-union test, valid at the level of each).
+- Accuracy target (non-inferiority): the one-sided 95% lower bound of a run's accuracy ratio to
+  its reference run, the 5th percentile of a paired percentile bootstrap over examples
+  (`ratio_bound`); the run meets a target when that bound is at least the target.
 - Several comparisons in one finding: Benjamini-Hochberg adjusted p-values (scipy's
   `false_discovery_control`), called real below `ALPHA`.
 """
@@ -23,7 +26,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 from scipy import stats
 
-from tradeoffs.intervals import LEVEL, bootstrap_examples, wilson
+from tradeoffs.intervals import LEVEL, RESAMPLES, SEED, bootstrap_examples, wilson
 from tradeoffs.per_example import ExamplePredictions
 
 ALPHA = 1 - LEVEL
@@ -107,6 +110,45 @@ def adjust(comparisons: Sequence[Comparison]) -> list[Comparison]:
         return []
     adjusted = stats.false_discovery_control([c.p_value for c in comparisons], method="bh")
     return [replace(c, p_adjusted=float(p)) for c, p in zip(comparisons, adjusted, strict=True)]
+
+
+@dataclass(frozen=True)
+class RatioBound:
+    """A run's accuracy as a ratio of its reference's on the same examples."""
+
+    ratio: float
+    lower: float  # one-sided LEVEL lower bound
+    n: int
+
+    def meets(self, target: float) -> bool:
+        return self.lower >= target
+
+
+def ratio_bound(run: ExamplePredictions, reference: ExamplePredictions) -> RatioBound:
+    """Non-inferiority of `run` to `reference` (module docstring): the ratio of their accuracies
+    and its one-sided lower bound, from a paired bootstrap over the shared test examples (the
+    two-sided interval at 1 - 2 * ALPHA, whose lower end is the one-sided LEVEL bound)."""
+    _check_paired(run, reference)
+    ca, cr = run.correct.astype(np.float64), reference.correct.astype(np.float64)
+    if cr.sum() == 0:
+        raise ValueError("the reference run classifies no test example right: no ratio to it")
+
+    def ratio(i: np.ndarray) -> float:
+        whole = cr[i].sum()
+        return float(ca[i].sum() / whole) if whole else math.nan
+
+    value = ratio(np.arange(len(ca)))
+    result = stats.bootstrap(
+        (np.arange(len(ca)),),
+        ratio,
+        vectorized=False,
+        n_resamples=RESAMPLES,
+        confidence_level=1 - 2 * ALPHA,
+        method="percentile",
+        rng=np.random.default_rng(SEED),
+    )
+    lower = float(result.confidence_interval.low)
+    return RatioBound(value, lower if np.isfinite(lower) else value, len(ca))
 
 
 def seed_interval(accuracies: Sequence[float], n: int) -> tuple[float, float]:
