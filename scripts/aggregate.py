@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 from tradeoffs import io
-from tradeoffs.analysis import aggregate, findings, robustness, serving
+from tradeoffs.analysis import accuracy_target, aggregate, findings, robustness, serving
 from tradeoffs.analysis.load import read_metrics
 
 
@@ -29,6 +29,9 @@ def main() -> None:
     corrupted = study_config.get("eval_on_corrupted")
     if corrupted:
         runs = robustness.with_corruption_errors(runs, corrupted["reference"])
+    runs = accuracy_target.with_accuracy_target(
+        runs, args.study, study_config.get("accuracy_target")
+    )
     summary = aggregate.summary_table(runs)
     out = args.out_dir
     with io.atomic_path(out / "runs.csv") as tmp:

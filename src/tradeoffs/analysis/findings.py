@@ -373,6 +373,36 @@ def conditions_sentence(config: Mapping[str, Any] | None) -> str | None:
     return "Conditions: " + "; ".join(parts) + "."
 
 
+def target_sentence(runs: pd.DataFrame, target: float | None) -> str | None:
+    """Which runs meet the accuracy target and which do not, with their bounds."""
+    if target is None or "acc_ratio" not in runs:
+        return None
+    tested = runs[runs["acc_ratio"].notna()]
+    if tested.empty:
+        return None
+    keys = [
+        k
+        for k in ("model", "precision", "backend", "seed", "host")
+        if k in tested and runs[k].nunique() > 1
+    ] or ["model"]
+
+    def named(rows: pd.DataFrame) -> str:
+        return ", ".join(
+            f"{'/'.join(str(r[k]) for k in keys)} {r['acc_ratio']:.3f} (≥ {r['acc_ratio_lo']:.3f})"
+            for _, r in rows.iterrows()
+        )
+
+    met = tested[tested["meets_target"] == True]  # noqa: E712 (object column: True/False)
+    missed = tested[tested["meets_target"] != True]  # noqa: E712
+    parts = [f"met by {named(met)}" if len(met) else "met by none"]
+    if len(missed):
+        parts.append(f"not met by {named(missed)}")
+    return (
+        f"Accuracy target {target:g} of the reference's accuracy (ratio, one-sided 95% lower "
+        f"bound paired over examples): {'; '.join(parts)}."
+    )
+
+
 STUDY_FINDINGS: dict[str, Callable[[pd.DataFrame], list[str]]] = {
     "precision": precision_findings,
     "precision_seeds": precision_findings,  # config.yaml: the headline comparison, 3 seeds
@@ -389,15 +419,19 @@ def findings(
 ) -> list[str]:
     """The study's findings as sentences: the conditions that bound them (`config`, the study's
     settings), its seed's comparison (the ranking for a study we do not know) over the runs
-    that compare across machines, serving under load (`serving`: the study's serving table, if
-    it serves), the machines, the pairs of machines not compared and why, then the runs that
-    did not learn and the runs that did not finish."""
+    that compare across machines, which runs meet the study's `accuracy_target`, serving under
+    load (`serving`: the study's serving table, if it serves), the machines, the pairs of
+    machines not compared and why, then the runs that did not learn and the runs that did not
+    finish."""
     sentences = STUDY_FINDINGS.get(study, ranking_findings)(comparable_runs(runs))
     if not sentences:
         sentences = ["Nothing to compare: fewer than two runs finished and learned."]
     conditions = conditions_sentence(config)
     if conditions:
         sentences.insert(0, conditions)
+    target = target_sentence(runs, (config or {}).get("accuracy_target"))
+    if target:
+        sentences.append(target)
     served = serving_finding(serving) if serving is not None else None
     if served:
         sentences.append(served)

@@ -38,6 +38,7 @@ class Budget:
     max_footprint_mb: float | None = None
     max_disk_mb: float | None = None
     min_accuracy: float | None = None
+    meets_target: bool = False  # only runs that meet their study's accuracy_target
     min_server_qps: float | None = None  # requests/s sustained within the serving p99 bound
     server_p99_ms: float | None = None  # ... a bound no looser than this (None: the study's)
     backends: tuple[str, ...] | None = None
@@ -64,6 +65,8 @@ class Budget:
             parts.append(f"file ≤ {self.max_disk_mb:g} MB")
         if self.min_accuracy is not None:
             parts.append(f"accuracy ≥ {self.min_accuracy:g}")
+        if self.meets_target:
+            parts.append("meets the accuracy target")
         if self.min_server_qps is not None:
             bound = "its" if self.server_p99_ms is None else f"{self.server_p99_ms:g} ms"
             parts.append(f"serves ≥ {self.min_server_qps:g} req/s at p99 ≤ {bound}")
@@ -117,6 +120,22 @@ def _bound(
     return [why(v) for v in values]
 
 
+def _target(runs: pd.DataFrame) -> list[str | None]:
+    """Per row, why the run does not meet its study's accuracy_target (`analysis.accuracy_target`;
+    its `meets_target` column, empty where the study sets no target or the run was not tested)."""
+    meets = runs.get("meets_target", pd.Series(None, index=runs.index, dtype=object))
+    lower = runs.get("acc_ratio_lo", pd.Series(np.nan, index=runs.index))
+
+    def why(value: Any, bound: float) -> str | None:
+        if pd.isna(value):
+            return "accuracy target not tested"
+        if value in (True, "True"):  # a bool, or its text in a runs.csv read back
+            return None
+        return f"below the accuracy target (ratio bound {_fmt(bound)})"
+
+    return [why(v, b) for v, b in zip(meets, lower, strict=True)]
+
+
 def _reasons(runs: pd.DataFrame, budget: Budget) -> pd.Series:
     """Every broken constraint of each run, joined by '; ' (empty when the run fits)."""
     status = runs.get("status", pd.Series("ok", index=runs.index)).fillna("ok")
@@ -134,6 +153,8 @@ def _reasons(runs: pd.DataFrame, budget: Budget) -> pd.Series:
         _bound(runs, "server_qps", budget.min_server_qps, "server_qps", " req/s", upper=False),
         _bound(runs, "p99_bound_ms", budget.server_p99_ms, "serving p99 bound", " ms"),
     ]
+    if budget.meets_target:
+        checks.append(_target(runs))
     for key, allowed in (("backend", budget.backends), ("dataset", budget.datasets)):
         if allowed:
             checks.append([None if v in allowed else f"{key} {v} not selected" for v in runs[key]])

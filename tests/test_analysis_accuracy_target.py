@@ -1,0 +1,108 @@
+"""The accuracy_target study option on hand-made runs tables and predictions files: the ratio
+columns of the runs table, the findings sentence and the "Pick a model" constraint."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from tradeoffs import per_example
+from tradeoffs.analysis import findings
+from tradeoffs.analysis.accuracy_target import with_accuracy_target
+from tradeoffs.analysis.pick import Budget, pick
+
+N = 1000
+LABELS = np.arange(N) % 10
+
+
+def _runs(folder: Path, rows: list[tuple[str, str, int, int]]) -> pd.DataFrame:
+    """(model, precision, seed, wrong examples): the first `wrong` examples are misclassified."""
+    table = []
+    for i, (model, precision, seed, wrong) in enumerate(rows):
+        predicted = LABELS.copy()
+        predicted[:wrong] = (predicted[:wrong] + 1) % 10
+        run_dir = folder / f"run{i}"
+        per_example.write(
+            run_dir / "eval" / f"digits{per_example.SUFFIX}",
+            per_example.ExamplePredictions(
+                LABELS.astype(np.uint16), predicted.astype(np.uint16), np.full(N, 0.9, np.float16)
+            ),
+        )
+        table.append(
+            {
+                "study": "precision",
+                "dataset": "digits",
+                "model": model,
+                "act": "relu",
+                "precision": precision,
+                "backend": "torch-cpu",
+                "seed": seed,
+                "status": "ok",
+                "reason": None,
+                "num_classes": 10,
+                "test_acc": 1 - wrong / N,
+                "path": str(run_dir),
+                "eval.digits.n": N,
+            }
+        )
+    return pd.DataFrame(table)
+
+
+def test_each_format_is_tested_against_its_own_models_fp32_run_of_the_same_seed(tmp_path):
+    runs = _runs(
+        tmp_path,
+        [
+            ("mlp", "fp32", 0, 100),
+            ("mlp", "fp8", 0, 100),  # the same predictions: ratio 1
+            ("mlp", "fp4", 0, 145),  # 5% of fp32's 900 correct lost
+            ("mlp", "fp32", 1, 500),  # seed 1's reference is much worse...
+            ("mlp", "fp4", 1, 145),  # ... so seed 1's fp4 is well above it
+            ("cnn", "fp4", 0, 0),  # no cnn fp32 run: untested
+        ],
+    )
+    table = with_accuracy_target(runs, "precision", 0.99)
+    assert list(table["meets_target"][:5]) == [True, True, False, True, True]
+    assert pd.isna(table.loc[5, "meets_target"])
+    assert np.isnan(table.loc[0, "acc_ratio"])  # the reference itself
+    assert table.loc[1, "acc_ratio"] == 1.0 and table.loc[1, "acc_ratio_lo"] == 1.0
+    assert table.loc[2, "acc_ratio"] == 855 / 900 and table.loc[2, "acc_ratio_lo"] < 0.95
+    assert table.loc[4, "acc_ratio"] == 855 / 500
+    assert np.isnan(table.loc[5, "acc_ratio"])
+    assert with_accuracy_target(runs, "precision", None) is runs  # off: unchanged
+
+
+def test_the_binary_studys_reference_is_the_full_precision_cnn(tmp_path):
+    runs = _runs(tmp_path, [("cnn", "fp32", 0, 10), ("bnn", "fp32", 0, 60)]).assign(study="binary")
+    table = with_accuracy_target(runs, "binary", 0.9)
+    assert list(table["meets_target"]) == [True, True]
+    assert table.loc[1, "acc_ratio"] == 940 / 990
+    assert not with_accuracy_target(runs, "binary", 0.99).loc[1, "meets_target"]
+
+
+def test_findings_say_which_runs_meet_the_target(tmp_path):
+    runs = _runs(
+        tmp_path, [("mlp", "fp32", 0, 100), ("mlp", "fp8", 0, 100), ("mlp", "fp4", 0, 145)]
+    )
+    table = with_accuracy_target(runs, "precision", 0.99)
+    text = findings.findings("precision", table, config={"accuracy_target": 0.99})
+    sentence = next(s for s in text if s.startswith("Accuracy target 0.99"))
+    assert "met by fp8 1.000 (≥ 1.000); not met by fp4 0.950 (≥ 0.9" in sentence
+    text = findings.findings("precision", runs, config={"accuracy_target": None})
+    assert not any(s.startswith("Accuracy target") for s in text)
+
+
+def test_pick_keeps_only_runs_that_meet_the_target(tmp_path):
+    runs = _runs(
+        tmp_path, [("mlp", "fp32", 0, 100), ("mlp", "fp8", 0, 100), ("mlp", "fp4", 0, 145)]
+    )
+    runs = with_accuracy_target(runs, "precision", 0.99).assign(latency_ms_p50=1.0)
+    result = pick(runs, Budget(meets_target=True))
+    assert sorted(result.ranked["precision"]) == ["fp32", "fp8"]
+    assert result.excluded["why"].tolist()[0].startswith("below the accuracy target (ratio bound")
+    read_back = runs.assign(meets_target=runs["meets_target"].astype(bool))  # a numpy bool column
+    assert len(pick(read_back, Budget(meets_target=True)).ranked) == 2
+    untested = pick(runs.drop(columns=["meets_target"]), Budget(meets_target=True))
+    assert set(untested.excluded["why"]) == {"accuracy target not tested"}
+    assert Budget(meets_target=True).describe() == "meets the accuracy target"
