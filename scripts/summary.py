@@ -32,9 +32,11 @@ def main() -> None:
     io.write_text(out / "summary.md", aggregate.to_markdown(aggregate.compact_summary(summary)))
     across = comparable.comparable_runs(runs)
     for name, column in frontier.COSTS.items():
-        points = frontier.frontier_points(across, column)
+        points = frontier.frontier_points(across, column, ties=True)
         write_table(frontier.frontier_table(points, column), out / f"frontier_{name}")
-    per_host = frontier.frontier_points(runs, frontier.COSTS["latency"], by=("dataset", "host"))
+    per_host = frontier.frontier_points(
+        runs, frontier.COSTS["latency"], by=("dataset", "host"), ties=True
+    )
     table = frontier.frontier_table(per_host, frontier.COSTS["latency"])
     write_table(table, out / "frontier_latency_by_host")
     write_table(comparable.comparability(runs), out / "comparability")

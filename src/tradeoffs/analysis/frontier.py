@@ -1,4 +1,6 @@
-"""Pareto frontiers: the runs no other run beats on both accuracy and cost."""
+"""Pareto frontiers: the runs no other run beats on both accuracy and cost, and the runs
+statistically tied with a frontier point (`tied_with`: accuracy indistinguishable by the exact
+McNemar test on their predictions files from a frontier point of no greater cost)."""
 
 from __future__ import annotations
 
@@ -7,6 +9,8 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from tradeoffs import per_example
+from tradeoffs.analysis import significance
 from tradeoffs.analysis.load import ok_runs
 from tradeoffs.analysis.plan import COSTS as COSTS  # the frontiers' costs, read by planning
 from tradeoffs.identity import TABLE_KEYS
@@ -34,8 +38,11 @@ def frontier_points(
     cost: str,
     value: str = "test_acc",
     by: Sequence[str] = ("dataset",),
+    ties: bool = False,
 ) -> pd.DataFrame:
-    """Every ok run with both measurements, `on_frontier` marking the Pareto-optimal ones.
+    """Every ok run with both measurements, `on_frontier` marking the Pareto-optimal ones;
+    with `ties` (one row per trained run, `value` its clean test accuracy), `tied_with` names
+    the frontier point each other run is tied with (`tied_points`).
 
     Frontiers are taken per `by` group: accuracies on different datasets do not compare.
     """
@@ -48,14 +55,65 @@ def frontier_points(
         costs = group[cost].to_numpy(dtype=float)
         mask = pareto_mask(-costs if cost in HIGHER_IS_BETTER else costs, group[value].to_numpy())
         points.loc[group.index, "on_frontier"] = mask
+    if ties:
+        points["tied_with"] = tied_points(points, cost, by)
     return points.sort_values([*by, cost]).reset_index(drop=True)
+
+
+def point_label(row: pd.Series) -> str:
+    """A run's name in the frontier tables: its key columns joined by '/'."""
+    return "/".join(str(row[k]) for k in FRONTIER_COLUMNS if k in row and pd.notna(row[k]))
+
+
+def tied_points(points: pd.DataFrame, cost: str, by: Sequence[str]) -> pd.Series:
+    """Per point off the frontier, the nearest-in-cost frontier point of its `by` group with no
+    greater cost whose test accuracy the exact McNemar test on their predictions files cannot
+    tell apart from the point's (p ≥ 0.05, uncorrected: a tie is a failure to reject); None
+    where there is none or a predictions file is missing."""
+    tied = pd.Series(None, index=points.index, dtype=object)
+    if "path" not in points or "dataset" not in points:
+        return tied
+    cache: dict[tuple[str, str], per_example.ExamplePredictions | None] = {}
+
+    def predictions(row: pd.Series) -> per_example.ExamplePredictions | None:
+        if not isinstance(row["path"], str):
+            return None
+        key = (row["path"], row["dataset"])
+        if key not in cache:
+            cache[key] = per_example.read_run(*key)
+        return cache[key]
+
+    sign = -1.0 if cost in HIGHER_IS_BETTER else 1.0
+    for _, group in points.groupby(list(by), sort=False):
+        front = group[group["on_frontier"]]
+        front = front.iloc[np.argsort(-sign * front[cost].to_numpy(float), kind="stable")]
+        for i, row in group[~group["on_frontier"]].iterrows():
+            mine = predictions(row)
+            if mine is None:
+                continue
+            for _, best in front.iterrows():
+                if sign * best[cost] > sign * row[cost]:
+                    continue
+                theirs = predictions(best)
+                try:
+                    p = None if theirs is None else significance.mcnemar_runs(mine, theirs)
+                except significance.NotPairedError:
+                    p = None
+                if p is not None and p >= significance.ALPHA:
+                    tied[i] = point_label(best)
+                    break
+    return tied
 
 
 FRONTIER_COLUMNS = TABLE_KEYS
 
 
 def frontier_table(points: pd.DataFrame, cost: str, value: str = "test_acc") -> pd.DataFrame:
-    """The frontier members, cheapest first per dataset (with their time-to-accuracy)."""
-    extra = [c for c in ("time_to_acc_s",) if c in points]
+    """The frontier members, cheapest first per dataset (with their time-to-accuracy), and,
+    where `frontier_points` looked for ties, the runs tied with a member (`tied_with`)."""
+    extra = [c for c in ("time_to_acc_s", "tied_with") if c in points]
     columns = [*(c for c in FRONTIER_COLUMNS if c in points), value, cost, *extra]
-    return points.loc[points["on_frontier"], columns].reset_index(drop=True)
+    shown = points["on_frontier"]
+    if "tied_with" in points:
+        shown = shown | points["tied_with"].notna()
+    return points.loc[shown, columns].reset_index(drop=True)

@@ -70,6 +70,13 @@ def mcnemar_exact(a_only: int, b_only: int) -> float:
     return float(stats.binomtest(a_only, a_only + b_only, 0.5).pvalue)
 
 
+def mcnemar_runs(a: ExamplePredictions, b: ExamplePredictions) -> float:
+    """The exact McNemar p-value of two runs on the same test examples."""
+    _check_paired(a, b)
+    ca, cb = a.correct, b.correct
+    return mcnemar_exact(int(np.sum(ca & ~cb)), int(np.sum(~ca & cb)))
+
+
 def compare_runs(a: ExamplePredictions, b: ExamplePredictions) -> Comparison:
     """One run of each configuration: exact McNemar and the paired bootstrap interval."""
     _check_paired(a, b)

@@ -20,9 +20,10 @@ def point_name(row: pd.Series) -> str:
 
 def frontier(runs: pd.DataFrame, cost: str, value: str = "test_acc") -> Figure:
     """All runs as dots coloured by study (by machine when several made them, over the runs
-    that compare across machines); frontier members ringed, joined and named; one panel per
-    dataset (accuracies on different datasets do not compare). `value` is the accuracy (clean
-    `test_acc`, or `corruption_acc` under corruption)."""
+    that compare across machines); frontier members ringed, joined and named; runs tied with a
+    frontier point on clean test accuracy (the paired test, `frontier.tied_points`) crossed;
+    one panel per dataset (accuracies on different datasets do not compare). `value` is the
+    accuracy (clean `test_acc`, or `corruption_acc` under corruption)."""
     several = HOST in runs and runs[HOST].nunique() > 1
     runs = comparable_runs(runs) if several else runs
     return _frontier(runs, cost, value, by=("dataset",), hue=HOST if several else "study")
@@ -39,7 +40,7 @@ def _frontier(runs: pd.DataFrame, cost: str, value: str, by: tuple[str, ...], hu
     column = COSTS[cost]
     if value not in runs:
         raise NoDataError(f"No run has {style.label(value)}.")
-    points = frontier_points(runs, column, value, by=by)
+    points = frontier_points(runs, column, value, by=by, ties=value == "test_acc")
     if points.empty:
         raise NoDataError(
             f"No completed run has both {style.label(value)} and {style.label(column)}."
@@ -69,6 +70,17 @@ def _frontier(runs: pd.DataFrame, cost: str, value: str, by: tuple[str, ...], hu
             linewidths=1.2,
             label="frontier",
         )
+        tied = subset[subset["tied_with"].notna()] if "tied_with" in subset else subset.iloc[:0]
+        if not tied.empty:
+            ax.scatter(
+                tied[column],
+                tied[value],
+                s=40,
+                marker="x",
+                color="black",
+                linewidths=1.0,
+                label="tied with frontier",
+            )
         if (subset[column] > 0).all():
             style.log_x(ax)
         texts = [
