@@ -281,3 +281,17 @@ PRETRAINED_MODEL = "|".join(re.escape(name) for name in PRETRAINED) or "(?!)"
 
 def pretrained_file(wildcards):
     return config["studies"][wildcards.study]["pretrained"][wildcards.model]["file"]
+
+
+def figure_outputs(folder, names, category):
+    """A figures job's PNGs, each in the report with its caption, kept when the job reruns."""
+    outputs = {}
+    for name in names:
+        png = report(
+            f"{folder}/figures/{name}.png",
+            caption=f"../report/figures/{name}.rst",
+            category=category,
+            subcategory="Figures",
+        )
+        outputs[name] = update(png)
+    return outputs
