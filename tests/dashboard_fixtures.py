@@ -6,10 +6,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pandas as pd
 import yaml
 
-from tradeoffs import engines, io, records, runtimes
+from tradeoffs import engines, io, recordcheck, records, runtimes
 from tradeoffs.analysis.derived import derived_metrics
 from tradeoffs.config import check_config, run_study_config
 from tradeoffs.data.prepared import load_meta
@@ -74,7 +73,7 @@ def record_run(spec: RunSpec) -> None:
     evals = {spec.dataset: {**summary, "status": "ok", "reason": None}}
     bench = runtime_bench.benchmark(spec, runtimes.DEFAULT)
     metrics = records.merge_metrics(spec, io.read_json(spec.run_dir / "train.json"), evals, bench)
-    history = pd.read_csv(spec.run_dir / "history.csv")
+    history = recordcheck.read_history(spec.run_dir / "history.csv")
     metrics.update(derived_metrics(metrics, evals, history, 0.95))
     records.validate_metrics(metrics)  # a record the dashboard reads back as valid
     io.write_json(spec.run_dir / "metrics.json", metrics)

@@ -11,8 +11,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
 from tradeoffs import io, per_example, records
 from tradeoffs.analysis.derived import derived_metrics
 from tradeoffs.recordcheck import (
@@ -54,9 +52,9 @@ def _read_metrics(
             examples.update(per_example.read_sets(sets))
     train_record = read_json_record(train, stage_schema("train"))
     bench_record = read_json_record(bench, stage_schema("bench"))
-    read_history(history)
+    rows = read_history(history)
     metrics = records.merge_metrics(spec, train_record, by_dataset, bench_record)
-    metrics.update(derived_metrics(metrics, by_dataset, pd.read_csv(history), fraction, examples))
+    metrics.update(derived_metrics(metrics, by_dataset, rows, fraction, examples))
     return metrics
 
 
