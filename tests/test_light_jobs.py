@@ -1,5 +1,6 @@
-"""Jobs that only read and write records start in a fraction of a second: the metrics job of a
-run without corrupted sets loads no pandas, scipy, plotting library or framework."""
+"""Jobs load only what they use: the metrics job of a run without corrupted sets (it only reads
+and writes records) no pandas, scipy, plotting library or framework; the benchmark job's
+library and the torch engine no pandas (only train and evaluate write tables)."""
 
 from __future__ import annotations
 
@@ -11,14 +12,11 @@ ROOT = Path(__file__).resolve().parents[1]
 HEAVY = ("pandas", "scipy", "matplotlib", "torch", "tensorflow", "numba", "sklearn")
 
 
-def modules_loaded_by(script: str) -> list[str]:
-    """The heavy packages importing `script` (without running its main) loads."""
-    probe = (
-        "import runpy, sys; runpy.run_path(sys.argv[1], run_name='probe'); "
-        f"print(' '.join(m for m in {HEAVY!r} if m in sys.modules))"
-    )
+def heavy_modules(code: str, *args: str) -> list[str]:
+    """The heavy packages running `code` (with `args` as sys.argv[1:]) loads."""
+    probe = f"{code}; import sys; print(' '.join(m for m in {HEAVY!r} if m in sys.modules))"
     done = subprocess.run(
-        [sys.executable, "-c", probe, str(ROOT / "scripts" / script)],
+        [sys.executable, "-c", probe, *args],
         capture_output=True,
         text=True,
         check=True,
@@ -27,9 +25,21 @@ def modules_loaded_by(script: str) -> list[str]:
     return done.stdout.split()
 
 
+def modules_loaded_by(script: str) -> list[str]:
+    """The heavy packages importing `script` (without running its main) loads."""
+    run = "import runpy, sys; runpy.run_path(sys.argv[1], run_name='probe')"
+    return heavy_modules(run, str(ROOT / "scripts" / script))
+
+
 def test_the_metrics_job_loads_no_heavy_package() -> None:
     assert modules_loaded_by("metrics.py") == []
 
 
 def test_the_probe_sees_a_heavy_import() -> None:
     assert "pandas" in modules_loaded_by("aggregate.py")
+
+
+def test_the_benchmark_library_and_torch_engine_load_no_pandas() -> None:
+    code = "import tradeoffs.runtimes.bench, tradeoffs.engines as e; e.load('torch')"
+    loaded = heavy_modules(code)
+    assert "torch" in loaded and "pandas" not in loaded
