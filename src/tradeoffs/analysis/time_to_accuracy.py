@@ -13,7 +13,7 @@ def time_to_accuracy(
     """Sum of `epoch_time_s` (training passes only) up to and including the first epoch whose
     `test_acc` is at least `fraction * final_acc`; None for a run without a final accuracy or
     a per-epoch test accuracy, or one that never reached it. `history` is history.csv's rows
-    (`recordcheck.read_history`; an empty cell is None)."""
+    (`records.validate.read_history`; an empty cell is None)."""
     if final_acc is None:
         return None
     seconds = 0.0
