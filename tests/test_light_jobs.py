@@ -1,6 +1,6 @@
 """Jobs load only what they use: the metrics job of a run without corrupted sets (it only reads
 and writes records) no pandas, scipy, plotting library or framework; the benchmark job's
-library and the torch engine no pandas (only train and evaluate write tables)."""
+job and the torch engine no pandas (only train and evaluate write tables)."""
 
 from __future__ import annotations
 
@@ -39,7 +39,8 @@ def test_the_probe_sees_a_heavy_import() -> None:
     assert "pandas" in modules_loaded_by("aggregate.py")
 
 
-def test_the_benchmark_library_and_torch_engine_load_no_pandas() -> None:
-    code = "import tradeoffs.runtimes.bench, tradeoffs.engines as e; e.load('torch')"
-    loaded = heavy_modules(code)
+def test_the_benchmark_job_and_torch_engine_load_no_pandas() -> None:
+    code = "import runpy, sys, tradeoffs.engines as e; "
+    code += "runpy.run_path(sys.argv[1], run_name='probe'); e.load('torch')"
+    loaded = heavy_modules(code, str(ROOT / "scripts" / "benchmark.py"))
     assert "torch" in loaded and "pandas" not in loaded
