@@ -88,20 +88,22 @@ def test_every_torch_load_is_weights_only():
 
 @pytest.mark.slow
 def test_killed_numba_run_resumes_to_the_uninterrupted_result(tmp_path, capsys):
+    from tradeoffs.engines.numba import checkpoint
+
     engine = load("numba")
     whole = digits_spec(tmp_path / "whole", epochs=3, limit_train=256)
     engine.train(whole)
     resumed = digits_spec(tmp_path / "resumed", epochs=3, limit_train=256)
     with pytest.raises(KilledError):
         engine.train(resumed, on_epoch_end=kill_after_first)
-    assert (resumed.run_dir / engine.CHECKPOINT).exists() and not resumed.model_path.exists()
+    assert (resumed.run_dir / checkpoint.FILENAME).exists() and not resumed.model_path.exists()
     capsys.readouterr()
     engine.train(resumed)
     assert "resumed after epoch 1" in capsys.readouterr().out
     pd.testing.assert_frame_equal(curve(whole), curve(resumed), check_exact=True)
     with np.load(whole.model_path) as a, np.load(resumed.model_path) as b:
         assert a.files == b.files and all(np.array_equal(a[k], b[k]) for k in a.files)
-    assert not (resumed.run_dir / engine.CHECKPOINT).exists()
+    assert not (resumed.run_dir / checkpoint.FILENAME).exists()
 
 
 @pytest.mark.slow
