@@ -135,6 +135,38 @@ def test_killed_keras_run_resumes_to_the_uninterrupted_result(tmp_path, capsys):
     )
 
 
+@pytest.mark.slow
+def test_keras_run_killed_between_its_phases_resumes_to_the_uninterrupted_result(tmp_path):
+    """Killed after the frozen phase's last epoch, a transfer run starts fine-tuning as the
+    uninterrupted run does: the weights and dropout generator read back, a fresh optimiser
+    (the compiled model's checkpoint would carry the first phase's step count and momentum)."""
+    from tradeoffs.models.keras import load_model
+
+    engine = load("keras")
+    data = write_prepared_digits(tmp_path / "data", 10, 4)
+
+    def spec(name: str) -> RunSpec:
+        return keras_spec(
+            data,
+            tmp_path / name,
+            "mobilenetv2",
+            study="transfer",
+            train={"epochs": 1, "fine_tune_epochs": 1, "optimizer": "sgd", "schedule": "cosine"},
+            transfer={"input_size": 32},
+            model_options={"mobilenetv2": {"width": 0.35}},
+        )
+
+    whole, resumed = spec("whole"), spec("resumed")
+    engine.train(whole)
+    with pytest.raises(KilledError):
+        engine.train(resumed, on_epoch_end=kill_after_first)
+    engine.train(resumed)
+    assert len(curve(whole)) == 2
+    pd.testing.assert_frame_equal(curve(whole), curve(resumed), check_exact=True)
+    a, b = load_model(whole.model_path), load_model(resumed.model_path)
+    assert all(np.array_equal(x, y) for x, y in zip(a.get_weights(), b.get_weights(), strict=True))
+
+
 def test_train_log_is_appended_not_overwritten(tmp_path):
     """A resumed job's log keeps the killed attempt's epochs ("resumed after epoch N" follows
     them): the train job appends to its log, the other steps write theirs afresh."""

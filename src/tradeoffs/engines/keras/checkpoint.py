@@ -56,12 +56,16 @@ class Saved:
 
 def tracked(model: tf.keras.Model, optimizer: tf.keras.optimizers.Optimizer) -> tf.train.Checkpoint:
     """The TensorFlow checkpoint of a phase: the model, its optimiser and the layers' random
-    generators (dropout), which a model checkpoint leaves out (a layer without weights is not
-    saved)."""
+    generators."""
+    return tf.train.Checkpoint(model=model, optimizer=optimizer, **_random_generators(model))
+
+
+def _random_generators(model: tf.keras.Model) -> dict[str, tf.random.Generator]:
+    """The layers' random generators (dropout), which a model checkpoint leaves out: a layer
+    without weights is not saved."""
     found = (getattr(layer, "_random_generator", None) for layer in model.submodules)
     generators = [g._generator for g in found if getattr(g, "_generator", None) is not None]
-    rngs = {f"rng{i}": generator for i, generator in enumerate(generators)}
-    return tf.train.Checkpoint(model=model, optimizer=optimizer, **rngs)
+    return {f"rng{i}": generator for i, generator in enumerate(generators)}
 
 
 def save(
@@ -122,15 +126,21 @@ def restore(
     sample: np.ndarray,
     within_phase: bool,
 ) -> None:
-    """Read the saved model into the phase's checkpoint objects, with its optimiser and random
-    generators when resuming inside the phase they were saved in (else the weights alone).
-    What is built lazily (optimiser slots, the layers' generators) is created first, from
-    `sample`, so that reading assigns it now."""
+    """Read the checkpoint (model, optimiser, random generators) into the phase's checkpoint
+    objects. The optimiser's slots are built and the model called on `sample` first, so that
+    reading assigns what is otherwise created lazily, now (a compiled model tracks its
+    optimiser: left to a deferred restore, an optimiser attached later would silently take the
+    saved one's state). Inside the phase it was saved in everything must match; at the start of
+    a later phase (fine-tuning may train more layers than the saved optimiser has slots for)
+    what matches is read, and the caller compiles the phase's fresh optimiser afterwards."""
     model, optimizer = checkpoint.model, checkpoint.optimizer
     optimizer.build(model.trainable_variables)
     model(sample, training=True)
-    target = checkpoint if within_phase else tf.train.Checkpoint(model=model)
-    target.read(str(folder / saved.tf_prefix)).assert_existing_objects_matched()
+    status = checkpoint.read(str(folder / saved.tf_prefix))
+    if within_phase:
+        status.assert_existing_objects_matched()
+    else:
+        status.expect_partial()
 
 
 def restore_weights(folder: Path, saved: Saved, model: tf.keras.Model) -> None:

@@ -27,7 +27,7 @@ from tradeoffs.engines.keras.device import (
     peak_vram_mb,
     reset_peak_vram,
 )
-from tradeoffs.engines.keras.steps import Phase, compile_phase, evaluate, fit_epoch, phases
+from tradeoffs.engines.keras.steps import compile_phase, evaluate, fit_epoch, phases
 from tradeoffs.engines.selection import Selection
 from tradeoffs.engines.settings import TrainSettings
 from tradeoffs.measure.timing import no_sync
@@ -78,15 +78,20 @@ def train(spec: RunSpec, on_epoch_end: EpochHook | None = None) -> None:
         phase = None  # the phase the model is compiled for
         try:
             while (index := run.next_phase(plan)) is not None:
-                if index != phase:  # a new phase, with a patience of its own
-                    phase = index
-                    tracked = _enter_phase(model, spec, s, index, plan[index], steps_per_epoch)
-                    if index and not run.phase_epochs[index]:  # (not when resumed inside it)
-                        chosen.restart_patience()
+                if index != phase:  # a new phase (resumed: read the checkpoint back)
+                    phase, begun = index, bool(run.phase_epochs[index])
+                    if index == 1:  # fine-tuning: the top layers unfrozen, a patience of its own
+                        start_fine_tuning(model, spec.transfer_cfg)
+                        if not begun:
+                            chosen.restart_patience()
+                    optimizer = compile_phase(model, s, plan[index], steps_per_epoch)
+                    tracked = checkpoint.tracked(model, optimizer)
                     if saved and not restored:
-                        within = bool(run.phase_epochs[index])  # else its weights alone
-                        checkpoint.restore(folder, saved, tracked, data.test_x[:1], within)
+                        checkpoint.restore(folder, saved, tracked, data.test_x[:1], begun)
                         restored = True
+                        if not begun:  # the phase starts with a fresh optimiser, as uninterrupted
+                            optimizer = compile_phase(model, s, plan[index], steps_per_epoch)
+                            tracked = checkpoint.tracked(model, optimizer)
 
                 epoch = len(run.epochs) + 1
                 x, y = epoch_images(data, spec.seed, epoch, used, s.augment)
@@ -159,22 +164,6 @@ def train(spec: RunSpec, on_epoch_end: EpochHook | None = None) -> None:
         **model_facts(modelfile.load(spec.model_path), spec.model_path),
     )
     shutil.rmtree(folder, ignore_errors=True)
-
-
-def _enter_phase(
-    model: tf.keras.Model,
-    spec: RunSpec,
-    s: TrainSettings,
-    index: int,
-    phase: Phase,
-    steps_per_epoch: int,
-) -> tf.train.Checkpoint:
-    """Set the model up for phase `index` (the fine-tuning phase first unfreezes the top
-    layers) and compile it with a fresh optimiser; returns what the phase's checkpoints hold."""
-    if index == 1:
-        start_fine_tuning(model, spec.transfer_cfg)
-    optimizer = compile_phase(model, s, phase, steps_per_epoch)
-    return checkpoint.tracked(model, optimizer)
 
 
 def _tensorboard(spec: RunSpec) -> tf.summary.SummaryWriter:
