@@ -27,7 +27,7 @@ from tradeoffs.engines.keras.device import (
     peak_vram_mb,
     reset_peak_vram,
 )
-from tradeoffs.engines.keras.steps import compile_phase, evaluate, fit_epoch, phases
+from tradeoffs.engines.keras.steps import Phase, compile_phase, evaluate, fit_epoch, phases
 from tradeoffs.engines.selection import Selection
 from tradeoffs.engines.settings import TrainSettings
 from tradeoffs.measure.timing import no_sync
@@ -63,7 +63,7 @@ def train(spec: RunSpec, on_epoch_end: EpochHook | None = None) -> None:
         run = saved.progress
         chosen = Selection.of(s, saved.selection, saved.best_weights)
         print(f"resumed after epoch {len(run.epochs)}", flush=True)
-    restored = False  # the saved model read back (on entering the first phase left to run)
+    restored = False  # the checkpoint read back (into the first phase left to run)
     writer = _tensorboard(spec) if s.tensorboard else None
 
     with device_scope(spec):
@@ -80,18 +80,17 @@ def train(spec: RunSpec, on_epoch_end: EpochHook | None = None) -> None:
             while (index := run.next_phase(plan)) is not None:
                 if index != phase:  # a new phase (resumed: read the checkpoint back)
                     phase, begun = index, bool(run.phase_epochs[index])
-                    if index == 1:  # fine-tuning: the top layers unfrozen, a patience of its own
+                    if index == 1:  # fine-tuning: the top layers unfrozen
                         start_fine_tuning(model, spec.transfer_cfg)
-                        if not begun:
-                            chosen.restart_patience()
-                    optimizer = compile_phase(model, s, plan[index], steps_per_epoch)
-                    tracked = checkpoint.tracked(model, optimizer)
-                    if saved and not restored:
+                    if index and not begun:  # a phase has a patience of its own
+                        chosen.restart_patience()
+                    tracked = _compiled(model, s, plan[index], steps_per_epoch)
+                    reread = bool(saved) and not restored  # the first phase a resumed run enters
+                    restored = restored or reread
+                    if reread:
                         checkpoint.restore(folder, saved, tracked, data.test_x[:1], begun)
-                        restored = True
-                        if not begun:  # the phase starts with a fresh optimiser, as uninterrupted
-                            optimizer = compile_phase(model, s, plan[index], steps_per_epoch)
-                            tracked = checkpoint.tracked(model, optimizer)
+                    if reread and not begun:  # a phase starts with a fresh optimiser
+                        tracked = _compiled(model, s, plan[index], steps_per_epoch)
 
                 epoch = len(run.epochs) + 1
                 x, y = epoch_images(data, spec.seed, epoch, used, s.augment)
@@ -164,6 +163,13 @@ def train(spec: RunSpec, on_epoch_end: EpochHook | None = None) -> None:
         **model_facts(modelfile.load(spec.model_path), spec.model_path),
     )
     shutil.rmtree(folder, ignore_errors=True)
+
+
+def _compiled(
+    model: tf.keras.Model, s: TrainSettings, phase: Phase, steps_per_epoch: int
+) -> tf.train.Checkpoint:
+    """`model` compiled for `phase` with a fresh optimiser; what the phase's checkpoints hold."""
+    return checkpoint.tracked(model, compile_phase(model, s, phase, steps_per_epoch))
 
 
 def _tensorboard(spec: RunSpec) -> tf.summary.SummaryWriter:
