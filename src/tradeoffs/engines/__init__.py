@@ -1,8 +1,8 @@
 """One engine package per framework (`engines/torch/`, `engines/numba/`, `engines/keras/`), each
 implementing `Engine` with the same files (fit, steps, data, device, checkpoint, modelfile,
 bench; docs/architecture.md, "The engine contract"). Beside them: `settings.py` (the one
-`TrainSettings` every engine reads), `selection.py` (the one best-epoch tracker) and
-`record.py` (what every engine measures per epoch -> history.csv and train.json).
+`TrainSettings` every engine reads) and `selection.py` (the one best-epoch tracker); what they
+measure per epoch becomes history.csv and train.json in `tradeoffs.records`.
 
 Imported lazily so a torch job never loads TensorFlow and the reverse.
 """

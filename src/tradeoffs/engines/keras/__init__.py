@@ -14,7 +14,6 @@ from typing import Any
 import numpy as np
 import tensorflow as tf
 
-from tradeoffs import records
 from tradeoffs.data.prepared import load_prepared
 from tradeoffs.engines.keras import modelfile
 from tradeoffs.engines.keras.data import model_input
@@ -30,6 +29,7 @@ from tradeoffs.engines.keras.steps import cross_entropy
 from tradeoffs.engines.settings import TrainSettings
 from tradeoffs.evaluation import Predictions
 from tradeoffs.models.keras import load_model
+from tradeoffs.records.nulls import NO_DEVICE_MEMORY, measured
 from tradeoffs.runspec import RunSpec
 from tradeoffs.runtimes import keras_runtimes
 from tradeoffs.runtimes.base import Loaded
@@ -89,6 +89,6 @@ def benchmark(spec: RunSpec) -> dict[str, Any]:
             reset_peak_vram(spec)
             model(tf.constant(batch), training=False)
     return {
-        **records.measured("bench_peak_vram_mb", peak_vram_mb(spec), records.NO_DEVICE_MEMORY),
+        **measured("bench_peak_vram_mb", peak_vram_mb(spec), NO_DEVICE_MEMORY),
         "bench_device_name": device_name(spec),
     }

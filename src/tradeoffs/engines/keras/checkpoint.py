@@ -14,9 +14,9 @@ import numpy as np
 import tensorflow as tf
 
 from tradeoffs import io
-from tradeoffs.engines import record
 from tradeoffs.engines.keras.steps import Phase
 from tradeoffs.engines.selection import Selection
+from tradeoffs.records.history import Epoch, epochs_as_json
 
 DIRNAME = "keras_checkpoint"
 
@@ -26,7 +26,7 @@ class Progress:
     """What the loop carries from epoch to epoch besides the tracker: the epochs so far, the
     epochs run in each phase, the phases early stopping ended."""
 
-    epochs: list[record.Epoch]
+    epochs: list[Epoch]
     phase_epochs: list[int]
     stopped_phases: list[int]
 
@@ -88,7 +88,7 @@ def save(
             np.savez(handle, **{f"w{i}": w for i, w in enumerate(chosen.best_weights)})
     state = {
         "config_hash": config_hash,
-        "epochs": record.epochs_as_json(progress.epochs),
+        "epochs": epochs_as_json(progress.epochs),
         "selection": chosen.as_dict(),
         "stopped_phases": progress.stopped_phases,
         "phase_epochs": progress.phase_epochs,
@@ -112,7 +112,7 @@ def load(folder: Path, config_hash: str) -> Saved | None:
         with np.load(folder / state["best_file"], allow_pickle=False) as npz:
             best = [npz[f"w{i}"] for i in range(len(npz.files))]
     progress = Progress(
-        [record.Epoch.from_row(row) for row in state["epochs"]],
+        [Epoch.from_row(row) for row in state["epochs"]],
         state["phase_epochs"],
         state["stopped_phases"],
     )

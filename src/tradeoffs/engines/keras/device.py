@@ -9,7 +9,7 @@ os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")  # larq runs on Keras 2 only; 
 
 import tensorflow as tf
 
-from tradeoffs.records import cpu_name
+from tradeoffs.records.provenance import cpu_name
 from tradeoffs.runspec import RunSpec
 from tradeoffs.seeding import seed_everything
 

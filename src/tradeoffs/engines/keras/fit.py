@@ -15,8 +15,7 @@ import shutil
 import numpy as np
 import tensorflow as tf
 
-from tradeoffs import records
-from tradeoffs.engines import EpochHook, record
+from tradeoffs.engines import EpochHook
 from tradeoffs.engines.keras import checkpoint, modelfile
 from tradeoffs.engines.keras.bench import model_facts
 from tradeoffs.engines.keras.data import epoch_images, load_train_data
@@ -31,9 +30,13 @@ from tradeoffs.engines.keras.steps import Phase, compile_phase, evaluate, fit_ep
 from tradeoffs.engines.selection import Selection
 from tradeoffs.engines.settings import TrainSettings
 from tradeoffs.measure.timing import no_sync
+from tradeoffs.measure.window import training_window
 from tradeoffs.models.keras import build_model
 from tradeoffs.models.keras.batchnorm import recalibrate_batchnorm
 from tradeoffs.models.keras.transfer import start_fine_tuning
+from tradeoffs.records.history import Epoch, history_row, progress_line
+from tradeoffs.records.provenance import now
+from tradeoffs.records.train import write_outputs
 from tradeoffs.runspec import RunSpec
 from tradeoffs.seeding import usable_samples
 
@@ -43,7 +46,7 @@ def train(spec: RunSpec, on_epoch_end: EpochHook | None = None) -> None:
     A non-finite loss or running out of memory records the run as `failed`.
     `on_epoch_end(epoch)` runs after each epoch's checkpoint is on disk (tests simulate a kill).
     """
-    started = records.now()
+    started = now()
     s = TrainSettings.of(spec)
     configure(spec)
     data = load_train_data(spec, s)
@@ -95,7 +98,7 @@ def train(spec: RunSpec, on_epoch_end: EpochHook | None = None) -> None:
                 epoch = len(run.epochs) + 1
                 x, y = epoch_images(data, spec.seed, epoch, used, s.augment)
                 reset_peak_vram(spec)
-                with record.training_window(no_sync) as window:
+                with training_window(no_sync) as window:
                     train_loss, train_acc = fit_epoch(model, x, y, s.batch_size)
                 val_loss, val_acc = (
                     evaluate(model, data.val_x, data.val_y, s.batch_size)
@@ -104,7 +107,7 @@ def train(spec: RunSpec, on_epoch_end: EpochHook | None = None) -> None:
                 )
                 # the test set's learning curve: recorded, never chooses anything
                 test_loss, test_acc = evaluate(model, data.test_x, data.test_y, s.batch_size)
-                e = record.Epoch(
+                e = Epoch(
                     epoch=epoch,
                     samples=used,
                     train_s=window.seconds,
@@ -120,7 +123,7 @@ def train(spec: RunSpec, on_epoch_end: EpochHook | None = None) -> None:
                 )
                 run.epochs.append(e)
                 run.phase_epochs[index] += 1
-                print(record.progress_line(e, total_epochs), flush=True)
+                print(progress_line(e, total_epochs), flush=True)
                 _log_scalars(writer, e)
                 if not math.isfinite(train_loss):
                     failure = f"training diverged: non-finite loss in epoch {epoch}"
@@ -150,7 +153,7 @@ def train(spec: RunSpec, on_epoch_end: EpochHook | None = None) -> None:
         with device_scope(spec):
             recalibrate_batchnorm(model, data.train_x.astype(np.float32))
     modelfile.save(spec.model_path, model)
-    record.write_outputs(
+    write_outputs(
         spec,
         run.epochs,
         best_epoch=chosen.saved_epoch(len(run.epochs), failed),
@@ -176,11 +179,11 @@ def _tensorboard(spec: RunSpec) -> tf.summary.SummaryWriter:
     return tf.summary.create_file_writer(str(spec.run_dir / "tensorboard"))
 
 
-def _log_scalars(writer: tf.summary.SummaryWriter | None, e: record.Epoch) -> None:
+def _log_scalars(writer: tf.summary.SummaryWriter | None, e: Epoch) -> None:
     """The epoch's history row as TensorBoard scalars (when `tensorboard` is on)."""
     if writer is None:
         return
     with writer.as_default():
-        for key, value in record.history_row(e).items():
+        for key, value in history_row(e).items():
             if key != "epoch" and value is not None:
                 tf.summary.scalar(key, value, step=e.epoch)

@@ -13,9 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
-from tradeoffs import kerasconfig, records
+from tradeoffs import kerasconfig
 from tradeoffs.data.prepared import load_meta
-from tradeoffs.engines import record
 from tradeoffs.engines.keras import modelfile
 from tradeoffs.engines.keras.bench import model_facts
 from tradeoffs.engines.keras.device import configure, device_name, device_scope
@@ -29,12 +28,14 @@ from tradeoffs.pretrained import (
     keras_code_refs,
     provenance_of,
 )
+from tradeoffs.records.provenance import now
+from tradeoffs.records.train import not_trained_keys, write_outputs
 from tradeoffs.runspec import RunSpec
 
 
 def import_file(spec: RunSpec) -> None:
     """Write the run's model.keras, a header-only history.csv and train.json."""
-    started = records.now()
+    started = now()
     entry = spec.pretrained
     path = Path(entry["file"])
     fmt = require(path, *FORMATS["keras"])
@@ -53,7 +54,7 @@ def import_file(spec: RunSpec) -> None:
             "probabilities"
         )
     modelfile.save(spec.model_path, model)
-    record.write_outputs(
+    write_outputs(
         spec,
         [],
         best_epoch=None,
@@ -61,7 +62,7 @@ def import_file(spec: RunSpec) -> None:
         device_name=device_name(spec),
         started=started,
         provenance_extra=provenance_of(entry),
-        **record.not_trained_keys(NOT_TRAINED),
+        **not_trained_keys(NOT_TRAINED),
         early_stopped=False,
         train_samples=0,
         **model_facts(modelfile.load(spec.model_path), spec.model_path),

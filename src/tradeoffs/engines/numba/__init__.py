@@ -10,7 +10,6 @@ from typing import Any
 
 import numpy as np
 
-from tradeoffs import records
 from tradeoffs.engines.numba import modelfile
 from tradeoffs.engines.numba.data import adapted, load_data
 from tradeoffs.engines.numba.device import configure, device_name, host, peak_vram_mb, sync_for
@@ -19,6 +18,7 @@ from tradeoffs.engines.numba.steps import softmax_xent
 from tradeoffs.engines.settings import TrainSettings
 from tradeoffs.evaluation import Predictions
 from tradeoffs.measure.sweep import SweepSettings
+from tradeoffs.records.nulls import NO_DEVICE_MEMORY, measured
 from tradeoffs.runspec import RunSpec
 from tradeoffs.runtimes import DEFAULT as DEFAULT_RUNTIME
 from tradeoffs.runtimes.base import Loaded, Runtime, UnsupportedError
@@ -76,6 +76,6 @@ def benchmark(spec: RunSpec) -> dict[str, Any]:
     train.json's; the timing keys come from the sweep (`tradeoffs.runtimes.bench`), which
     times the model as every runtime is timed."""
     return {
-        **records.measured("bench_peak_vram_mb", peak_vram_mb(spec), records.NO_DEVICE_MEMORY),
+        **measured("bench_peak_vram_mb", peak_vram_mb(spec), NO_DEVICE_MEMORY),
         "bench_device_name": device_name(spec),
     }

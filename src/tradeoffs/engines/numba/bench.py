@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from tradeoffs import records
 from tradeoffs.models.numba import layout
+from tradeoffs.records.nulls import not_binary
 from tradeoffs.runspec import RunSpec
 
 
@@ -20,5 +20,5 @@ def model_facts(spec: RunSpec, num_classes: int) -> dict[str, Any]:
         "est_footprint_mb": params * 4 / 2**20,
         "macs": macs,
         "flops": 2 * macs,
-        **records.not_binary(),
+        **not_binary(),
     }

@@ -13,10 +13,10 @@ from typing import Any
 import numpy as np
 
 from tradeoffs import io
-from tradeoffs.engines import record
 from tradeoffs.engines.numba.device import host
 from tradeoffs.engines.selection import Selection
 from tradeoffs.fileformat import FileFormat, detect
+from tradeoffs.records.history import Epoch, epochs_as_json
 
 FILENAME = "checkpoint.npz"
 
@@ -27,7 +27,7 @@ class Saved:
 
     theta: np.ndarray
     velocity: np.ndarray
-    epochs: list[record.Epoch]
+    epochs: list[Epoch]
     selection: dict[str, Any]  # the tracker's counters (`Selection.as_dict`)
     best_theta: np.ndarray | None
 
@@ -36,12 +36,12 @@ def save(
     path: Path,
     config_hash: str,
     model: Any,
-    epochs: list[record.Epoch],
+    epochs: list[Epoch],
     chosen: Selection[np.ndarray],
 ) -> None:
     meta = {
         "config_hash": config_hash,
-        "epochs": record.epochs_as_json(epochs),
+        "epochs": epochs_as_json(epochs),
         "selection": chosen.as_dict(),
     }
     best = {} if chosen.best_weights is None else {"best_theta": chosen.best_weights}
@@ -71,5 +71,5 @@ def load(path: Path, config_hash: str) -> Saved | None:
         return None
     if meta["config_hash"] != config_hash:
         return None
-    epochs = [record.Epoch.from_row(row) for row in meta["epochs"]]
+    epochs = [Epoch.from_row(row) for row in meta["epochs"]]
     return Saved(theta, velocity, epochs, meta["selection"], best_theta)

@@ -8,8 +8,8 @@ from typing import Any
 import numba
 import numpy as np
 
-from tradeoffs import records
 from tradeoffs.measure.timing import no_sync
+from tradeoffs.records.provenance import now, provenance
 from tradeoffs.runspec import RunSpec
 
 
@@ -33,7 +33,7 @@ def device_name(spec: RunSpec) -> str:
 
         name = cuda.get_current_device().name
         return name.decode() if isinstance(name, bytes) else name
-    return records.provenance(spec, records.now())["cpu"]
+    return provenance(spec, now())["cpu"]
 
 
 def peak_vram_mb(spec: RunSpec) -> float | None:

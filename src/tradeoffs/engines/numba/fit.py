@@ -18,9 +18,8 @@ import math
 
 import numpy as np
 
-from tradeoffs import records
 from tradeoffs.data.validation import split_validation
-from tradeoffs.engines import EpochHook, record
+from tradeoffs.engines import EpochHook
 from tradeoffs.engines.numba import checkpoint, modelfile
 from tradeoffs.engines.numba.bench import model_facts
 from tradeoffs.engines.numba.data import load_data
@@ -28,7 +27,11 @@ from tradeoffs.engines.numba.device import configure, device_name, peak_vram_mb,
 from tradeoffs.engines.numba.steps import evaluate, warm_up
 from tradeoffs.engines.selection import Selection
 from tradeoffs.engines.settings import TrainSettings
+from tradeoffs.measure.window import training_window
 from tradeoffs.models.numba import layout
+from tradeoffs.records.history import Epoch, progress_line
+from tradeoffs.records.provenance import now
+from tradeoffs.records.train import write_outputs
 from tradeoffs.runspec import RunSpec
 from tradeoffs.seeding import epoch_order, usable_samples
 
@@ -37,7 +40,7 @@ def train(spec: RunSpec, on_epoch_end: EpochHook | None = None) -> None:
     """Train and write model.npz, history.csv and train.json; one progress line per epoch.
     `on_epoch_end(epoch)` runs after the epoch's checkpoint is on disk (tests simulate a kill).
     """
-    started = records.now()
+    started = now()
     s = TrainSettings.of(spec)
     configure(spec)
 
@@ -58,7 +61,7 @@ def train(spec: RunSpec, on_epoch_end: EpochHook | None = None) -> None:
     sync = sync_for(spec)
 
     # What the loop carries from epoch to epoch (all of it in every checkpoint).
-    epochs: list[record.Epoch] = []
+    epochs: list[Epoch] = []
     chosen: Selection[np.ndarray] = Selection.of(s)
     failure = None
 
@@ -74,12 +77,12 @@ def train(spec: RunSpec, on_epoch_end: EpochHook | None = None) -> None:
     while len(epochs) < s.epochs and not chosen.stopped:
         epoch = len(epochs) + 1
         order = epoch_order(spec.seed, epoch, len(train_y))[:used]
-        with record.training_window(sync) as window:
+        with training_window(sync) as window:
             loss, acc = model.train_epoch(xs, ys, order, s.batch_size, s.lr, s.momentum)
         val_loss, val_acc = evaluate(model, val_xs, val_y) if len(val_y) else (None, None)
         # the test set's learning curve: recorded, never chooses anything
         test_loss, test_acc = evaluate(model, test_xs, data.test_y)
-        e = record.Epoch(
+        e = Epoch(
             epoch=epoch,
             samples=used,
             train_s=window.seconds,
@@ -94,7 +97,7 @@ def train(spec: RunSpec, on_epoch_end: EpochHook | None = None) -> None:
             val_acc=val_acc,
         )
         epochs.append(e)
-        print(record.progress_line(e, s.epochs), flush=True)
+        print(progress_line(e, s.epochs), flush=True)
         if not math.isfinite(loss):
             failure = f"training diverged: loss {loss} in epoch {epoch}"
             break
@@ -106,7 +109,7 @@ def train(spec: RunSpec, on_epoch_end: EpochHook | None = None) -> None:
     failed = failure is not None
     best = chosen.kept(failed)
     modelfile.save(spec, model.params() if best is None else best, data.num_classes, norm)
-    record.write_outputs(
+    write_outputs(
         spec,
         epochs,
         best_epoch=chosen.saved_epoch(len(epochs), failed),

@@ -6,7 +6,7 @@ from __future__ import annotations
 import larq as lq
 import tensorflow as tf
 
-from tradeoffs.records import measured
+from tradeoffs.records.nulls import measured
 
 
 def profile(model: tf.keras.Model) -> dict[str, float | int | None]:
