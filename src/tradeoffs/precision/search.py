@@ -20,7 +20,8 @@ import torch
 
 CELL_SHIFT = 20  # 32 - 12 bits of each fp32 value name its cell
 CELLS = 1 << (32 - CELL_SHIFT)
-MAX_PER_CELL = 4  # comparisons per element beyond which a binary search costs less
+MAX_PER_CELL = 16  # comparisons per element (branch-free, ~1 cycle each) beyond which
+# a binary search costs less: learned codebooks crowd a cell with several midpoints
 MIN_ELEMENTS = 1 << 13  # below this, the tables (~65 us a call) cost more than a binary search
 
 
@@ -53,25 +54,66 @@ def _searchsorted(x: torch.Tensor, midpoints: torch.Tensor) -> torch.Tensor:
     return torch.searchsorted(midpoints, x.contiguous())
 
 
-def count_below(x: torch.Tensor, midpoints: torch.Tensor) -> torch.Tensor:
-    """torch.searchsorted(midpoints, x) for sorted 1-D `midpoints` (see module doc); int32 on
-    the table path, int64 otherwise."""
-    usable = (
+def _usable(x: torch.Tensor, midpoints: torch.Tensor) -> bool:
+    return (
         x.device.type == "cpu"
         and x.dtype == torch.float32 == midpoints.dtype
         and x.numel() >= MIN_ELEMENTS
         and not bool(midpoints.isnan().any())
     )
-    if not usable:
-        return _searchsorted(x, midpoints)
-    below, per_cell = _tables(midpoints)
-    if per_cell > MAX_PER_CELL:
-        return _searchsorted(x, midpoints)
-    flat = x.reshape(-1)
-    cells = (flat.view(torch.int32) >> CELL_SHIFT).add_(CELLS // 2)
-    count = below.index_select(0, cells)
-    padded = torch.cat([midpoints, midpoints.new_full((per_cell,), float("inf"))])
-    for offset in range(per_cell):
-        bound = padded.index_select(0, below + offset)
-        count += flat > bound.index_select(0, cells)
-    return count.view(x.shape)
+
+
+def round_to_levels(
+    x: torch.Tensor, scale: torch.Tensor, midpoints: torch.Tensor, levels: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """(index, levels[index]) with index = torch.searchsorted(midpoints, x / scale) for sorted
+    1-D `midpoints` and a 0-d `scale` (see module doc): one pass of `kernels.round_to_levels`
+    on the table path (index int16), x / scale, searchsorted and a gather otherwise (int64)."""
+    y = x / scale
+    if _usable(y, midpoints) and midpoints.numel() < 2**15 and scale.dtype == torch.float32:
+        below, per_cell = _tables(midpoints)
+        if per_cell <= MAX_PER_CELL:
+            from tradeoffs.precision import kernels  # numba: only for large tensors
+
+            padded = torch.cat([midpoints, midpoints.new_full((per_cell,), float("inf"))])
+            index = np.empty(x.numel(), np.int16)
+            out = torch.empty(x.shape, dtype=levels.dtype)
+            kernels.round_to_levels(
+                x.detach().contiguous().reshape(-1).numpy(),
+                np.float32(scale.item()),
+                CELL_SHIFT,
+                below.numpy(),
+                padded.detach().numpy(),
+                per_cell,
+                levels.detach().contiguous().numpy(),
+                index,
+                out.view(-1).numpy(),
+            )
+            return torch.from_numpy(index).view(x.shape), out
+    index = _searchsorted(y, midpoints)
+    return index, levels.index_select(0, index.reshape(-1)).view(x.shape)
+
+
+def count_below(x: torch.Tensor, midpoints: torch.Tensor) -> torch.Tensor:
+    """torch.searchsorted(midpoints, x) for sorted 1-D `midpoints` (see module doc); int16 on
+    the table path, int64 otherwise."""
+    levels = torch.zeros(midpoints.numel() + 1)
+    return round_to_levels(x, torch.ones(()), midpoints, levels)[0]
+
+
+def sum_per_level(
+    grad: torch.Tensor, scale: torch.Tensor, index: torch.Tensor, levels: int, dtype: torch.dtype
+) -> torch.Tensor:
+    """Per value of `index` (0..levels-1), the sum of grad * scale (a 0-d tensor) as `dtype`,
+    in element order: index_add_'s sums; by `kernels.sum_per_level` for round_to_levels'
+    int16 indices of fp32 gradients."""
+    fused = index.dtype == torch.int16 and grad.dtype == torch.float32 == dtype == scale.dtype
+    if fused and grad.device.type == "cpu":
+        from tradeoffs.precision import kernels
+
+        sums = np.zeros(levels, np.float32)
+        flat = grad.contiguous().reshape(-1).numpy()
+        kernels.sum_per_level(flat, np.float32(scale.item()), index.reshape(-1).numpy(), sums)
+        return torch.from_numpy(sums)
+    scaled = (grad * scale).to(dtype).reshape(-1)
+    return scaled.new_zeros(levels).index_add_(0, index.reshape(-1), scaled)
