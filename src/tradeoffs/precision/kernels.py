@@ -48,3 +48,32 @@ def sum_per_level(grad: np.ndarray, scale: np.float32, index: np.ndarray, sums: 
     """sums[index[i]] += grad[i] * scale, in element order (fp32 products and sums)."""
     for i in range(grad.size):
         sums[index[i]] += grad[i] * scale
+
+
+@numba.njit(cache=True, nogil=True)
+def round_to_grid(
+    x: np.ndarray,
+    scale: np.float32,
+    largest: np.float32,
+    min_exponent: int,
+    mantissa: int,
+    out: np.ndarray,
+) -> None:
+    """out[i] = round_to_grid(x[i] / scale) * scale + (x[i] - x[i]): `ocp.round_to_grid`
+    (clamp to +-largest, the quantum from the fp32 exponent field, at least `min_exponent`
+    (a biased field) less `mantissa` (a field), rint) under one scale, plus the
+    straight-through estimator's x - x."""
+    y = np.empty(1, np.float32)
+    y_bits = y.view(np.int32)
+    q_bits = np.empty(1, np.int32)
+    quantum = q_bits.view(np.float32)
+    for i in range(x.size):
+        v = np.float32(x[i] / scale)
+        if v > largest:
+            v = largest
+        elif v < -largest:
+            v = -largest
+        y[0] = v
+        q_bits[0] = max(y_bits[0] & 0x7F800000, min_exponent) - mantissa
+        rounded = np.float32(np.rint(np.float32(v / quantum[0])) * quantum[0])
+        out[i] = np.float32(rounded * scale) + np.float32(x[i] - x[i])
