@@ -14,6 +14,8 @@ from __future__ import annotations
 import numba
 import numpy as np
 
+CHUNK = 1024  # elements per inner loop: its scratch arrays stay in L1
+
 
 @numba.njit(cache=True, nogil=True)
 def round_to_levels(
@@ -31,16 +33,19 @@ def round_to_levels(
     levels[index[i]]. y's cell, (its int32 bits >> shift) + len(below) / 2, has below[cell]
     bounds below it and at most `per_cell` inside it; `bounds` ends with per_cell +infs."""
     offset = below.size // 2
-    y = np.empty(1, np.float32)
+    y = np.empty(CHUNK, np.float32)
     y_bits = y.view(np.int32)
-    for i in range(x.size):
-        y[0] = x[i] / scale
-        first = below[(y_bits[0] >> shift) + offset]
-        k = first
-        for j in range(per_cell):  # no branch on the data: its outcome is unpredictable
-            k += y[0] > bounds[first + j]
-        index[i] = k
-        out[i] = levels[k]
+    for start in range(0, x.size, CHUNK):
+        m = min(CHUNK, x.size - start)
+        for j in range(m):  # a loop the compiler vectorises
+            y[j] = x[start + j] / scale
+        for j in range(m):
+            first = below[(y_bits[j] >> shift) + offset]
+            k = first
+            for c in range(per_cell):  # no branch on the data: its outcome is unpredictable
+                k += y[j] > bounds[first + c]
+            index[start + j] = k
+            out[start + j] = levels[k]
 
 
 @numba.njit(cache=True, nogil=True)
@@ -62,18 +67,23 @@ def round_to_grid(
     """out[i] = round_to_grid(x[i] / scale) * scale + (x[i] - x[i]): `ocp.round_to_grid`
     (clamp to +-largest, the quantum from the fp32 exponent field, at least `min_exponent`
     (a biased field) less `mantissa` (a field), rint) under one scale, plus the
-    straight-through estimator's x - x."""
-    y = np.empty(1, np.float32)
+    straight-through estimator's x - x. Dividing by the quantum, a power of two, is
+    multiplying by its inverse (built in the exponent field): the same bits."""
+    y = np.empty(CHUNK, np.float32)
     y_bits = y.view(np.int32)
-    q_bits = np.empty(1, np.int32)
-    quantum = q_bits.view(np.float32)
-    for i in range(x.size):
-        v = np.float32(x[i] / scale)
-        if v > largest:
-            v = largest
-        elif v < -largest:
-            v = -largest
-        y[0] = v
-        q_bits[0] = max(y_bits[0] & 0x7F800000, min_exponent) - mantissa
-        rounded = np.float32(np.rint(np.float32(v / quantum[0])) * quantum[0])
-        out[i] = np.float32(rounded * scale) + np.float32(x[i] - x[i])
+    quantum_bits = np.empty(CHUNK, np.int32)
+    quantum = quantum_bits.view(np.float32)
+    inverse_bits = np.empty(CHUNK, np.int32)
+    inverse = inverse_bits.view(np.float32)
+    for start in range(0, x.size, CHUNK):
+        m = min(CHUNK, x.size - start)
+        for j in range(m):  # three loops the compiler vectorises
+            y[j] = min(max(np.float32(x[start + j] / scale), -largest), largest)
+        for j in range(m):
+            field = max(y_bits[j] & 0x7F800000, min_exponent) - mantissa
+            quantum_bits[j] = field
+            inverse_bits[j] = 0x7F000000 - field  # 2^-e for the quantum 2^e
+        for j in range(m):
+            xj = x[start + j]
+            rounded = np.float32(np.rint(y[j] * inverse[j]) * quantum[j])
+            out[start + j] = np.float32(rounded * scale) + np.float32(xj - xj)
