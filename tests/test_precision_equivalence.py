@@ -121,13 +121,14 @@ def one_thread():
 
 
 SIZES = [1000, search.MIN_ELEMENTS + 5]  # the searchsorted path and the table path
+WITH_FINE = [*SIZES, search.FINE_ELEMENTS + 5]  # and the finer 16-bit table
 
 
 # --- learnable formats ---
 
 
 @pytest.mark.parametrize("bits", sorted(LEARNABLE_BITS.values()))
-@pytest.mark.parametrize("n", SIZES)
+@pytest.mark.parametrize("n", WITH_FINE)
 def test_learnable_matches_reference_on_random_tensors(bits, n):
     gen = torch.Generator().manual_seed(bits * 100 + n)
     x = torch.randn(n, generator=gen) * torch.rand(n, generator=gen).pow(4) * 3
@@ -135,7 +136,7 @@ def test_learnable_matches_reference_on_random_tensors(bits, n):
 
 
 @pytest.mark.parametrize("bits", sorted(LEARNABLE_BITS.values()))
-@pytest.mark.parametrize("n", SIZES)
+@pytest.mark.parametrize("n", WITH_FINE)
 def test_learnable_matches_reference_with_learned_unsorted_values(bits, n):
     gen = torch.Generator().manual_seed(bits)
     values = initial_values(bits) + torch.randn(2**bits, generator=gen) * 0.3 / 2**bits
@@ -154,8 +155,9 @@ def test_learnable_ties_at_exact_midpoints_round_down_as_the_reference(bits):
     around = torch.cat(
         [midpoints, midpoints.nextafter(midpoints + 1), midpoints.nextafter(midpoints - 1)]
     )
-    x = torch.cat([around.repeat(search.MIN_ELEMENTS // around.numel() + 1), torch.ones(1)])
-    assert_learnable_matches(x, values)
+    for size in (search.MIN_ELEMENTS, search.FINE_ELEMENTS):
+        x = torch.cat([around.repeat(size // around.numel() + 1), torch.ones(1)])
+        assert_learnable_matches(x, values)
     assert_learnable_matches(x[-1000:], values)
 
 
@@ -232,14 +234,17 @@ def test_large_cpu_tensors_take_the_table_path(monkeypatch):
 
 
 @pytest.mark.parametrize("per_cell", [1, 3, search.MAX_PER_CELL + 1])
-def test_count_below_equals_searchsorted_however_many_midpoints_share_a_cell(per_cell):
+@pytest.mark.parametrize("size", [search.MIN_ELEMENTS, search.FINE_ELEMENTS])
+def test_count_below_equals_searchsorted_however_many_midpoints_share_a_cell(per_cell, size):
     gen = torch.Generator().manual_seed(per_cell)
-    # `per_cell` midpoints inside one eighth of a binade, [0.5, 0.5625), and float-like others
-    crowded = 0.5 + torch.rand(per_cell, generator=gen) / 16
+    # `per_cell` midpoints inside one 128th of a binade, [0.5, 0.50390625) (one cell of either
+    # table), and float-like others
+    crowded = 0.5 + torch.rand(per_cell, generator=gen) / 256
     midpoints = torch.cat([initial_values(6)[1:] - 1 / 256, crowded]).sort().values
     x = torch.cat(
         [
-            torch.randn(search.MIN_ELEMENTS, generator=gen),
+            torch.randn(size, generator=gen),
+            0.5 + torch.rand(size // 8, generator=gen) / 256,
             midpoints,
             torch.tensor([float("nan"), -float("nan"), 0.0, -0.0, 1e-45, -1e-45]),
         ]

@@ -1,16 +1,20 @@
 """How many of a quantiser's sorted midpoints lie below each element: the count
 torch.searchsorted(midpoints, x) returns (side left), without its per-element binary search.
 
-Method: the top 12 bits of an fp32 value (sign, exponent, 3 mantissa bits) name one of 4096
-cells, each a contiguous interval of the reals. Per cell, a table holds how many midpoints lie
-below the cell, and the midpoints inside it: as a rule at most one, since a float-like codebook
+Method: the top bits of an fp32 value (sign, exponent, the first mantissa bits) name one of
+2^bits cells, each a contiguous interval of the reals. Per cell, a table holds how many
+midpoints lie below the cell, and the midpoints inside it: few, since a float-like codebook
 spaces its levels logarithmically (fp8's E4M3-like grid puts one midpoint in each eighth of a
-binade). The count of an element is then one table read plus one comparison per midpoint a cell
-can hold: a few vectorised passes instead of a branching binary search. The tables (4096 entries)
-are rebuilt from the midpoints at each call; where they cost more than they save (small tensors),
-where a cell holds more than MAX_PER_CELL midpoints, off the CPU, for other dtypes or NaN
-midpoints, torch.searchsorted does it. Both give the same integers for every input, NaN included
-(it counts every midpoint); +-inf must not occur (a quantiser divides by the amax: |x| <= 1).
+binade), though a learned one crowds them. The count of an element is then one table read plus
+one comparison per midpoint a cell can hold, in one pass of `kernels.round_to_levels`. 12 bits
+(3 mantissa bits, 4096 cells) for tensors from MIN_ELEMENTS; 16 bits (7 mantissa bits, 65536
+cells, 16 times finer: a learned fp8 codebook crowds up to 6 midpoints into a 12-bit cell
+within a few steps, rarely 2 into a 16-bit one) from FINE_ELEMENTS, where building the larger
+table costs less than the comparisons it saves. The tables are rebuilt from the midpoints at
+each call; where they cost more than they save (small tensors), where a cell holds more than
+MAX_PER_CELL midpoints, off the CPU, for other dtypes or NaN midpoints, torch.searchsorted
+does it. Both give the same integers for every input, NaN included (it counts every
+midpoint); +-inf must not occur (a quantiser divides by the amax: |x| <= 1).
 """
 
 from __future__ import annotations
@@ -18,35 +22,37 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-CELL_SHIFT = 20  # 32 - 12 bits of each fp32 value name its cell
-CELLS = 1 << (32 - CELL_SHIFT)
+CELL_SHIFTS = (20, 16)  # 32 - 12 and 32 - 16 bits of each fp32 value name its cell
 MAX_PER_CELL = 16  # comparisons per element (branch-free, ~1 cycle each) beyond which
 # a binary search costs less: learned codebooks crowd a cell with several midpoints
 MIN_ELEMENTS = 1 << 13  # below this, the tables (~65 us a call) cost more than a binary search
+FINE_ELEMENTS = 1 << 18  # from here, the 16-bit tables (~1 ms a call)
 
 
-def _cell_order() -> tuple[np.ndarray, np.ndarray]:
+def _cell_order(shift: int) -> tuple[np.ndarray, np.ndarray]:
     """Each cell's rank in value order, and the cells of inf/NaN (exponent 255). Cell k holds
-    the values whose int32 bit pattern, shifted right arithmetically, is k - CELLS/2: the
+    the values whose int32 bit pattern, shifted right arithmetically, is k - cells/2: the
     non-negative floats fill the upper half in increasing order, the negative floats the lower
     half, their magnitude growing with k (so in decreasing order)."""
-    k = np.arange(CELLS)
-    rank = np.where(k < CELLS // 2, CELLS // 2 - 1 - k, k)
-    exponent = ((k - CELLS // 2) >> (23 - CELL_SHIFT)) & 0xFF
+    cells = 1 << (32 - shift)
+    k = np.arange(cells)
+    rank = np.where(k < cells // 2, cells // 2 - 1 - k, k)
+    exponent = ((k - cells // 2) >> (23 - shift)) & 0xFF
     return rank, exponent == 0xFF
 
 
-_RANK, _NON_FINITE = _cell_order()
+_ORDER = {shift: _cell_order(shift) for shift in CELL_SHIFTS}
 
 
-def _tables(midpoints: torch.Tensor) -> tuple[torch.Tensor, int]:
+def _tables(midpoints: torch.Tensor, shift: int = CELL_SHIFTS[0]) -> tuple[torch.Tensor, int]:
     """Per cell, how many midpoints lie below it; and the most midpoints one cell holds. In
-    numpy: 4096-entry arrays cost microseconds there, tens of them in torch ops."""
+    numpy: such arrays cost microseconds there, tens of them in torch ops."""
+    rank, non_finite = _ORDER[shift]
     m = midpoints.detach().numpy()
-    ranks = _RANK[(m.view(np.int32) >> CELL_SHIFT) + CELLS // 2]
-    per_rank = np.bincount(ranks, minlength=CELLS)
-    below = (np.cumsum(per_rank) - per_rank)[_RANK]
-    below[_NON_FINITE] = m.size  # NaN counts every midpoint
+    ranks = rank[(m.view(np.int32) >> shift) + rank.size // 2]
+    per_rank = np.bincount(ranks, minlength=rank.size)
+    below = (np.cumsum(per_rank) - per_rank)[rank]
+    below[non_finite] = m.size  # NaN counts every midpoint
     return torch.from_numpy(below.astype(np.int32)), int(per_rank.max())
 
 
@@ -69,9 +75,9 @@ def round_to_levels(
     """(index, levels[index]) with index = torch.searchsorted(midpoints, x / scale) for sorted
     1-D `midpoints` and a 0-d `scale` (see module doc): one pass of `kernels.round_to_levels`
     on the table path (index int16), x / scale, searchsorted and a gather otherwise (int64)."""
-    y = x / scale
-    if _usable(y, midpoints) and midpoints.numel() < 2**15 and scale.dtype == torch.float32:
-        below, per_cell = _tables(midpoints)
+    if _usable(x, midpoints) and midpoints.numel() < 2**15 and scale.dtype == torch.float32:
+        shift = CELL_SHIFTS[x.numel() >= FINE_ELEMENTS]
+        below, per_cell = _tables(midpoints, shift)
         if per_cell <= MAX_PER_CELL:
             from tradeoffs.precision import kernels  # numba: only for large tensors
 
@@ -81,7 +87,7 @@ def round_to_levels(
             kernels.round_to_levels(
                 x.detach().contiguous().reshape(-1).numpy(),
                 np.float32(scale.item()),
-                CELL_SHIFT,
+                shift,
                 below.numpy(),
                 padded.detach().numpy(),
                 per_cell,
@@ -90,7 +96,7 @@ def round_to_levels(
                 out.view(-1).numpy(),
             )
             return torch.from_numpy(index).view(x.shape), out
-    index = _searchsorted(y, midpoints)
+    index = _searchsorted(x / scale, midpoints)
     return index, levels.index_select(0, index.reshape(-1)).view(x.shape)
 
 
