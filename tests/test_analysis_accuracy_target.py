@@ -8,10 +8,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from tradeoffs import per_example
 from tradeoffs.analysis import findings
 from tradeoffs.analysis.accuracy_target import with_accuracy_target
 from tradeoffs.analysis.pick import Budget, pick
+from tradeoffs.records.predictions import SUFFIX, ExamplePredictions, write
 
 N = 1000
 LABELS = np.arange(N) % 10
@@ -24,9 +24,9 @@ def _runs(folder: Path, rows: list[tuple[str, str, int, int]]) -> pd.DataFrame:
         predicted = LABELS.copy()
         predicted[:wrong] = (predicted[:wrong] + 1) % 10
         run_dir = folder / f"run{i}"
-        per_example.write(
-            run_dir / "eval" / f"digits{per_example.SUFFIX}",
-            per_example.ExamplePredictions(
+        write(
+            run_dir / "eval" / f"digits{SUFFIX}",
+            ExamplePredictions(
                 LABELS.astype(np.uint16), predicted.astype(np.uint16), np.full(N, 0.9, np.float16)
             ),
         )

@@ -6,8 +6,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from tradeoffs import per_example
 from tradeoffs.analysis import aggregate, findings, timings
+from tradeoffs.records.predictions import SUFFIX, ExamplePredictions, write
 
 TEST_N = 360
 LABELS = np.arange(TEST_N) % 10
@@ -34,12 +34,12 @@ def runs(rows: list[dict], folder: Path | None = None) -> pd.DataFrame:
             wrong = round((1 - row["test_acc"]) * TEST_N)
             predicted = LABELS.copy()
             predicted[:wrong] = (predicted[:wrong] + 1) % 10
-            preds = per_example.ExamplePredictions(
+            preds = ExamplePredictions(
                 LABELS.astype(np.uint16),
                 predicted.astype(np.uint16),
                 np.full(TEST_N, 0.9, np.float16),
             )
-            per_example.write(run_dir / "eval" / f"digits{per_example.SUFFIX}", preds)
+            write(run_dir / "eval" / f"digits{SUFFIX}", preds)
             row.update({"path": str(run_dir), "eval.digits.n": TEST_N})
         table.append(row)
     return pd.DataFrame(table)

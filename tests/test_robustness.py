@@ -13,7 +13,6 @@ import yaml
 from test_analysis_figures import _assert_png
 from test_analysis_records import write_run
 
-from tradeoffs import records
 from tradeoffs.analysis import robustness
 from tradeoffs.analysis.aggregate import comparison_table, summary_table
 from tradeoffs.analysis.figures import figures_for
@@ -23,6 +22,7 @@ from tradeoffs.analysis.time_to_accuracy import time_to_accuracy
 from tradeoffs.config import ConfigError, check_config
 from tradeoffs.corrupted_sets import corrupted_sets
 from tradeoffs.identity import RunId as Run
+from tradeoffs.records.metrics import merge_metrics
 from tradeoffs.runspec import RunSpec
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -143,10 +143,10 @@ def test_corrupted_sets_never_become_the_ood_dataset(tmp_path: Path) -> None:
     )
     train = {"status": "ok", "reason": None}
     evals = {"digits": {"acc": 0.9}, "digits-c-fog-1": {"acc": 0.5}}
-    merged = records.merge_metrics(spec, train, evals, {})
+    merged = merge_metrics(spec, train, evals, {})
     assert merged["ood_dataset"] is None and merged["ood_acc"] is None
     evals["synthetic"] = {"acc": 0.7}
-    merged = records.merge_metrics(spec, train, evals, {})
+    merged = merge_metrics(spec, train, evals, {})
     assert merged["ood_dataset"] == "synthetic" and merged["ood_acc"] == 0.7
     assert set(merged["eval"]) == {"digits", "digits-c-fog-1", "synthetic"}
 

@@ -12,9 +12,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from tradeoffs import per_example
 from tradeoffs.analysis import significance
 from tradeoffs.analysis.findings import REFERENCE_MODEL, REFERENCE_PRECISION
+from tradeoffs.records.predictions import read_run
 
 COLUMNS = ("acc_ratio", "acc_ratio_lo", "meets_target")
 MATCH = ("dataset", "act", "backend", "seed", "host")
@@ -63,8 +63,8 @@ def _bound(
     reference = runs[same].iloc[0]
     if not isinstance(reference.get("path"), str):
         return None
-    run_preds = per_example.read_run(row["path"], row["dataset"])
-    ref_preds = per_example.read_run(reference["path"], reference["dataset"])
+    run_preds = read_run(row["path"], row["dataset"])
+    ref_preds = read_run(reference["path"], reference["dataset"])
     if run_preds is None or ref_preds is None:
         return None
     try:

@@ -24,7 +24,7 @@ from tradeoffs.analysis.load import CONFIG_KEYS, ok_runs
 from tradeoffs.evaluation import calibration_error
 from tradeoffs.identity import KEYS
 from tradeoffs.intervals import bootstrap_examples
-from tradeoffs.per_example import ExamplePredictions
+from tradeoffs.records.predictions import ExamplePredictions
 from tradeoffs.registry import CORRUPTIONS, parse_corrupted
 
 Errors = Mapping[tuple[str, int], float]  # (corruption, severity) -> top-1 error

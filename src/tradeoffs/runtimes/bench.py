@@ -1,5 +1,6 @@
-"""bench/{runtime}.json of one run: the runtime built from the trained model, checked against
-the eager model's predictions on the test set, then swept over batch sizes."""
+"""The measurements of bench/{runtime}.json: a runtime built from a loaded model, checked against
+the eager model's predictions on the test set, then swept over batch sizes. The benchmark job
+(`tradeoffs.jobs.benchmark`) gives it the engine's loaded model."""
 
 from __future__ import annotations
 
@@ -7,10 +8,9 @@ from typing import Any
 
 import numpy as np
 
-from tradeoffs import engines, fingerprint, records, runtimes
+from tradeoffs import runtimes
 from tradeoffs.intervals import proportion_ci
 from tradeoffs.measure.sweep import SweepSettings, sweep
-from tradeoffs.runspec import RunSpec
 from tradeoffs.runtimes.base import Loaded, Runtime, UnsupportedError
 
 EVAL_BATCH = 256  # check batches are padded to one size: one input shape per runtime
@@ -84,24 +84,3 @@ def measure(
         "runtime_size_mb": runtime.size_mb,
         **timings,
     }
-
-
-def benchmark(spec: RunSpec, name: str) -> dict[str, Any]:
-    """bench/{name}.json's keys: the sweep's timing keys for every runtime; eager adds the
-    engine's device facts (the device, its memory). The model's own facts (sizes, FLOPs) are
-    train.json's: the train job counts them with the model in hand."""
-    engine = engines.load(spec.framework)
-    device_facts = engine.benchmark(spec) if name == runtimes.DEFAULT else {}
-    settings = SweepSettings.from_cfg(spec.bench_cfg, spec.throughput_batch)
-    return {**device_facts, **measure(name, engine.loaded(spec), settings, spec.device)}
-
-
-def bench_record(spec: RunSpec, name: str) -> dict[str, Any]:
-    """bench/{name}.json: the run's identity and runtime, then its measurements, or the status
-    and reason of a run that was not trained (skipped, failed)."""
-    head = {**spec.identity(), "host": fingerprint.host_name()}
-    head |= {"runtime": name, "runtime_kind": runtimes.kind(name)}
-    status, reason = records.upstream_status(spec)
-    if status != "ok":
-        return {**head, "status": status, "reason": reason}
-    return {**head, "status": "ok", "reason": None, **benchmark(spec, name)}
