@@ -35,15 +35,18 @@ def round_to_levels(
     offset = below.size // 2
     y = np.empty(CHUNK, np.float32)
     y_bits = y.view(np.int32)
+    cell = np.empty(CHUNK, np.intp)
     for start in range(0, x.size, CHUNK):
         m = min(CHUNK, x.size - start)
-        for j in range(m):  # a loop the compiler vectorises
+        for j in range(m):  # two loops the compiler vectorises
             y[j] = x[start + j] / scale
         for j in range(m):
-            first = below[(y_bits[j] >> shift) + offset]
+            cell[j] = (y_bits[j] >> shift) + offset
+        for j in range(m):  # unsigned indices: no negative-index wraparound to check
+            first = np.uintp(below[cell[j]])
             k = first
             for c in range(per_cell):  # no branch on the data: its outcome is unpredictable
-                k += y[j] > bounds[first + c]
+                k += np.uintp(y[j] > bounds[first + np.uintp(c)])
             index[start + j] = k
             out[start + j] = levels[k]
 
