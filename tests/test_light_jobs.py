@@ -1,6 +1,7 @@
 """Jobs load only what they use: the metrics job of a run without corrupted sets (it only reads
 and writes records) no pandas, scipy, plotting library or framework; the benchmark job's
-job and the torch engine no pandas (only train and evaluate write tables)."""
+job and the torch engine no pandas (only train and evaluate write tables), nor torch's FLOP
+counter (only the train job counts FLOPs)."""
 
 from __future__ import annotations
 
@@ -44,3 +45,11 @@ def test_the_benchmark_job_and_torch_engine_load_no_pandas() -> None:
     code += "runpy.run_path(sys.argv[1], run_name='probe'); e.load('torch')"
     loaded = heavy_modules(code, str(ROOT / "scripts" / "benchmark.py"))
     assert "torch" in loaded and "pandas" not in loaded
+
+
+def test_only_counting_flops_loads_torch_flop_counter() -> None:
+    counter = "'torch.utils.flop_counter' in sys.modules"
+    code = f"import sys, torch, tradeoffs.engines as e; e.load('torch'); print({counter}); "
+    code += "from tradeoffs.engines.torch.bench import forward_flops; "
+    code += f"print(forward_flops(torch.nn.Linear(3, 2), torch.zeros(1, 3)), {counter})"
+    assert heavy_modules(code)[:3] == ["False", "12", "True"]
