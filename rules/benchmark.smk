@@ -9,6 +9,7 @@ use rule run_step as benchmark with:
         f"{RUN}/logs/benchmark_{{runtime}}.log",
     benchmark:
         f"{RUN}/benchmarks/benchmark_{{runtime}}.tsv"
+    priority: served_first
     params:
         script="benchmark",
         options=lambda w, output: ["--runtime", w.runtime, "--output", output.record],

@@ -14,6 +14,7 @@ use rule run_step as serving with:
         f"{RUN}/logs/serving_{{runtime}}.log",
     benchmark:
         f"{RUN}/benchmarks/serving_{{runtime}}.tsv"
+    priority: served_first
     params:
         script="serving",
         options=lambda w, output: ["--runtime", w.runtime, "--output", output.record],

@@ -23,6 +23,7 @@ use rule run_step as train_torch with:
         f"{RUN}/benchmarks/train.tsv"
     wildcard_constraints:
         backend=usable_backends("torch"),
+    priority: served_first
     conda:
         "../envs/torch.yaml"
     params:

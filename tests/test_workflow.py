@@ -1,5 +1,6 @@
 """The workflow plans as documented: the default config, targets, and the cluster profile."""
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -27,6 +28,20 @@ def test_default_config_plans_every_study(tmp_path):
     served = "results/backends/runs/digits/mnist_cnn/relu/fp32/torch-cpu/seed0/serving/eager.json"
     assert served in planned and "results/binary/figures/serving_latency.png" in planned
     assert "results/precision/tables/serving.csv" not in planned
+
+
+def test_served_runs_chains_start_first(tmp_path):
+    """A served study's train, benchmark and serving jobs get priority 1 (rules/common.smk's
+    served_first), every other job none, so the serving chain never starts last."""
+    prioritised = set()
+    for block in re.split(r"^(?:local)?rule ", dry_run(tmp_path), flags=re.MULTILINE):
+        if "priority: 1" in block:
+            rule = block.split(":", 1)[0]
+            prioritised.add((rule, block.split("study=", 1)[1].split(",", 1)[0]))
+    served = {("backends", "torch"), ("backends", "numba"), ("binary", "keras")}
+    expected = {(f"train_{framework}", study) for study, framework in served}
+    expected |= {(rule, study) for rule in ("benchmark", "serving") for study, _ in served}
+    assert prioritised == expected
 
 
 def test_one_target_plans_only_what_it_needs(tmp_path):
