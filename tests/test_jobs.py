@@ -1,5 +1,6 @@
-"""The command line every per-run job shares (`tradeoffs.jobs.cli`): the run's identity and the
-job's options parsed into one call, a JobError or a full disk as one line, no traceback."""
+"""The per-run jobs (`tradeoffs.jobs`): the command line they share (`jobs.cli`: the run's
+identity and the job's options parsed into one call, a JobError or a full disk as one line, no
+traceback), and the skip job's records."""
 
 from __future__ import annotations
 
