@@ -224,7 +224,7 @@ def _ok_records(spec: RunSpec) -> tuple[dict, dict, dict]:
 
 def _merged(spec: RunSpec, train: dict, evals: dict, bench: dict) -> dict:
     metrics = merge_metrics(spec, train, evals, bench)
-    history = pd.DataFrame({"test_acc": [0.5, 0.9], "epoch_time_s": [1.0, 1.0]})
+    history = [{"test_acc": 0.5, "epoch_time_s": 1.0}, {"test_acc": 0.9, "epoch_time_s": 1.0}]
     metrics.update(derived_metrics(metrics, evals, history, 0.95))
     return metrics
 

@@ -121,13 +121,14 @@ def one_thread():
 
 
 SIZES = [1000, search.MIN_ELEMENTS + 5]  # the searchsorted path and the table path
+WITH_FINE = [*SIZES, search.FINE_ELEMENTS + 5]  # and the finer 16-bit table
 
 
 # --- learnable formats ---
 
 
 @pytest.mark.parametrize("bits", sorted(LEARNABLE_BITS.values()))
-@pytest.mark.parametrize("n", SIZES)
+@pytest.mark.parametrize("n", WITH_FINE)
 def test_learnable_matches_reference_on_random_tensors(bits, n):
     gen = torch.Generator().manual_seed(bits * 100 + n)
     x = torch.randn(n, generator=gen) * torch.rand(n, generator=gen).pow(4) * 3
@@ -135,7 +136,7 @@ def test_learnable_matches_reference_on_random_tensors(bits, n):
 
 
 @pytest.mark.parametrize("bits", sorted(LEARNABLE_BITS.values()))
-@pytest.mark.parametrize("n", SIZES)
+@pytest.mark.parametrize("n", WITH_FINE)
 def test_learnable_matches_reference_with_learned_unsorted_values(bits, n):
     gen = torch.Generator().manual_seed(bits)
     values = initial_values(bits) + torch.randn(2**bits, generator=gen) * 0.3 / 2**bits
@@ -154,8 +155,9 @@ def test_learnable_ties_at_exact_midpoints_round_down_as_the_reference(bits):
     around = torch.cat(
         [midpoints, midpoints.nextafter(midpoints + 1), midpoints.nextafter(midpoints - 1)]
     )
-    x = torch.cat([around.repeat(search.MIN_ELEMENTS // around.numel() + 1), torch.ones(1)])
-    assert_learnable_matches(x, values)
+    for size in (search.MIN_ELEMENTS, search.FINE_ELEMENTS):
+        x = torch.cat([around.repeat(size // around.numel() + 1), torch.ones(1)])
+        assert_learnable_matches(x, values)
     assert_learnable_matches(x[-1000:], values)
 
 
@@ -232,14 +234,17 @@ def test_large_cpu_tensors_take_the_table_path(monkeypatch):
 
 
 @pytest.mark.parametrize("per_cell", [1, 3, search.MAX_PER_CELL + 1])
-def test_count_below_equals_searchsorted_however_many_midpoints_share_a_cell(per_cell):
+@pytest.mark.parametrize("size", [search.MIN_ELEMENTS, search.FINE_ELEMENTS])
+def test_count_below_equals_searchsorted_however_many_midpoints_share_a_cell(per_cell, size):
     gen = torch.Generator().manual_seed(per_cell)
-    # `per_cell` midpoints inside one eighth of a binade, [0.5, 0.5625), and float-like others
-    crowded = 0.5 + torch.rand(per_cell, generator=gen) / 16
+    # `per_cell` midpoints inside one 128th of a binade, [0.5, 0.50390625) (one cell of either
+    # table), and float-like others
+    crowded = 0.5 + torch.rand(per_cell, generator=gen) / 256
     midpoints = torch.cat([initial_values(6)[1:] - 1 / 256, crowded]).sort().values
     x = torch.cat(
         [
-            torch.randn(search.MIN_ELEMENTS, generator=gen),
+            torch.randn(size, generator=gen),
+            0.5 + torch.rand(size // 8, generator=gen) / 256,
             midpoints,
             torch.tensor([float("nan"), -float("nan"), 0.0, -0.0, 1e-45, -1e-45]),
         ]
@@ -254,7 +259,9 @@ def test_count_below_equals_searchsorted_however_many_midpoints_share_a_cell(per
 @pytest.mark.parametrize("scale", ["tensor", "block32"])
 def test_ocp_input_quantisers_match_reference(fmt, scale):
     gen = torch.Generator().manual_seed(1)
-    for shape, dim in (((8, 40, 3, 3), 1), ((4, 70), -1)):
+    # small tensors, and large ones (the fused pass of a per-tensor scale)
+    shapes = (((8, 40, 3, 3), 1), ((4, 70), -1), ((24, 40, 3, 3), 1), ((130, 70), -1))
+    for shape, dim in shapes:
         x = torch.randn(shape, generator=gen) * 5
         x.view(-1)[:6] = torch.tensor([0.0, -0.0, 1e-40, -1e-40, 1e-3, -1e-3])
         upstream = torch.randn(shape, generator=gen)
@@ -272,14 +279,50 @@ def test_ocp_input_quantisers_match_reference(fmt, scale):
 @pytest.mark.parametrize("fmt", list(FORMATS))
 @pytest.mark.parametrize("special", [float("nan"), float("inf"), -float("inf")])
 @pytest.mark.parametrize("scale", ["tensor", "block32"])
-def test_ocp_nan_and_inf_as_the_reference(fmt, special, scale):
-    x = torch.randn(4, 70, generator=torch.Generator().manual_seed(2)) * 3
+@pytest.mark.parametrize("rows", [4, 130])  # 130 x 70: the fused pass of a per-tensor scale
+def test_ocp_nan_and_inf_as_the_reference(fmt, special, scale, rows):
+    x = torch.randn(rows, 70, generator=torch.Generator().manual_seed(2)) * 3
     x[1, 5] = special
     upstream = torch.ones_like(x)
     quantizer = make_quantizer(fmt, {"scale": scale}, -1)
     fast = run(lambda t, _v: quantizer(t), x, torch.zeros(1), upstream)
     ref = run(lambda t, _v: reference_ocp(t, FORMATS[fmt], scale, -1), x, torch.zeros(1), upstream)
     assert identical(fast[0], ref[0]) and identical(fast[1], ref[1])
+
+
+@pytest.mark.parametrize("fmt", list(FORMATS))
+def test_ocp_fused_pass_at_extremes_and_ties(fmt):
+    """Large tensors (the fused pass): every grid value, the midpoints between neighbours
+    (ties to even) and one ulp either side, values beyond max (saturation), subnormal fp32
+    inputs and zeros of both signs, with the scale 1 (amax = max) and a scale that is not a
+    power of two."""
+    grid = torch.unique(reference_round_to_grid(torch.linspace(-500, 500, 200001), FORMATS[fmt]))
+    grid = grid[grid.abs() <= FORMATS[fmt].max]
+    mids = (grid[1:] + grid[:-1]) / 2
+    x = torch.cat(
+        [grid, mids, mids.nextafter(mids + 1), mids.nextafter(mids - 1)]
+        + [torch.tensor([1e-42, -1e-42, 0.0, -0.0, 1e30, -1e30])]
+    )
+    x = x.clamp(-FORMATS[fmt].max, FORMATS[fmt].max).repeat(search.MIN_ELEMENTS // x.numel() + 1)
+    for t in (x, x * 0.7):
+        quantizer = make_quantizer(fmt, {"scale": "tensor"})
+        upstream = torch.randn(t.shape, generator=torch.Generator().manual_seed(4))
+        fast = run(lambda u, _v, q=quantizer: q(u), t, torch.zeros(1), upstream)
+        ref = run(
+            lambda u, _v: reference_ocp(u, FORMATS[fmt], "tensor", -1), t, torch.zeros(1), upstream
+        )
+        assert identical(fast[0], ref[0]) and identical(fast[1], ref[1])
+
+
+def test_large_ocp_tensors_take_the_fused_pass(monkeypatch):
+    from tradeoffs.precision import ocp
+
+    def refused(*args):
+        raise AssertionError("unfused quantize called")
+
+    monkeypatch.setattr(ocp, "quantize", refused)
+    for fmt in FORMATS:
+        make_quantizer(fmt, {"scale": "tensor"})(torch.randn(search.MIN_ELEMENTS))
 
 
 @pytest.mark.parametrize("precision", ["fp4", "fp8", "e4m3", "e2m1"])

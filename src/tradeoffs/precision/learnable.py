@@ -27,7 +27,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from tradeoffs.precision.search import count_below
+from tradeoffs.precision.search import round_to_levels, sum_per_level
 from tradeoffs.precision.ste import ste
 
 # bits -> (exponent bits, mantissa bits) of the unsigned minifloat giving the magnitudes
@@ -94,20 +94,19 @@ class _RoundToValues(torch.autograd.Function):
         # A last midpoint at +inf and a NaN level: an element whose x / scale is NaN (x is
         # +-inf or NaN) comes out NaN, as x - x makes it in the formula.
         midpoints = torch.cat([(v[1:] + v[:-1]) / 2, inf])
-        index = count_below(x / scale, midpoints)
         # + 0.0 turns a level of -0 into +0, as adding x - x (+0) does in the formula
         levels = torch.cat([v * scale + 0.0, nan])
+        index, out = round_to_levels(x, scale, midpoints, levels)
         ctx.save_for_backward(index, scale)
         ctx.values_dtype, ctx.levels = values.dtype, values.numel()
-        return levels.index_select(0, index.reshape(-1)).view(x.shape)
+        return out
 
     @staticmethod
     def backward(ctx, grad: torch.Tensor) -> tuple[torch.Tensor | None, torch.Tensor | None]:
         index, scale = ctx.saved_tensors
         grad_values = None
         if ctx.needs_input_grad[1]:
-            scaled = (grad * scale).to(ctx.values_dtype).reshape(-1)
-            sums = scaled.new_zeros(ctx.levels + 1).index_add_(0, index.reshape(-1), scaled)
+            sums = sum_per_level(grad, scale, index, ctx.levels + 1, ctx.values_dtype)
             # NaN elements (a non-finite scale: every term is +-inf or NaN) joined the top level
             sums[-2] += sums[-1]
             grad_values = sums[:-1]

@@ -17,8 +17,7 @@ from torch import nn
 from torch.nn.utils import parametrize
 
 from tradeoffs.precision.learnable import LEARNABLE_BITS, LearnableQuantizer
-from tradeoffs.precision.ocp import FORMATS, quantize
-from tradeoffs.precision.ste import ste
+from tradeoffs.precision.ocp import FORMATS, straight_through
 
 LAYERS = (nn.Linear, nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.MultiheadAttention)
 ATTENTION_WEIGHTS = ("in_proj_weight", "q_proj_weight", "k_proj_weight", "v_proj_weight")
@@ -33,7 +32,7 @@ class OCPQuantizer(nn.Module):
         self.fmt, self.scale, self.dim = FORMATS[fmt], scale, dim
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return ste(x, quantize(x.detach(), self.fmt, self.scale, self.dim))
+        return straight_through(x, self.fmt, self.scale, self.dim)
 
     def extra_repr(self) -> str:
         return f"{self.fmt.name}, scale={self.scale}, dim={self.dim}"

@@ -9,7 +9,11 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import numpy as np
 import torch
+
+from tradeoffs.precision.search import MIN_ELEMENTS
+from tradeoffs.precision.ste import ste
 
 BLOCK = 32  # MX block size: values sharing one E8M0 scale
 E8M0_MIN, E8M0_MAX = -127, 127  # exponent range of the E8M0 scale
@@ -111,3 +115,43 @@ def quantize(x: torch.Tensor, fmt: OCPFormat, scale: str = "tensor", dim: int = 
     s = block_scales(moved, fmt)
     q = (round_to_grid(blocks / s, fmt) * s).flatten(-2)[..., : moved.shape[-1]]
     return q.movedim(-1, dim).to(x.dtype)
+
+
+class _TensorScaleStraightThrough(torch.autograd.Function):
+    """ste(x, quantize(x, fmt, "tensor")) in one node: the scale's pass, then one pass of
+    `kernels.round_to_grid`; the gradient to x is the upstream gradient, as ste's."""
+
+    @staticmethod
+    def forward(ctx, x: torch.Tensor, fmt: OCPFormat) -> torch.Tensor:
+        from tradeoffs.precision import kernels  # numba: only for large tensors
+
+        flat = x.detach().contiguous().reshape(-1)
+        out = torch.empty(x.shape, dtype=x.dtype)
+        kernels.round_to_grid(
+            flat.numpy(),
+            np.float32(tensor_scale(flat, fmt).item()),
+            np.float32(fmt.max),
+            (fmt.emin + 127) << 23,
+            fmt.mbits << 23,
+            out.view(-1).numpy(),
+        )
+        return out
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor) -> tuple[torch.Tensor, None]:
+        return grad, None
+
+
+def straight_through(x: torch.Tensor, fmt: OCPFormat, scale: str, dim: int) -> torch.Tensor:
+    """quantize(x, ...) forward, gradient 1 to x: in one fused pass for a per-tensor scale of
+    a large fp32 CPU tensor in eager mode (the same bits), else `ste` over `quantize`."""
+    fused = (
+        scale == "tensor"
+        and x.device.type == "cpu"
+        and x.dtype == torch.float32
+        and x.numel() >= MIN_ELEMENTS
+        and not (torch.compiler.is_compiling() or torch.jit.is_tracing())
+    )
+    if fused:
+        return _TensorScaleStraightThrough.apply(x, fmt)
+    return ste(x, quantize(x.detach(), fmt, scale, dim))

@@ -1,16 +1,20 @@
 """How many of a quantiser's sorted midpoints lie below each element: the count
 torch.searchsorted(midpoints, x) returns (side left), without its per-element binary search.
 
-Method: the top 12 bits of an fp32 value (sign, exponent, 3 mantissa bits) name one of 4096
-cells, each a contiguous interval of the reals. Per cell, a table holds how many midpoints lie
-below the cell, and the midpoints inside it: as a rule at most one, since a float-like codebook
+Method: the top bits of an fp32 value (sign, exponent, the first mantissa bits) name one of
+2^bits cells, each a contiguous interval of the reals. Per cell, a table holds how many
+midpoints lie below the cell, and the midpoints inside it: few, since a float-like codebook
 spaces its levels logarithmically (fp8's E4M3-like grid puts one midpoint in each eighth of a
-binade). The count of an element is then one table read plus one comparison per midpoint a cell
-can hold: a few vectorised passes instead of a branching binary search. The tables (4096 entries)
-are rebuilt from the midpoints at each call; where they cost more than they save (small tensors),
-where a cell holds more than MAX_PER_CELL midpoints, off the CPU, for other dtypes or NaN
-midpoints, torch.searchsorted does it. Both give the same integers for every input, NaN included
-(it counts every midpoint); +-inf must not occur (a quantiser divides by the amax: |x| <= 1).
+binade), though a learned one crowds them. The count of an element is then one table read plus
+one comparison per midpoint a cell can hold, in one pass of `kernels.round_to_levels`. 12 bits
+(3 mantissa bits, 4096 cells) for tensors from MIN_ELEMENTS; 16 bits (7 mantissa bits, 65536
+cells, 16 times finer: a learned fp8 codebook crowds up to 6 midpoints into a 12-bit cell
+within a few steps, rarely 2 into a 16-bit one) from FINE_ELEMENTS, where building the larger
+table costs less than the comparisons it saves. The tables are rebuilt from the midpoints at
+each call; where they cost more than they save (small tensors), where a cell holds more than
+MAX_PER_CELL midpoints, off the CPU, for other dtypes or NaN midpoints, torch.searchsorted
+does it. Both give the same integers for every input, NaN included (it counts every
+midpoint); +-inf must not occur (a quantiser divides by the amax: |x| <= 1).
 """
 
 from __future__ import annotations
@@ -18,34 +22,37 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-CELL_SHIFT = 20  # 32 - 12 bits of each fp32 value name its cell
-CELLS = 1 << (32 - CELL_SHIFT)
-MAX_PER_CELL = 4  # comparisons per element beyond which a binary search costs less
+CELL_SHIFTS = (20, 16)  # 32 - 12 and 32 - 16 bits of each fp32 value name its cell
+MAX_PER_CELL = 16  # comparisons per element (branch-free, ~1 cycle each) beyond which
+# a binary search costs less: learned codebooks crowd a cell with several midpoints
 MIN_ELEMENTS = 1 << 13  # below this, the tables (~65 us a call) cost more than a binary search
+FINE_ELEMENTS = 1 << 18  # from here, the 16-bit tables (~1 ms a call)
 
 
-def _cell_order() -> tuple[np.ndarray, np.ndarray]:
+def _cell_order(shift: int) -> tuple[np.ndarray, np.ndarray]:
     """Each cell's rank in value order, and the cells of inf/NaN (exponent 255). Cell k holds
-    the values whose int32 bit pattern, shifted right arithmetically, is k - CELLS/2: the
+    the values whose int32 bit pattern, shifted right arithmetically, is k - cells/2: the
     non-negative floats fill the upper half in increasing order, the negative floats the lower
     half, their magnitude growing with k (so in decreasing order)."""
-    k = np.arange(CELLS)
-    rank = np.where(k < CELLS // 2, CELLS // 2 - 1 - k, k)
-    exponent = ((k - CELLS // 2) >> (23 - CELL_SHIFT)) & 0xFF
+    cells = 1 << (32 - shift)
+    k = np.arange(cells)
+    rank = np.where(k < cells // 2, cells // 2 - 1 - k, k)
+    exponent = ((k - cells // 2) >> (23 - shift)) & 0xFF
     return rank, exponent == 0xFF
 
 
-_RANK, _NON_FINITE = _cell_order()
+_ORDER = {shift: _cell_order(shift) for shift in CELL_SHIFTS}
 
 
-def _tables(midpoints: torch.Tensor) -> tuple[torch.Tensor, int]:
+def _tables(midpoints: torch.Tensor, shift: int = CELL_SHIFTS[0]) -> tuple[torch.Tensor, int]:
     """Per cell, how many midpoints lie below it; and the most midpoints one cell holds. In
-    numpy: 4096-entry arrays cost microseconds there, tens of them in torch ops."""
+    numpy: such arrays cost microseconds there, tens of them in torch ops."""
+    rank, non_finite = _ORDER[shift]
     m = midpoints.detach().numpy()
-    ranks = _RANK[(m.view(np.int32) >> CELL_SHIFT) + CELLS // 2]
-    per_rank = np.bincount(ranks, minlength=CELLS)
-    below = (np.cumsum(per_rank) - per_rank)[_RANK]
-    below[_NON_FINITE] = m.size  # NaN counts every midpoint
+    ranks = rank[(m.view(np.int32) >> shift) + rank.size // 2]
+    per_rank = np.bincount(ranks, minlength=rank.size)
+    below = (np.cumsum(per_rank) - per_rank)[rank]
+    below[non_finite] = m.size  # NaN counts every midpoint
     return torch.from_numpy(below.astype(np.int32)), int(per_rank.max())
 
 
@@ -53,25 +60,66 @@ def _searchsorted(x: torch.Tensor, midpoints: torch.Tensor) -> torch.Tensor:
     return torch.searchsorted(midpoints, x.contiguous())
 
 
-def count_below(x: torch.Tensor, midpoints: torch.Tensor) -> torch.Tensor:
-    """torch.searchsorted(midpoints, x) for sorted 1-D `midpoints` (see module doc); int32 on
-    the table path, int64 otherwise."""
-    usable = (
+def _usable(x: torch.Tensor, midpoints: torch.Tensor) -> bool:
+    return (
         x.device.type == "cpu"
         and x.dtype == torch.float32 == midpoints.dtype
         and x.numel() >= MIN_ELEMENTS
         and not bool(midpoints.isnan().any())
     )
-    if not usable:
-        return _searchsorted(x, midpoints)
-    below, per_cell = _tables(midpoints)
-    if per_cell > MAX_PER_CELL:
-        return _searchsorted(x, midpoints)
-    flat = x.reshape(-1)
-    cells = (flat.view(torch.int32) >> CELL_SHIFT).add_(CELLS // 2)
-    count = below.index_select(0, cells)
-    padded = torch.cat([midpoints, midpoints.new_full((per_cell,), float("inf"))])
-    for offset in range(per_cell):
-        bound = padded.index_select(0, below + offset)
-        count += flat > bound.index_select(0, cells)
-    return count.view(x.shape)
+
+
+def round_to_levels(
+    x: torch.Tensor, scale: torch.Tensor, midpoints: torch.Tensor, levels: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """(index, levels[index]) with index = torch.searchsorted(midpoints, x / scale) for sorted
+    1-D `midpoints` and a 0-d `scale` (see module doc): one pass of `kernels.round_to_levels`
+    on the table path (index int16), x / scale, searchsorted and a gather otherwise (int64)."""
+    if _usable(x, midpoints) and midpoints.numel() < 2**15 and scale.dtype == torch.float32:
+        shift = CELL_SHIFTS[x.numel() >= FINE_ELEMENTS]
+        below, per_cell = _tables(midpoints, shift)
+        if per_cell <= MAX_PER_CELL:
+            from tradeoffs.precision import kernels  # numba: only for large tensors
+
+            padded = torch.cat([midpoints, midpoints.new_full((per_cell,), float("inf"))])
+            index = np.empty(x.numel(), np.int16)
+            out = torch.empty(x.shape, dtype=levels.dtype)
+            kernels.round_to_levels(
+                x.detach().contiguous().reshape(-1).numpy(),
+                np.float32(scale.item()),
+                shift,
+                below.numpy(),
+                padded.detach().numpy(),
+                per_cell,
+                levels.detach().contiguous().numpy(),
+                index,
+                out.view(-1).numpy(),
+            )
+            return torch.from_numpy(index).view(x.shape), out
+    index = _searchsorted(x / scale, midpoints)
+    return index, levels.index_select(0, index.reshape(-1)).view(x.shape)
+
+
+def count_below(x: torch.Tensor, midpoints: torch.Tensor) -> torch.Tensor:
+    """torch.searchsorted(midpoints, x) for sorted 1-D `midpoints` (see module doc); int16 on
+    the table path, int64 otherwise."""
+    levels = torch.zeros(midpoints.numel() + 1)
+    return round_to_levels(x, torch.ones(()), midpoints, levels)[0]
+
+
+def sum_per_level(
+    grad: torch.Tensor, scale: torch.Tensor, index: torch.Tensor, levels: int, dtype: torch.dtype
+) -> torch.Tensor:
+    """Per value of `index` (0..levels-1), the sum of grad * scale (a 0-d tensor) as `dtype`,
+    in element order: index_add_'s sums; by `kernels.sum_per_level` for round_to_levels'
+    int16 indices of fp32 gradients."""
+    fused = index.dtype == torch.int16 and grad.dtype == torch.float32 == dtype == scale.dtype
+    if fused and grad.device.type == "cpu":
+        from tradeoffs.precision import kernels
+
+        sums = np.zeros(levels, np.float32)
+        flat = grad.contiguous().reshape(-1).numpy()
+        kernels.sum_per_level(flat, np.float32(scale.item()), index.reshape(-1).numpy(), sums)
+        return torch.from_numpy(sums)
+    scaled = (grad * scale).to(dtype).reshape(-1)
+    return scaled.new_zeros(levels).index_add_(0, index.reshape(-1), scaled)
