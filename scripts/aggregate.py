@@ -49,7 +49,8 @@ def main() -> None:
     table = robustness.robustness_table(runs)
     with io.atomic_path(out / "robustness.csv") as tmp:
         table.to_csv(tmp, index=False)
-    text = aggregate.to_markdown(table) if not table.empty else robustness.NO_CORRUPTED_SETS
+    shown = robustness.robustness_markdown(table)
+    text = aggregate.to_markdown(shown) if not table.empty else robustness.NO_CORRUPTED_SETS
     io.write_text(out / "robustness.md", text)
     print(f"{len(runs)} runs, {len(summary)} configurations -> {out}")
 

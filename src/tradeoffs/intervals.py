@@ -25,7 +25,8 @@ def wilson(successes: int, n: int) -> list[float] | None:
 
 def bootstrap_examples(statistic: Callable[[np.ndarray], float], n: int) -> list[float] | None:
     """Percentile bootstrap interval of `statistic(indices)` over `n` examples resampled with
-    replacement; None when n is 0. A statistic that does not vary gives a zero-width interval."""
+    replacement; None when n is 0 or the statistic is undefined (NaN) on some resample. A
+    statistic that does not vary gives a zero-width interval."""
     if n <= 0:
         return None
     value = statistic(np.arange(n))
@@ -38,6 +39,8 @@ def bootstrap_examples(statistic: Callable[[np.ndarray], float], n: int) -> list
         method="percentile",
         rng=np.random.default_rng(SEED),
     )
+    if np.isnan(result.bootstrap_distribution).any():
+        return None
     lo, hi = result.confidence_interval
     if not (np.isfinite(lo) and np.isfinite(hi)):  # every resample equal: no spread
         lo = hi = value

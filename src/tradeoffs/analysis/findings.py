@@ -19,7 +19,7 @@ from typing import Any
 import pandas as pd
 
 from tradeoffs import per_example, registry
-from tradeoffs.analysis import significance
+from tradeoffs.analysis import robustness, significance
 from tradeoffs.analysis.comparable import comparable_runs, refused_sentences
 from tradeoffs.analysis.load import CONFIG_KEYS, HOST, not_finished, ok_runs
 from tradeoffs.analysis.serving import serving_finding
@@ -181,27 +181,53 @@ def not_learned_sentence(runs: pd.DataFrame) -> str | None:
     )
 
 
+def reference_comparisons(
+    table: pd.DataFrame,
+) -> list[tuple[pd.Series, significance.Comparison | None]]:
+    """Each configuration of a `_configs` table not in fp32 against the fp32 configuration
+    that differs from it only in the format, paired over examples and seeds, Benjamini-Hochberg
+    adjusted over every such comparison of the table: one family, so the findings and the
+    heat map's "≈ fp32" marks make the same decision. None where there is no fp32 run or no
+    predictions file to pair."""
+    keys = [k for k in CONFIG_KEYS if k in table and k != "precision"]
+    references = {
+        tuple(row[k] for k in keys): row
+        for _, row in table[table["precision"] == REFERENCE_PRECISION].iterrows()
+    }
+    pairs = []
+    for _, row in table[table["precision"] != REFERENCE_PRECISION].iterrows():
+        reference = references.get(tuple(row[k] for k in keys))
+        if reference is not None:
+            pairs.append((row, compare_configs(row, reference)))
+    adjusted = iter(significance.adjust([c for _, c in pairs if c is not None]))
+    return [(row, c if c is None else next(adjusted)) for row, c in pairs]
+
+
+def tied_with_reference(runs: pd.DataFrame, keys: list[str]) -> set[tuple]:
+    """The `keys` values (e.g. dataset, act, model, precision) of the configurations the
+    precision findings call indistinguishable from fp32 (`reference_comparisons` over the
+    runs the findings compare); a group with several configurations needs all of them tied."""
+    tested: dict[tuple, list[bool]] = {}
+    for row, comparison in reference_comparisons(_configs(comparable_runs(runs))):
+        if comparison is not None:
+            cell = tuple(row[k] for k in keys)
+            tested.setdefault(cell, []).append(not comparison.distinguishable)
+    return {cell for cell, ties in tested.items() if all(ties)}
+
+
 def _format_comparisons(table: pd.DataFrame, order: list[str]) -> list[str]:
-    """Per format, each model's accuracy against its fp32 run, paired over examples and seeds,
-    Benjamini-Hochberg adjusted over every (model, format) comparison of the study."""
+    """Per format, each model's accuracy against its fp32 run (`reference_comparisons`)."""
     if REFERENCE_PRECISION not in order:
         return []
-    pairs = []
-    for model, rows in table.groupby("model", sort=True):
-        reference = rows[rows["precision"] == REFERENCE_PRECISION]
-        if reference.empty:
-            continue
-        for _, row in rows[rows["precision"] != REFERENCE_PRECISION].iterrows():
-            pairs.append((row["precision"], model, compare_configs(row, reference.iloc[0])))
-    found = [c for _, _, c in pairs if c is not None]
-    adjusted = iter(significance.adjust(found))
-    pairs = [(p, m, c if c is None else next(adjusted)) for p, m, c in pairs]
+    keys = _varying(table)
+    pairs = [(row, c) for row, c in reference_comparisons(table) if c is not None]
+    shown = [k for k in keys if k != "precision"] or ["model"]
     sentences = []
     for precision in order:
         parts = [
-            f"{model} {significance.describe(c)}"
-            for p, model, c in pairs
-            if p == precision and c is not None
+            f"{_label(row, shown)} {significance.describe(c)}"
+            for row, c in pairs
+            if row["precision"] == precision
         ]
         if parts:
             sentences.append(
@@ -373,6 +399,38 @@ def conditions_sentence(config: Mapping[str, Any] | None) -> str | None:
     return "Conditions: " + "; ".join(parts) + "."
 
 
+def robustness_sentences(runs: pd.DataFrame) -> list[str]:
+    """mCE and relative mCE per configuration with their 95% intervals (`analysis.robustness`),
+    each said to be indistinguishable from the reference's 1 when its interval holds 1."""
+    if "mce" not in runs:
+        return []
+    table = robustness.robustness_table(runs)
+    if table.empty or table["mce"].isna().all():
+        return []
+    keys = _varying(table)
+    n = _test_size(runs)
+    sentences = []
+    for metric, what in (("mce", "mCE"), ("relative_mce", "Relative mCE")):
+        rows = table.dropna(subset=[metric])
+        parts = []
+        for _, row in rows.iterrows():
+            interval = row.get(f"{metric}_ci")
+            text = f"{_label(row, keys)} {robustness.with_interval(row[metric], interval)}"
+            if not isinstance(interval, list):
+                text += " (no interval: predictions missing)"
+            elif interval == [1.0, 1.0] and row[metric] == 1.0:
+                text += " (the reference)"
+            elif interval[0] <= 1.0 <= interval[1]:
+                text += f" (indistinguishable from the reference at this test size, n = {n})"
+            parts.append(text)
+        if parts:
+            sentences.append(
+                f"{what} against each run's reference (1 = as robust; above 1 less robust) "
+                f"[95% interval]: {'; '.join(parts)}."
+            )
+    return sentences
+
+
 def target_sentence(runs: pd.DataFrame, target: float | None) -> str | None:
     """Which runs meet the accuracy target and which do not, with their bounds."""
     if target is None or "acc_ratio" not in runs:
@@ -429,6 +487,7 @@ def findings(
     conditions = conditions_sentence(config)
     if conditions:
         sentences.insert(0, conditions)
+    sentences += robustness_sentences(runs)
     target = target_sentence(runs, (config or {}).get("accuracy_target"))
     if target:
         sentences.append(target)

@@ -9,21 +9,27 @@ With E(c, s) the top-1 error on corruption c at severity s and E(clean) the clea
 The reference (AlexNet in the paper) is the study's `eval_on_corrupted.reference` run with the
 same dataset, activation, backend and seed. Both are ratios (1 = as robust as the reference); a
 corruption on which the reference makes no error (or, for the relative form, loses no accuracy)
-leaves them undefined (NaN).
+leaves them undefined (NaN). Their 95% intervals (`mce_ci`, `relative_mce_ci`) come from a
+bootstrap over the test images, one draw picking the same images in the run's clean and
+corrupted sets and in its reference's (`mce_intervals`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
+from tradeoffs import per_example
 from tradeoffs.analysis.load import CONFIG_KEYS, ok_runs
 from tradeoffs.evaluation import calibration_error
 from tradeoffs.identity import KEYS
-from tradeoffs.intervals import bootstrap_examples
+from tradeoffs.intervals import LEVEL, bootstrap_examples
 from tradeoffs.per_example import ExamplePredictions
 from tradeoffs.registry import CORRUPTIONS, parse_corrupted
 
@@ -97,6 +103,63 @@ def relative_mce(errors: Errors, clean: float, reference: Errors, reference_clea
     return _mean_ratio(_per_corruption(errors, clean), _per_corruption(reference, reference_clean))
 
 
+@dataclass(frozen=True)
+class CorruptedExamples:
+    """One run's per-example predictions on its clean test split and its corrupted sets."""
+
+    clean: ExamplePredictions
+    sets: Mapping[str, ExamplePredictions]  # set name (registry.corrupted_name) -> predictions
+
+
+def read_corrupted_examples(run_dir: str | Path, dataset: str) -> CorruptedExamples | None:
+    """A run's clean and corrupted-set predictions files, None when either is missing."""
+    clean = per_example.read_run(run_dir, dataset)
+    path = Path(run_dir) / per_example.CORRUPTED_FILE
+    if clean is None or not path.exists():
+        return None
+    sets = per_example.read_sets(path)
+    return CorruptedExamples(clean, sets) if sets else None
+
+
+def _paired(run: CorruptedExamples, reference: CorruptedExamples) -> bool:
+    """The same images, in the same order, in every set of both runs."""
+    every = [run.clean, reference.clean, *run.sets.values(), *reference.sets.values()]
+    return set(run.sets) == set(reference.sets) and all(
+        np.array_equal(p.label, run.clean.label) for p in every
+    )
+
+
+def mce_intervals(run: CorruptedExamples, reference: CorruptedExamples) -> dict[str, Any]:
+    """`mce_ci` and `relative_mce_ci`: percentile bootstrap intervals over the test images, one
+    draw picking the same images in the run's clean and corrupted sets and in its reference's
+    (the sets are corruptions of one test split, so their errors are correlated); None where
+    the sets are not of the same images, or the figure is undefined on the data or on some
+    resamples (a reference without errors on a corruption)."""
+    if not _paired(run, reference):
+        return {"mce_ci": None, "relative_mce_ci": None}
+    keys = [(name, parse_corrupted(name)) for name in sorted(run.sets)]
+    own = np.stack([run.sets[name].correct for name, _ in keys])
+    ref = np.stack([reference.sets[name].correct for name, _ in keys])
+    own_clean, ref_clean = run.clean.correct, reference.clean.correct
+
+    def errors(correct: np.ndarray, i: np.ndarray) -> dict[tuple[str, int], float]:
+        rates = 1.0 - correct[:, i].mean(axis=1)
+        return {(c, s): float(e) for (_, (_, c, s)), e in zip(keys, rates, strict=True)}
+
+    def mce_of(i: np.ndarray) -> float:
+        return mce(errors(own, i), errors(ref, i))
+
+    def relative_of(i: np.ndarray) -> float:
+        clean, reference_clean = 1.0 - own_clean[i].mean(), 1.0 - ref_clean[i].mean()
+        return relative_mce(errors(own, i), clean, errors(ref, i), reference_clean)
+
+    n = len(run.clean)
+    return {
+        key: bootstrap_examples(statistic, n) if np.isfinite(statistic(np.arange(n))) else None
+        for key, statistic in (("mce_ci", mce_of), ("relative_mce_ci", relative_of))
+    }
+
+
 def corrupted_long(runs: pd.DataFrame) -> pd.DataFrame:
     """One row per (run, corrupted set) from a runs table's `eval.{set}.acc|ece` columns: the
     run's identity, `corruption`, `severity`, `acc`, `ece`."""
@@ -124,30 +187,52 @@ def _errors(sets: pd.DataFrame) -> dict[tuple[str, int], float]:
 
 def with_corruption_errors(runs: pd.DataFrame, reference: Mapping[str, Any]) -> pd.DataFrame:
     """`runs` with `mce` and `relative_mce` against each run's reference run (`reference`:
-    the study's `eval_on_corrupted.reference`, {"model": name or None, "precision": name}); NaN
-    where a run or its reference has no complete corrupted evaluation. Unchanged without any
-    corrupted set."""
+    the study's `eval_on_corrupted.reference`, {"model": name or None, "precision": name}), and
+    their intervals `mce_ci` and `relative_mce_ci` from the two runs' predictions files
+    (`mce_intervals`); NaN (intervals None) where a run or its reference has no complete
+    corrupted evaluation. Unchanged without any corrupted set."""
     sets = corrupted_long(ok_runs(runs))
     if sets.empty:
         return runs
     match = [k for k in RUN_MATCH if k in runs]
     by_run = {key: group for key, group in sets.groupby([*match, "model", "precision"])}
-    clean = ok_runs(runs).set_index([*match, "model", "precision"])["test_acc"]
-    values: dict[str, list[float]] = {"mce": [], "relative_mce": []}
+    done = ok_runs(runs).set_index([*match, "model", "precision"])
+    clean = done["test_acc"]
+    values: dict[str, list[Any]] = {k: [] for k in ("mce", "relative_mce", *INTERVALS)}
     for row in runs.itertuples(index=False):
         own_key = (*(getattr(row, k) for k in match), row.model, row.precision)
         ref_model = reference.get("model") or row.model
         ref_key = (*(getattr(row, k) for k in match), ref_model, reference["precision"])
         if own_key not in by_run or ref_key not in by_run:
-            values["mce"].append(float("nan"))
-            values["relative_mce"].append(float("nan"))
+            for key, missing in (("mce", NAN), ("relative_mce", NAN), *INTERVALS.items()):
+                values[key].append(missing)
             continue
         errors, ref_errors = _errors(by_run[own_key]), _errors(by_run[ref_key])
         values["mce"].append(mce(errors, ref_errors))
         values["relative_mce"].append(
             relative_mce(errors, 1.0 - clean[own_key], ref_errors, 1.0 - clean[ref_key])
         )
+        intervals = _run_intervals(done, own_key, ref_key, row.dataset)
+        for key in INTERVALS:
+            values[key].append(intervals[key])
     return runs.assign(**values)
+
+
+NAN = float("nan")
+INTERVALS = {"mce_ci": None, "relative_mce_ci": None}
+
+
+def _run_intervals(
+    done: pd.DataFrame, own_key: tuple, ref_key: tuple, dataset: str
+) -> dict[str, Any]:
+    """`mce_intervals` of two ok runs (rows of `done`, indexed by run key) from their files."""
+    paths = done["path"] if "path" in done else pd.Series(dtype=object)
+    own_path, ref_path = paths.get(own_key), paths.get(ref_key)
+    if not (isinstance(own_path, str) and isinstance(ref_path, str)):
+        return dict(INTERVALS)
+    own = read_corrupted_examples(own_path, dataset)
+    ref = read_corrupted_examples(ref_path, dataset)
+    return dict(INTERVALS) if own is None or ref is None else mce_intervals(own, ref)
 
 
 NO_CORRUPTED_SETS = "_No corrupted test sets evaluated (study option eval_on_corrupted)._\n"
@@ -163,15 +248,21 @@ ROBUSTNESS_METRICS = (
 
 def robustness_table(runs: pd.DataFrame) -> pd.DataFrame:
     """Per configuration (mean over seeds): clean and mean corruption accuracy, ECE under
-    corruption, mCE, relative mCE, time-to-accuracy, then the accuracy per corruption (mean
-    over severities)."""
+    corruption, mCE and relative mCE with their 95% intervals (`config_interval`),
+    time-to-accuracy, then the accuracy per corruption (mean over severities)."""
     sets = corrupted_long(ok_runs(runs))
     keys = [k for k in ("study", *CONFIG_KEYS) if k in runs]
     if sets.empty:
         return pd.DataFrame(columns=keys)
     done = ok_runs(runs)
     present = [m for m in ROBUSTNESS_METRICS if m in done]
-    table = done.groupby(keys, sort=True)[present].mean()
+    grouped = done.groupby(keys, sort=True)
+    table = grouped[present].mean()
+    for metric in ("mce", "relative_mce"):
+        if metric in done and f"{metric}_ci" in done:
+            table[f"{metric}_ci"] = [
+                config_interval(group[metric], group[f"{metric}_ci"]) for _, group in grouped
+            ]
     per_corruption = sets.pivot_table(
         index=keys, columns="corruption", values="acc", aggfunc="mean"
     )
@@ -179,3 +270,36 @@ def robustness_table(runs: pd.DataFrame) -> pd.DataFrame:
     per_corruption = per_corruption[order].add_prefix("acc_")
     table = table.join(per_corruption, how="inner").reset_index()
     return table.sort_values(keys, kind="stable").reset_index(drop=True)
+
+
+def config_interval(values: pd.Series, intervals: pd.Series) -> list[float] | None:
+    """A configuration's 95% interval of a per-run figure: one seed (or seeds that agree), the
+    run's own bootstrap interval; several, the Student t interval over the seeds' values (as
+    `significance.seed_interval` does for accuracy). None without a value or an interval."""
+    finite = values.dropna()
+    if len(finite) > 1 and np.ptp(finite) > 0:
+        t = stats.ttest_1samp(finite.to_numpy(), 0.0).confidence_interval(LEVEL)
+        return [float(t.low), float(t.high)]
+    own = [v for v in intervals if isinstance(v, list)]
+    return own[0] if len(finite) >= 1 and own else None
+
+
+def with_interval(value: float, interval: Any, digits: int = 2) -> str:
+    """ "1.31 [1.10, 1.52]" (the value alone without an interval, "" without a value)."""
+    if pd.isna(value):
+        return ""
+    if not isinstance(interval, list):
+        return f"{value:.{digits}f}"
+    return f"{value:.{digits}f} [{interval[0]:.{digits}f}, {interval[1]:.{digits}f}]"
+
+
+def robustness_markdown(table: pd.DataFrame) -> pd.DataFrame:
+    """The robustness table for reading: mCE and relative mCE shown with their intervals."""
+    shown = table.copy()
+    for metric in ("mce", "relative_mce"):
+        if f"{metric}_ci" in shown:
+            shown[metric] = [
+                with_interval(v, ci)
+                for v, ci in zip(shown[metric], shown.pop(f"{metric}_ci"), strict=True)
+            ]
+    return shown
