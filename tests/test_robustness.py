@@ -20,6 +20,7 @@ from tradeoffs.analysis import findings, robustness
 from tradeoffs.analysis.aggregate import comparison_table, summary_table
 from tradeoffs.analysis.figures import figures_for
 from tradeoffs.analysis.figures.draw import draw
+from tradeoffs.analysis.figures.robustness import accuracy_vs_severity
 from tradeoffs.analysis.load import read_metrics
 from tradeoffs.analysis.robustness import CorruptedExamples
 from tradeoffs.analysis.time_to_accuracy import time_to_accuracy
@@ -331,6 +332,24 @@ def test_robustness_table_shows_mce_with_its_interval(tmp_path: Path) -> None:
     shown = robustness.robustness_markdown(table.reset_index()).set_index("precision")
     assert shown.loc["fp4", "mce"] == f"1.31 [{lo:.2f}, {hi:.2f}]"
     assert "mce_ci" not in shown
+
+
+def test_severity_figure_legend_gives_mce_with_its_interval(tmp_path: Path) -> None:
+    paths = []
+    for precision, (clean, accs), seed in (("fp32", REFERENCE, 2), ("fp4", QUANTISED, 1)):
+        run = Run("precision", "digits", "cnn", "relu", precision, "torch-cpu", 0)
+        path = corrupted_run(tmp_path, run, clean, accs)
+        write_examples(path.parent, "digits", corrupted_examples(clean, accs, 100, seed))
+        paths.append(path)
+    runs = robustness.with_corruption_errors(
+        read_metrics(paths), {"model": None, "precision": "fp32"}
+    )
+    runs.to_csv(tmp_path / "runs.csv", index=False)  # as the figure job reads it
+    lo, hi = runs.set_index("precision").loc["fp4", "mce_ci"]
+    fig = accuracy_vs_severity(pd.read_csv(tmp_path / "runs.csv"), "precision")
+    legend = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert f"fp4, mCE 1.31 [{lo:.2f}, {hi:.2f}]" in legend
+    assert "fp32, mCE 1.00 [1.00, 1.00]" in legend
 
 
 def test_findings_state_mce_with_its_interval_and_verdict(tmp_path: Path) -> None:

@@ -16,6 +16,7 @@ corrupted sets and in its reference's (`mce_intervals`).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -280,14 +281,28 @@ def config_interval(values: pd.Series, intervals: pd.Series) -> list[float] | No
     if len(finite) > 1 and np.ptp(finite) > 0:
         t = stats.ttest_1samp(finite.to_numpy(), 0.0).confidence_interval(LEVEL)
         return [float(t.low), float(t.high)]
-    own = [v for v in intervals if isinstance(v, list)]
+    own = [v for v in map(as_interval, intervals) if v is not None]
     return own[0] if len(finite) >= 1 and own else None
+
+
+def as_interval(value: Any) -> list[float] | None:
+    """An interval column's cell as [lo, hi]: a list as aggregation leaves it, or its text
+    "[lo, hi]" as runs.csv holds it (read as JSON, never evaluated); None for anything else."""
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except json.JSONDecodeError:
+            return None
+    if isinstance(value, list) and len(value) == 2:
+        return [float(v) for v in value]
+    return None
 
 
 def with_interval(value: float, interval: Any, digits: int = 2) -> str:
     """ "1.31 [1.10, 1.52]" (the value alone without an interval, "" without a value)."""
     if pd.isna(value):
         return ""
+    interval = as_interval(interval)
     if not isinstance(interval, list):
         return f"{value:.{digits}f}"
     return f"{value:.{digits}f} [{interval[0]:.{digits}f}, {interval[1]:.{digits}f}]"
