@@ -7,7 +7,8 @@ import numpy as np
 import pandas as pd
 
 from tradeoffs import per_example
-from tradeoffs.analysis import aggregate, findings, timings
+from tradeoffs.analysis import aggregate, findings, significance, timings
+from tradeoffs.analysis.figures.precision import heatmap
 
 TEST_N = 360
 LABELS = np.arange(TEST_N) % 10
@@ -241,3 +242,37 @@ def test_timings_sum_job_seconds_by_rule_and_study(tmp_path):
     by_study = timings.time_table(jobs, "study").set_index("study")
     assert by_study.loc["binary", "job_s"] == 23.0
     assert abs(by_study.loc["precision", "share"] - 14 / 37) < 1e-12
+
+
+def test_heat_map_marks_ties_with_the_findings_adjusted_decision(tmp_path):
+    # e4m3 gets 6 more examples wrong than fp32 and none right that fp32 misses: the exact
+    # McNemar p is 2 / 2**6 = 0.031 alone, 0.0625 after Benjamini-Hochberg with fp4's p = 1.
+    rows = [
+        {
+            "study": "precision",
+            "model": "cnn",
+            "precision": p,
+            "backend": "torch-cpu",
+            "test_acc": acc,
+        }
+        for p, acc in (("fp32", 342 / 360), ("e4m3", 336 / 360), ("fp4", 342 / 360))
+    ]
+    table = runs(rows, tmp_path)
+    e4m3, fp32 = (per_example.read_run(table.loc[i, "path"], "digits") for i in (1, 0))
+    assert significance.mcnemar_runs(e4m3, fp32) < 0.05  # unadjusted, it would be "different"
+    text = findings.findings("precision", table)
+    assert "indistinguishable" in next(t for t in text if t.startswith("e4m3 against fp32"))
+    keys = ["dataset", "act", "model", "precision"]
+    assert findings.tied_with_reference(table, keys) == {
+        ("digits", "relu", "cnn", "e4m3"),
+        ("digits", "relu", "cnn", "fp4"),
+    }
+    figure = heatmap(table)
+    marks = [t.get_text() for t in figure.axes[0].texts]
+    assert sum("≈ fp32" in mark for mark in marks) == 2
+    # Far apart (60 examples): distinguishable after the correction too, and left unmarked.
+    rows[1]["test_acc"] = 282 / 360
+    table = runs(rows, tmp_path / "apart")
+    assert findings.tied_with_reference(table, keys) == {("digits", "relu", "cnn", "fp4")}
+    marks = [t.get_text() for t in heatmap(table).axes[0].texts]
+    assert sum("≈ fp32" in mark for mark in marks) == 1
