@@ -126,15 +126,21 @@ def test_precision_findings_compare_every_format_with_fp32_paired(tmp_path):
                 }
             )
     text = findings.findings("precision", runs(rows, tmp_path))
+    # One model learned in every format: each mean is its accuracy, with the bootstrap
+    # interval over the 360 examples (about Wilson's: 0.30 -> [0.256, 0.348]).
     assert text[0] == (
-        "Mean test accuracy by format (cnn, learned in every format): fp32 0.98, e4m3 0.97, "
-        "fp4 0.90, fp2 0.30."
+        "Mean test accuracy by format (cnn, learned in every format) [95% interval over the "
+        "test examples]: fp32 0.98 [0.97, 0.99], e4m3 0.97 [0.95, 0.99], fp4 0.90 [0.87, 0.93], "
+        "fp2 0.30 [0.25, 0.34]."
     )
     e4m3 = next(t for t in text if t.startswith("e4m3 against fp32"))
     assert "cnn -0.011 [" in e4m3 and "indistinguishable at this test size (n = 360)" in e4m3
     fp4 = next(t for t in text if t.startswith("fp4 against fp32"))
     assert "cnn -0.081 [" in fp4 and "indistinguishable" not in fp4.split("; vit")[0]
-    assert "fp2 weights take 1/16 of fp32's deployed footprint (mean over models)." in text
+    assert (
+        "fp2 weights take 1/16 of fp32's deployed footprint (mean over models; computed from "
+        "the weights, not sampled: no interval)." in text
+    )
     assert "vit/fp2" in text[-1]
 
 
@@ -188,8 +194,13 @@ def test_backends_compare_accuracy_paired_and_latency_by_intervals(tmp_path):
     assert text[0].startswith("Accuracy of the 2 backends that ran: torch-cpu 0.97 [")
     assert text[1].startswith("numba-cpu against torch-cpu: accuracy difference -0.003 [")
     assert "indistinguishable at this test size (n = 360)" in text[1]
-    latency = "Fastest single-image latency (p50): numba-cpu (0.02 ms), 4.00x torch-cpu (0.08 ms)."
+    latency = (
+        "Fastest single-image latency (p50): numba-cpu (0.02 ms [0.01, 0.03]), 4.00x torch-cpu "
+        "(0.08 ms [0.07, 0.09]) (bootstrap intervals disjoint)."
+    )
     assert latency in text
+    training = next(t for t in text if t.startswith("Fastest training throughput"))
+    assert training.endswith("(one training run each: no interval, compare with the noise floor).")
     rows[1]["latency_ms_p50_ci"] = [0.01, 0.085]
     text = findings.findings("backends", runs(rows, tmp_path / "overlap"))
     assert any("(bootstrap intervals overlap: indistinguishable)" in t for t in text)

@@ -5,7 +5,9 @@ resamples example indices, so one resample keeps an example's results together a
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 from scipy import stats
@@ -50,3 +52,17 @@ def bootstrap_examples(statistic: Callable[[np.ndarray], float], n: int) -> list
 def proportion_ci(values: np.ndarray) -> list[float] | None:
     """Wilson interval of the share of true values in a boolean array."""
     return wilson(int(np.count_nonzero(values)), int(values.size))
+
+
+def as_interval(value: Any) -> list[float] | None:
+    """An interval column's cell as [lo, hi]: a list as a record holds it, or its text
+    "[lo, hi]" as a CSV table holds it (read as JSON, never evaluated); None for anything
+    else (a missing interval)."""
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except json.JSONDecodeError:
+            return None
+    if isinstance(value, list | tuple) and len(value) == 2:
+        return [float(v) for v in value]
+    return None

@@ -16,13 +16,16 @@ import html
 from collections.abc import Callable, Mapping
 from typing import Any
 
+import numpy as np
 import pandas as pd
+from scipy import stats
 
 from tradeoffs import per_example, registry
 from tradeoffs.analysis import robustness, significance
 from tradeoffs.analysis.comparable import comparable_runs, refused_sentences
 from tradeoffs.analysis.load import CONFIG_KEYS, HOST, not_finished, ok_runs
 from tradeoffs.analysis.serving import serving_finding
+from tradeoffs.intervals import LEVEL, as_interval, bootstrap_examples
 
 DID_NOT_LEARN_FACTOR = 1.5  # test accuracy at most 1.5 x chance: the run did not learn
 REFERENCE_MODEL = "cnn"  # the binary study's full-precision baseline (seed 000)
@@ -91,6 +94,44 @@ def _acc(row: pd.Series) -> str:
     return f"{row['test_acc']:.2f}"
 
 
+EXACT = "computed from the weights, not sampled: no interval"
+
+
+def _with_ci(value: float, interval: list[float] | None, digits: int = 2) -> str:
+    """ "0.92 [0.89, 0.95]", or the value and why it has no interval."""
+    if interval is None:
+        return f"{value:.{digits}f} (no interval: predictions missing)"
+    return f"{value:.{digits}f} [{interval[0]:.{digits}f}, {interval[1]:.{digits}f}]"
+
+
+def mean_interval(configs: pd.DataFrame) -> list[float] | None:
+    """95% interval of the mean test accuracy of several `_configs` rows (e.g. every model in
+    one format): a percentile bootstrap over the test examples of the mean over the rows of
+    each row's accuracy (mean over its seeds), one draw picking the same examples in every run
+    (`intervals.bootstrap_examples`). None when a run has no predictions file or the runs were
+    not evaluated on one test set."""
+    per_config = []
+    for _, row in configs.iterrows():
+        preds = [_predictions(run) for run in row["runs"].itertuples()]
+        if not preds or any(p is None for p in preds):
+            return None
+        if any(not np.array_equal(p.label, preds[0].label) for p in preds):
+            return None
+        per_config.append(np.mean([p.correct for p in preds], axis=0))
+    if not per_config or len({c.size for c in per_config}) != 1:
+        return None
+    correct = np.stack(per_config)
+    return bootstrap_examples(lambda i: float(correct[:, i].mean()), correct.shape[1])
+
+
+def _measured(row: pd.Series, column: str, unit: str) -> str:
+    """ "0.08 ms [0.07, 0.09]" from the runs' bootstrap intervals (`{column}_ci`, the widest
+    over the configuration's seeds), or the value and "no interval recorded"."""
+    lo, hi = _interval(row, f"{column}_ci")
+    value = f"{row[column]:.3g} {unit}"
+    return f"{value} (no interval recorded)" if lo is None else f"{value} [{lo:.3g}, {hi:.3g}]"
+
+
 def _predictions(run: Any) -> per_example.ExamplePredictions | None:
     """A run's per-example predictions on its own test split, None when it has none."""
     if not isinstance(getattr(run, "path", None), str):
@@ -130,18 +171,39 @@ def _versus(a: pd.Series, b: pd.Series, comparison: significance.Comparison | No
     return significance.describe(comparison)
 
 
-def _latency_versus(fast: pd.Series, slow: pd.Series, column: str) -> str:
-    """Whether the bootstrap intervals of two runs' latency (mean over seeds) overlap."""
-    lo_fast, hi_fast = _interval(fast, f"{column}_ci")
-    lo_slow, hi_slow = _interval(slow, f"{column}_ci")
-    if None in (hi_fast, lo_slow):
-        return ""
-    return " (bootstrap intervals overlap: indistinguishable)" if hi_fast >= lo_slow else ""
+def _versus_intervals(best: pd.Series, worst: pd.Series, column: str, higher: bool) -> str:
+    """The verdict on two configurations' bootstrap intervals of `column`: overlapping ones
+    are indistinguishable, disjoint ones differ; "" when either has no interval."""
+    lo_best, hi_best = _interval(best, f"{column}_ci")
+    lo_worst, hi_worst = _interval(worst, f"{column}_ci")
+    if None in (lo_best, lo_worst):
+        return " (no interval recorded: untested)"
+    overlap = lo_best <= hi_worst if higher else hi_best >= lo_worst
+    if overlap:
+        return " (bootstrap intervals overlap: indistinguishable)"
+    return " (bootstrap intervals disjoint)"
+
+
+def _seed_spread(best: pd.Series, worst: pd.Series, column: str) -> str:
+    """Training throughput is one measurement per run: with several seeds each, the Student t
+    intervals over the seeds and whether they overlap; with one, that nothing tests it."""
+    bounds = []
+    for row in (best, worst):
+        values = row["runs"][column].dropna().to_numpy(dtype=float)
+        if len(values) < 2:
+            return " (one training run each: no interval, compare with the noise floor)"
+        t = stats.ttest_1samp(values, 0.0).confidence_interval(LEVEL)
+        bounds.append((float(t.low), float(t.high)))
+    (lo_best, _), (_, hi_worst) = bounds
+    verdict = "overlap: indistinguishable" if lo_best <= hi_worst else "disjoint"
+    shown = "; ".join(f"[{lo:.3g}, {hi:.3g}]" for lo, hi in bounds)
+    return f" (t intervals over seeds {shown}, {verdict})"
 
 
 def _interval(row: pd.Series, key: str) -> tuple[float | None, float | None]:
     """The widest [lo, hi] of `key` over a configuration's runs."""
-    values = [v for v in row["runs"].get(key, pd.Series(dtype=object)) if isinstance(v, list)]
+    cells = row["runs"].get(key, pd.Series(dtype=object))
+    values = [v for v in map(as_interval, cells) if v is not None]
     if not values:
         return None, None
     return min(v[0] for v in values), max(v[1] for v in values)
@@ -251,15 +313,21 @@ def precision_findings(runs: pd.DataFrame) -> list[str]:
     compared = table[table["model"].isin(common)] if len(common) else table
     mean = compared.groupby("precision")["test_acc"].mean().reindex(order)
     models = ", ".join(sorted(compared["model"].unique()))
-    steps = ", ".join(f"{p} {mean[p]:.2f}" for p in order)
-    sentences = [f"Mean test accuracy by format ({models}, learned in every format): {steps}."]
+    steps = ", ".join(
+        f"{p} {_with_ci(mean[p], mean_interval(compared[compared['precision'] == p]))}"
+        for p in order
+    )
+    sentences = [
+        f"Mean test accuracy by format ({models}, learned in every format) [95% interval over "
+        f"the test examples]: {steps}."
+    ]
     sentences += _format_comparisons(table, order)
     if REFERENCE_PRECISION in order and "est_footprint_mb" in compared:
         sizes = compared.groupby("precision")["est_footprint_mb"].mean()
         low = order[-1]
         sentences.append(
             f"{low} weights take {_ratio(sizes[low], sizes[REFERENCE_PRECISION])} of "
-            f"{REFERENCE_PRECISION}'s deployed footprint (mean over models)."
+            f"{REFERENCE_PRECISION}'s deployed footprint (mean over models; {EXACT})."
         )
     return sentences
 
@@ -316,10 +384,15 @@ def backends_findings(runs: pd.DataFrame) -> list[str]:
         ranked = table.dropna(subset=[column]).sort_values(column, ascending=not higher)
         best, worst = ranked.iloc[0], ranked.iloc[-1]
         factor = best[column] / worst[column] if higher else worst[column] / best[column]
-        note = _latency_versus(best, worst, column) if column == "latency_ms_p50" else ""
+        if column == "train_throughput_sps":
+            shown = [f"{row[column]:.3g} {unit}" for row in (best, worst)]
+            note = _seed_spread(best, worst, column)
+        else:
+            shown = [_measured(row, column, unit) for row in (best, worst)]
+            note = _versus_intervals(best, worst, column, higher)
         sentences.append(
-            f"Fastest {what}: {_label(best, keys)} ({best[column]:.3g} {unit}), {factor:.2f}x "
-            f"{_label(worst, keys)} ({worst[column]:.3g} {unit}){note}."
+            f"Fastest {what}: {_label(best, keys)} ({shown[0]}), {factor:.2f}x "
+            f"{_label(worst, keys)} ({shown[1]}){note}."
         )
     return sentences
 
@@ -346,13 +419,19 @@ def ranking_findings(runs: pd.DataFrame) -> list[str]:
     ):
         if column in table and table[column].notna().any():
             cheap = table.dropna(subset=[column]).sort_values(column)
-            ranked = ", ".join(
-                f"{_label(r, keys)} {r[column]:.3g} {unit}" for _, r in cheap.iterrows()
-            )
-            note = ""
-            if column == "latency_ms_p50" and len(cheap) > 1:
-                note = _latency_versus(cheap.iloc[0], cheap.iloc[1], column)
-                note = note and f"; the two fastest{note}"
+            if column == "latency_ms_p50":
+                ranked = ", ".join(
+                    f"{_label(r, keys)} {_measured(r, column, unit)}" for _, r in cheap.iterrows()
+                )
+                note = " [95% bootstrap interval]"
+                if len(cheap) > 1:
+                    verdict = _versus_intervals(cheap.iloc[0], cheap.iloc[1], column, False)
+                    note += f"; the two fastest{verdict}"
+            else:
+                ranked = ", ".join(
+                    f"{_label(r, keys)} {r[column]:.3g} {unit}" for _, r in cheap.iterrows()
+                )
+                note = f" ({EXACT})"
             sentences.append(f"By {what}, cheapest first: {ranked}{note}.")
     return sentences
 

@@ -16,7 +16,6 @@ corrupted sets and in its reference's (`mce_intervals`).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,7 +29,7 @@ from tradeoffs import per_example
 from tradeoffs.analysis.load import CONFIG_KEYS, ok_runs
 from tradeoffs.evaluation import calibration_error
 from tradeoffs.identity import KEYS
-from tradeoffs.intervals import LEVEL, bootstrap_examples
+from tradeoffs.intervals import LEVEL, as_interval, bootstrap_examples
 from tradeoffs.per_example import ExamplePredictions
 from tradeoffs.registry import CORRUPTIONS, parse_corrupted
 
@@ -283,19 +282,6 @@ def config_interval(values: pd.Series, intervals: pd.Series) -> list[float] | No
         return [float(t.low), float(t.high)]
     own = [v for v in map(as_interval, intervals) if v is not None]
     return own[0] if len(finite) >= 1 and own else None
-
-
-def as_interval(value: Any) -> list[float] | None:
-    """An interval column's cell as [lo, hi]: a list as aggregation leaves it, or its text
-    "[lo, hi]" as runs.csv holds it (read as JSON, never evaluated); None for anything else."""
-    if isinstance(value, str):
-        try:
-            value = json.loads(value)
-        except json.JSONDecodeError:
-            return None
-    if isinstance(value, list) and len(value) == 2:
-        return [float(v) for v in value]
-    return None
 
 
 def with_interval(value: float, interval: Any, digits: int = 2) -> str:
