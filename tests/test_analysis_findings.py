@@ -1,13 +1,14 @@
 """Findings text from hand-made runs tables and predictions files: the numbers and intervals it
 quotes, the paired verdicts, the did-not-learn flag, the conditions, and the timings table."""
 
+import re
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from tradeoffs import per_example
-from tradeoffs.analysis import aggregate, findings, significance, timings
+from tradeoffs.analysis import accuracy_target, aggregate, findings, significance, timings
 from tradeoffs.analysis.figures.precision import heatmap
 
 TEST_N = 360
@@ -287,3 +288,62 @@ def test_heat_map_marks_ties_with_the_findings_adjusted_decision(tmp_path):
     assert findings.tied_with_reference(table, keys) == {("digits", "relu", "cnn", "fp4")}
     marks = [t.get_text() for t in heatmap(table).axes[0].texts]
     assert sum("≈ fp32" in mark for mark in marks) == 1
+
+
+COMPARATIVE = re.compile(
+    r"against|than|keeps|fastest|cheapest|by format|by test accuracy|the most|\d\.\d+x |"
+    r"1/\d+ of",
+    re.IGNORECASE,
+)
+INTERVAL = re.compile(r"\[[-+]?\d[\d.e+-]*, [-+]?\d[\d.e+-]*\]|\(≥ \d")
+
+
+def _synthetic_study(study: str, folder: Path) -> pd.DataFrame:
+    """Every kind of comparison the findings make: formats against fp32 (two models, two seeds),
+    backends (two seeds), a ranking of models, binarised networks against cnn; each run with a
+    predictions file and the benchmark's latency and throughput intervals."""
+    grid = {
+        "precision": [("cnn", p, "torch-cpu") for p in ("fp32", "e4m3", "fp4")]
+        + [("vit", p, "torch-cpu") for p in ("fp32", "e4m3", "fp4")],
+        "backends": [("mnist_cnn", "fp32", b) for b in ("torch-cpu", "numba-cpu", "keras-cpu")],
+        "architectures": [("resnet18", "fp32", "torch-cpu"), ("custom_cnn", "fp32", "torch-cpu")],
+        "binary": [("cnn", "fp32", "keras-cpu"), ("bnn", "fp32", "keras-cpu")],
+    }[study]
+    rows = []
+    for i, (model, precision, backend) in enumerate(grid):
+        for seed in (0, 1):
+            latency = 1.0 + 0.5 * i + 0.01 * seed
+            rows.append(
+                {
+                    "study": study,
+                    "model": model,
+                    "precision": precision,
+                    "backend": backend,
+                    "seed": seed,
+                    "test_acc": 0.95 - 0.03 * i - 0.01 * seed,
+                    "latency_ms_p50": latency,
+                    "latency_ms_p50_ci": str([0.95 * latency, 1.05 * latency]),
+                    "infer_throughput_sps": 1000 / latency,
+                    "infer_throughput_sps_ci": [950 / latency, 1050 / latency],
+                    "train_throughput_sps": 2000.0 / (1 + i) + 10 * seed,
+                    "est_footprint_mb": 4.0 / (1 + i),
+                    "size_mem_mb": 4.0,
+                }
+            )
+    return runs(rows, folder)
+
+
+def test_no_comparison_in_the_findings_goes_without_its_interval(tmp_path):
+    """A scan of every sentence of complete synthetic studies: a sentence that compares states
+    an interval (or a one-sided bound) or says the figure is computed, not sampled."""
+    checked = 0
+    for study in ("precision", "backends", "architectures", "binary"):
+        table = _synthetic_study(study, tmp_path / study)
+        table = accuracy_target.with_accuracy_target(table, study, 0.9)
+        for sentence in findings.findings(study, table, config={"accuracy_target": 0.9}):
+            missing = sentence.replace(findings.EXACT, "")
+            assert "no interval" not in missing and "untested" not in missing, sentence
+            if COMPARATIVE.search(sentence):
+                checked += 1
+                assert INTERVAL.search(sentence) or findings.EXACT in sentence, sentence
+    assert checked >= 12  # the scan saw the comparisons, not an empty list

@@ -6,8 +6,10 @@ accuracy at most `DID_NOT_LEARN_FACTOR` times chance) are named as such and left
 comparison. Every accuracy is given with its 95% interval and every accuracy comparison with the
 difference, its interval and, when the paired test cannot tell the two apart, "indistinguishable
 at this test size (n = N)" (`analysis/significance.py`, on the runs' per-example predictions
-files; Benjamini-Hochberg across one sentence's comparisons). Latency comparisons use the
-benchmark's bootstrap intervals: overlapping intervals are reported as indistinguishable.
+files; Benjamini-Hochberg across one sentence's comparisons). Latency and inference-throughput
+comparisons use the benchmark's bootstrap intervals: overlapping intervals are reported as
+indistinguishable. Training throughput (one measurement per run) uses t intervals over seeds
+where there are several; sizes are computed, and say they have no interval.
 """
 
 from __future__ import annotations
@@ -423,10 +425,11 @@ def ranking_findings(runs: pd.DataFrame) -> list[str]:
                 ranked = ", ".join(
                     f"{_label(r, keys)} {_measured(r, column, unit)}" for _, r in cheap.iterrows()
                 )
-                note = " [95% bootstrap interval]"
+                what += " [95% bootstrap interval]"
+                note = ""
                 if len(cheap) > 1:
                     verdict = _versus_intervals(cheap.iloc[0], cheap.iloc[1], column, False)
-                    note += f"; the two fastest{verdict}"
+                    note = f"; the two fastest{verdict}"
             else:
                 ranked = ", ".join(
                     f"{_label(r, keys)} {r[column]:.3g} {unit}" for _, r in cheap.iterrows()
