@@ -15,6 +15,7 @@ rule aggregate:
             "robustness.py",
             "comparable.py",
             "serving.py",
+            "noise_floor.py",
         ),
     output:
         runs=report(
@@ -57,10 +58,12 @@ rule aggregate:
         out_dir=lambda w, output: os.path.dirname(output.runs),
         study=whole_study_json,
         serving=lambda w, input: shlex.join(input.serving),
+        noise_floor=f"{RESULTS}/noise_floor.json",  # benchmarks/noise_floor.py's, if measured
     shell:
         "{params.python:q} scripts/aggregate.py --metrics {input.metrics:q} "
         "--serving {params.serving} --study-json {params.study:q} --out-dir {params.out_dir:q} "
-        "--study {wildcards.study:q} --findings {output.findings:q} > {log:q} 2>&1"
+        "--study {wildcards.study:q} --findings {output.findings:q} "
+        "--noise-floor {params.noise_floor:q} > {log:q} 2>&1"
 
 
 rule summary:

@@ -23,7 +23,7 @@ import pandas as pd
 from scipy import stats
 
 from tradeoffs import per_example, registry
-from tradeoffs.analysis import robustness, significance
+from tradeoffs.analysis import noise_floor, robustness, significance
 from tradeoffs.analysis.comparable import comparable_runs, refused_sentences
 from tradeoffs.analysis.load import CONFIG_KEYS, HOST, not_finished, ok_runs
 from tradeoffs.analysis.serving import serving_finding
@@ -556,16 +556,21 @@ def findings(
     runs: pd.DataFrame,
     serving: pd.DataFrame | None = None,
     config: Mapping[str, Any] | None = None,
+    noise: Mapping[str, Any] | None = None,
 ) -> list[str]:
     """The study's findings as sentences: the conditions that bound them (`config`, the study's
     settings), its seed's comparison (the ranking for a study we do not know) over the runs
     that compare across machines, which runs meet the study's `accuracy_target`, serving under
     load (`serving`: the study's serving table, if it serves), the machines, the pairs of
     machines not compared and why, then the runs that did not learn and the runs that did not
-    finish."""
+    finish. The machine's noise floor follows the last latency sentence (`noise`: the last
+    `benchmarks/noise_floor.py` measurement, `analysis.noise_floor.measurement`)."""
     sentences = STUDY_FINDINGS.get(study, ranking_findings)(comparable_runs(runs))
     if not sentences:
         sentences = ["Nothing to compare: fewer than two runs finished and learned."]
+    latency = [i for i, s in enumerate(sentences) if "latency" in s]
+    if latency:
+        sentences.insert(latency[-1] + 1, noise_floor.noise_sentence(runs, noise))
     conditions = conditions_sentence(config)
     if conditions:
         sentences.insert(0, conditions)
@@ -624,8 +629,10 @@ def findings_markdown(
     runs: pd.DataFrame,
     serving: pd.DataFrame | None = None,
     config: Mapping[str, Any] | None = None,
+    noise: Mapping[str, Any] | None = None,
 ) -> str:
-    lines = "\n".join(f"- {sentence}" for sentence in findings(study, runs, serving, config))
+    sentences = findings(study, runs, serving, config, noise)
+    lines = "\n".join(f"- {sentence}" for sentence in sentences)
     return f"# {study}: findings\n\n{lines}\n"
 
 
@@ -634,7 +641,9 @@ def findings_html(
     runs: pd.DataFrame,
     serving: pd.DataFrame | None = None,
     config: Mapping[str, Any] | None = None,
+    noise: Mapping[str, Any] | None = None,
 ) -> str:
     """The findings as a small HTML page, for the Snakemake report."""
-    items = "".join(f"<li>{html.escape(s)}</li>" for s in findings(study, runs, serving, config))
+    sentences = findings(study, runs, serving, config, noise)
+    items = "".join(f"<li>{html.escape(s)}</li>" for s in sentences)
     return f"<html><body><h3>{html.escape(study)}: findings</h3><ul>{items}</ul></body></html>\n"
