@@ -1,5 +1,6 @@
 """The accuracy_target study option on hand-made runs tables and predictions files: the ratio
-columns of the runs table, the findings sentence and the "Pick a model" constraint."""
+columns of the runs table, the findings sentence and the "Pick a model" constraint; deployment
+runtimes against their eager model from the runtime checks' predictions files."""
 
 from __future__ import annotations
 
@@ -8,10 +9,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from tradeoffs import per_example
+from tradeoffs import io, per_example
 from tradeoffs.analysis import findings
-from tradeoffs.analysis.accuracy_target import with_accuracy_target
+from tradeoffs.analysis.accuracy_target import (
+    runtime_target_sentence,
+    with_accuracy_target,
+    with_runtime_target,
+)
 from tradeoffs.analysis.pick import Budget, pick
+from tradeoffs.analysis.runtimes import read_bench
 
 N = 1000
 LABELS = np.arange(N) % 10
@@ -106,3 +112,58 @@ def test_pick_keeps_only_runs_that_meet_the_target(tmp_path):
     untested = pick(runs.drop(columns=["meets_target"]), Budget(meets_target=True))
     assert set(untested.excluded["why"]) == {"accuracy target not tested"}
     assert Budget(meets_target=True).describe() == "meets the accuracy target"
+
+
+def _bench_records(folder: Path, runtimes: dict[str, int]) -> list[Path]:
+    """bench/{runtime}.json of one run and its check's predictions files ({runtime: wrong})."""
+    paths = []
+    for runtime, wrong in runtimes.items():
+        predicted = LABELS.copy()
+        predicted[:wrong] = (predicted[:wrong] + 1) % 10
+        kept = folder / "bench" / f"{runtime}{per_example.SUFFIX}"
+        sha = per_example.write(
+            kept,
+            per_example.ExamplePredictions(
+                LABELS.astype(np.uint16), predicted.astype(np.uint16), np.full(N, 0.9, np.float16)
+            ),
+        )
+        record = {
+            "study": "runtimes",
+            "dataset": "digits",
+            "model": "mlp",
+            "act": "relu",
+            "precision": "fp32",
+            "backend": "torch-cpu",
+            "seed": 0,
+            "host": "lab",
+            "runtime": runtime,
+            "status": "ok",
+            "reason": None,
+            "runtime_acc": 1 - wrong / N,
+            "runtime_predictions": kept.name,
+            "runtime_predictions_sha256": sha,
+        }
+        paths.append(folder / "bench" / f"{runtime}.json")
+        io.write_json(paths[-1], record)
+    return paths
+
+
+def test_each_runtime_is_tested_against_its_runs_eager_model(tmp_path):
+    # eager 900 right; onnxruntime the same predictions; int8 loses 45 of them (ratio 0.95).
+    paths = _bench_records(tmp_path, {"eager": 100, "onnxruntime": 100, "int8": 145})
+    table = read_bench(paths)[0].set_index("runtime")
+    assert table.loc["int8", "predictions_path"] == str(tmp_path / "bench" / "int8_predictions.npz")
+    tested = with_runtime_target(table.reset_index(), 0.99).set_index("runtime")
+    assert tested.loc["eager", "meets_target"] is True and np.isnan(
+        tested.loc["eager", "acc_ratio"]
+    )
+    assert (
+        tested.loc["onnxruntime", "acc_ratio"] == 1.0 and tested.loc["onnxruntime", "meets_target"]
+    )
+    assert tested.loc["int8", "acc_ratio"] == 855 / 900
+    assert tested.loc["int8", "acc_ratio_lo"] < 0.95 and not tested.loc["int8", "meets_target"]
+    assert with_runtime_target(tested.loc[["int8"]].reset_index(), 0.9)["meets_target"].isna().all()
+    sentence = runtime_target_sentence(tested.reset_index(), 0.99)
+    assert sentence.startswith("Accuracy target 0.99 of the eager model's accuracy")
+    assert "met by onnxruntime 1.000 (≥ 1.000); not met by int8 0.950 (≥ 0.9" in sentence
+    assert with_runtime_target(table, None) is table  # off: unchanged
