@@ -143,6 +143,7 @@ rule catalog:
             for path in study_metrics(study) + imported_metrics(RESULTS, study)
         ],
         runtimes=f"{RESULTS}/summary/runtimes.csv",
+        runs=f"{RESULTS}/summary/runs.csv",
         code=plan.code("catalog.py", "load.py", "runtimes.py"),
     output:
         f"{RESULTS}/summary/catalog.parquet",
@@ -154,7 +155,7 @@ rule catalog:
         python=PYTHON["analysis"],
     shell:
         "{params.python:q} scripts/catalog.py --metrics {input.metrics:q} "
-        "--runtimes {input.runtimes:q} --output {output:q} > {log:q} 2>&1"
+        "--runtimes {input.runtimes:q} --runs {input.runs:q} --output {output:q} > {log:q} 2>&1"
 
 
 # Runs last (every other target is its input) and reads the benchmark records in the folders.
