@@ -178,8 +178,8 @@ def _versus_intervals(best: pd.Series, worst: pd.Series, column: str, higher: bo
     are indistinguishable, disjoint ones differ; "" when either has no interval."""
     lo_best, hi_best = _interval(best, f"{column}_ci")
     lo_worst, hi_worst = _interval(worst, f"{column}_ci")
-    if None in (lo_best, lo_worst):
-        return " (no interval recorded: untested)"
+    if None in (lo_best, lo_worst):  # the values already say they have no interval
+        return ""
     overlap = lo_best <= hi_worst if higher else hi_best >= lo_worst
     if overlap:
         return " (bootstrap intervals overlap: indistinguishable)"
