@@ -137,7 +137,9 @@ def mce_intervals(run: CorruptedExamples, reference: CorruptedExamples) -> dict[
     resamples (a reference without errors on a corruption)."""
     if not _paired(run, reference):
         return {"mce_ci": None, "relative_mce_ci": None}
-    keys = [(name, parse_corrupted(name)) for name in sorted(run.sets)]
+    keys = [(name, parse_corrupted(name)) for name in sorted(run.sets) if parse_corrupted(name)]
+    if not keys:
+        return {"mce_ci": None, "relative_mce_ci": None}
     own = np.stack([run.sets[name].correct for name, _ in keys])
     ref = np.stack([reference.sets[name].correct for name, _ in keys])
     own_clean, ref_clean = run.clean.correct, reference.clean.correct
