@@ -131,7 +131,7 @@ def runtime_target_sentence(runtimes: pd.DataFrame, target: float | None) -> str
     tested = runtimes[runtimes["acc_ratio"].notna()]
     if tested.empty:
         return None
-    keys = [k for k in ("model", "precision", "backend", "seed", HOST) if tested[k].nunique() > 1]
+    keys = [k for k in ("model", "precision", "backend", "seed", HOST) if runtimes[k].nunique() > 1]
 
     def named(rows: pd.DataFrame) -> str:
         return ", ".join(

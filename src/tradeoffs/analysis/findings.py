@@ -491,6 +491,11 @@ def robustness_sentences(runs: pd.DataFrame) -> list[str]:
         return []
     keys = _varying(table)
     n = _test_size(runs)
+    intervals = table["mce_ci"] if "mce_ci" in table else pd.Series(None, index=table.index)
+    reference = (table["mce"] == 1.0) & intervals.map(lambda ci: ci == [1.0, 1.0])
+    order = {p: -bits for p, bits in registry.PRECISION_BITS.items()}
+    table = table.assign(_order=table["precision"].map(order), _reference=reference)
+    table = table.sort_values(["_order", *keys], kind="stable")
     sentences = []
     for metric, what in (("mce", "mCE"), ("relative_mce", "Relative mCE")):
         rows = table.dropna(subset=[metric])
@@ -498,10 +503,13 @@ def robustness_sentences(runs: pd.DataFrame) -> list[str]:
         for _, row in rows.iterrows():
             interval = row.get(f"{metric}_ci")
             text = f"{_label(row, keys)} {robustness.with_interval(row[metric], interval)}"
-            if not isinstance(interval, list):
-                text += " (no interval: predictions missing)"
-            elif interval == [1.0, 1.0] and row[metric] == 1.0:
+            if row["_reference"]:
                 text += " (the reference)"
+            elif not isinstance(interval, list):
+                text += (
+                    " (no interval: a predictions file is missing, or the reference's errors "
+                    "vanish on some resamples)"
+                )
             elif interval[0] <= 1.0 <= interval[1]:
                 text += f" (indistinguishable from the reference at this test size, n = {n})"
             parts.append(text)
