@@ -6,6 +6,7 @@ resamples example indices, so one resample keeps an example's results together a
 from __future__ import annotations
 
 import json
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -32,15 +33,17 @@ def bootstrap_examples(statistic: Callable[[np.ndarray], float], n: int) -> list
     if n <= 0:
         return None
     value = statistic(np.arange(n))
-    result = stats.bootstrap(
-        (np.arange(n),),
-        statistic,
-        vectorized=False,
-        n_resamples=RESAMPLES,
-        confidence_level=LEVEL,
-        method="percentile",
-        rng=np.random.default_rng(SEED),
-    )
+    with warnings.catch_warnings():  # a degenerate or undefined distribution is handled below
+        warnings.simplefilter("ignore", stats.DegenerateDataWarning)
+        result = stats.bootstrap(
+            (np.arange(n),),
+            statistic,
+            vectorized=False,
+            n_resamples=RESAMPLES,
+            confidence_level=LEVEL,
+            method="percentile",
+            rng=np.random.default_rng(SEED),
+        )
     if np.isnan(result.bootstrap_distribution).any():
         return None
     lo, hi = result.confidence_interval
