@@ -7,7 +7,7 @@ Runtime, unbatched and with dynamic batching.
 
 The model is freshly initialised (serving speed does not depend on the weights), on digits'
 8x8 input; each runtime is built as the workflow builds it (`torch_runtimes.build`) and served
-through the same `serving.record.runtime_server` the serving job uses. Prints one row per
+through the same `serving.measure.runtime_server` the serving job uses. Prints one row per
 runtime and batching with server_qps, the p50/p99 there, the queue's share of latency, the
 mean batch and the closed-loop capacity, then the multi-stream levels.
 """
@@ -26,8 +26,8 @@ from tradeoffs.models.torch import build_model
 from tradeoffs.runtimes import torch_runtimes
 from tradeoffs.seeding import seed_everything
 from tradeoffs.serving.loadgen import Batching
+from tradeoffs.serving.measure import cores, runtime_server, warm_up
 from tradeoffs.serving.operating_point import Server, ServingSettings, offered, operating_point
-from tradeoffs.serving.record import cores, runtime_server, warm_up
 
 IMAGES = 512
 

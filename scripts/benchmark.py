@@ -1,31 +1,8 @@
 """Benchmark one trained run under one runtime -> bench/{runtime}.json: the runtime checked
 against eager, then a batch-size sweep (eager adds the device facts)."""
 
-import argparse
-import sys
-from pathlib import Path
-
-from tradeoffs import io
-from tradeoffs.data import DataError
-from tradeoffs.fileformat import UnexpectedFormatError
-from tradeoffs.runspec import add_run_arguments, spec_from_args
-from tradeoffs.runtimes.bench import bench_record
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    add_run_arguments(parser)
-    parser.add_argument("--runtime", required=True)
-    parser.add_argument("--output", type=Path, required=True)
-    args = parser.parse_args()
-    try:
-        record = bench_record(spec_from_args(args), args.runtime)
-    except (DataError, UnexpectedFormatError) as error:
-        sys.exit(f"benchmark failed: {error}")
-    io.write_json(args.output, record)
-    print({k: v for k, v in record.items() if k != "sweep"})
-
+from tradeoffs.jobs import cli
+from tradeoffs.jobs.benchmark import benchmark
 
 if __name__ == "__main__":
-    with io.full_disk_exits():
-        main()
+    cli.run(__doc__, benchmark, *cli.RUNTIME_OPTIONS)

@@ -9,13 +9,16 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from tradeoffs import engines, io, records, runtimes
+from tradeoffs import engines, io, runtimes
 from tradeoffs.analysis.derived import derived_metrics
 from tradeoffs.config import check_config, run_study_config
 from tradeoffs.data.prepared import load_meta
 from tradeoffs.evaluation import classification_metrics
+from tradeoffs.jobs.benchmark import measurements
+from tradeoffs.records.metrics import merge_metrics, validate_metrics
+from tradeoffs.records.not_run import write_not_run
+from tradeoffs.records.provenance import now
 from tradeoffs.runspec import RunSpec
-from tradeoffs.runtimes import bench as runtime_bench
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMA = ROOT / "schemas" / "config.schema.yaml"
@@ -72,19 +75,19 @@ def record_run(spec: RunSpec) -> None:
     classes = load_meta(spec.prepared_dir())["classes"]
     summary, _, _ = classification_metrics(engine.predict(spec, spec.dataset), classes)
     evals = {spec.dataset: {**summary, "status": "ok", "reason": None}}
-    bench = runtime_bench.benchmark(spec, runtimes.DEFAULT)
-    metrics = records.merge_metrics(spec, io.read_json(spec.run_dir / "train.json"), evals, bench)
+    bench = measurements(spec, runtimes.DEFAULT)
+    metrics = merge_metrics(spec, io.read_json(spec.run_dir / "train.json"), evals, bench)
     history = pd.read_csv(spec.run_dir / "history.csv")
     metrics.update(derived_metrics(metrics, evals, history, 0.95))
-    records.validate_metrics(metrics)  # a record the dashboard reads back as valid
+    validate_metrics(metrics)  # a record the dashboard reads back as valid
     io.write_json(spec.run_dir / "metrics.json", metrics)
 
 
 def record_skipped(spec: RunSpec, reason: str) -> None:
-    records.write_not_run(spec, "skipped", reason, records.now())
+    write_not_run(spec, "skipped", reason, now())
     skipped = {"status": "skipped", "reason": reason}
     train = io.read_json(spec.run_dir / "train.json")
-    metrics = records.merge_metrics(spec, train, {spec.dataset: skipped}, skipped)
+    metrics = merge_metrics(spec, train, {spec.dataset: skipped}, skipped)
     io.write_json(spec.run_dir / "metrics.json", metrics)
 
 

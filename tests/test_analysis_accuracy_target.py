@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from tradeoffs import io, per_example
+from tradeoffs import io
 from tradeoffs.analysis import findings
 from tradeoffs.analysis.accuracy_target import (
     runtime_target_sentence,
@@ -19,6 +19,7 @@ from tradeoffs.analysis.accuracy_target import (
 from tradeoffs.analysis.catalog import build_catalog
 from tradeoffs.analysis.pick import Budget, pick
 from tradeoffs.analysis.runtimes import read_bench
+from tradeoffs.records.predictions import SUFFIX, ExamplePredictions, write
 
 N = 1000
 LABELS = np.arange(N) % 10
@@ -31,9 +32,9 @@ def _runs(folder: Path, rows: list[tuple[str, str, int, int]]) -> pd.DataFrame:
         predicted = LABELS.copy()
         predicted[:wrong] = (predicted[:wrong] + 1) % 10
         run_dir = folder / f"run{i}"
-        per_example.write(
-            run_dir / "eval" / f"digits{per_example.SUFFIX}",
-            per_example.ExamplePredictions(
+        write(
+            run_dir / "eval" / f"digits{SUFFIX}",
+            ExamplePredictions(
                 LABELS.astype(np.uint16), predicted.astype(np.uint16), np.full(N, 0.9, np.float16)
             ),
         )
@@ -122,10 +123,10 @@ def _bench_records(folder: Path, runtimes: dict[str, int], **identity: object) -
     for runtime, wrong in runtimes.items():
         predicted = LABELS.copy()
         predicted[:wrong] = (predicted[:wrong] + 1) % 10
-        kept = folder / "bench" / f"{runtime}{per_example.SUFFIX}"
-        sha = per_example.write(
+        kept = folder / "bench" / f"{runtime}{SUFFIX}"
+        sha = write(
             kept,
-            per_example.ExamplePredictions(
+            ExamplePredictions(
                 LABELS.astype(np.uint16), predicted.astype(np.uint16), np.full(N, 0.9, np.float16)
             ),
         )

@@ -7,9 +7,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from tradeoffs import per_example
 from tradeoffs.analysis import accuracy_target, aggregate, findings, significance, timings
 from tradeoffs.analysis.figures.precision import heatmap
+from tradeoffs.records.predictions import SUFFIX, ExamplePredictions, read_run, write
 
 TEST_N = 360
 LABELS = np.arange(TEST_N) % 10
@@ -36,12 +36,12 @@ def runs(rows: list[dict], folder: Path | None = None) -> pd.DataFrame:
             wrong = round((1 - row["test_acc"]) * TEST_N)
             predicted = LABELS.copy()
             predicted[:wrong] = (predicted[:wrong] + 1) % 10
-            preds = per_example.ExamplePredictions(
+            preds = ExamplePredictions(
                 LABELS.astype(np.uint16),
                 predicted.astype(np.uint16),
                 np.full(TEST_N, 0.9, np.float16),
             )
-            per_example.write(run_dir / "eval" / f"digits{per_example.SUFFIX}", preds)
+            write(run_dir / "eval" / f"digits{SUFFIX}", preds)
             row.update({"path": str(run_dir), "eval.digits.n": TEST_N})
         table.append(row)
     return pd.DataFrame(table)
@@ -270,7 +270,7 @@ def test_heat_map_marks_ties_with_the_findings_adjusted_decision(tmp_path):
         for p, acc in (("fp32", 342 / 360), ("e4m3", 336 / 360), ("fp4", 342 / 360))
     ]
     table = runs(rows, tmp_path)
-    e4m3, fp32 = (per_example.read_run(table.loc[i, "path"], "digits") for i in (1, 0))
+    e4m3, fp32 = (read_run(table.loc[i, "path"], "digits") for i in (1, 0))
     assert significance.mcnemar_runs(e4m3, fp32) < 0.05  # unadjusted, it would be "different"
     text = findings.findings("precision", table)
     assert "indistinguishable" in next(t for t in text if t.startswith("e4m3 against fp32"))

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 
 from tradeoffs.analysis.frontier import frontier_points, frontier_table, pareto_mask
+from tradeoffs.records.predictions import SUFFIX, ExamplePredictions, write
 
 
 def test_pareto_mask_known_set() -> None:
@@ -64,7 +65,6 @@ def _runs_with_predictions(folder) -> pd.DataFrame:
     """Five runs on the same 1,000 examples, each wrong on its first `wrong` ones: fast, slow
     and best on the frontier; tie (2.5 ms, 899 right) dominated but 3 discordant examples from
     slow (2 ms, 902 right); worse (4 ms, 700 right) dominated and distinguishable from all."""
-    from tradeoffs import per_example
 
     labels = np.arange(1000) % 10
     rows = []
@@ -78,9 +78,9 @@ def _runs_with_predictions(folder) -> pd.DataFrame:
         predicted = labels.copy()
         predicted[:wrong] = (predicted[:wrong] + 1) % 10
         path = folder / name
-        per_example.write(
-            path / "eval" / f"d1{per_example.SUFFIX}",
-            per_example.ExamplePredictions(
+        write(
+            path / "eval" / f"d1{SUFFIX}",
+            ExamplePredictions(
                 labels.astype(np.uint16),
                 predicted.astype(np.uint16),
                 np.full(1000, 0.9, np.float16),

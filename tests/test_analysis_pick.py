@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tradeoffs import per_example
 from tradeoffs.analysis.pick import PRESETS, Budget, pick, preset_table
+from tradeoffs.records.predictions import SUFFIX, ExamplePredictions, write
 
 
 def _runs() -> pd.DataFrame:
@@ -104,10 +104,10 @@ def _with_predictions(runs: pd.DataFrame, folder, wrong: dict[str, int]) -> pd.D
         predicted = labels.copy()
         n = wrong.get(model, 0)
         predicted[:n] = (predicted[:n] + 1) % 10
-        preds = per_example.ExamplePredictions(
+        preds = ExamplePredictions(
             labels.astype(np.uint16), predicted.astype(np.uint16), np.full(360, 0.9, np.float16)
         )
-        per_example.write(run_dir / "eval" / f"digits{per_example.SUFFIX}", preds)
+        write(run_dir / "eval" / f"digits{SUFFIX}", preds)
         paths.append(str(run_dir))
     return runs.assign(path=paths)
 

@@ -10,9 +10,10 @@ from typing import Any
 
 import pandas as pd
 
-from tradeoffs import records, schemas
+from tradeoffs import schemas
 from tradeoffs.analysis.load import flatten, read_metrics
 from tradeoffs.identity import RunId as Run
+from tradeoffs.records.metrics import RECORD_LAYOUT
 from tradeoffs.registry import BACKENDS, PRECISION_BITS
 
 CLASSES = [str(i) for i in range(10)]
@@ -74,7 +75,7 @@ def write_run(root: Path, run: Run, status: str = "ok", **values: Any) -> Path:
     for key in schemas.metrics_schema()["required"]:  # the rest of a complete record
         if metrics.setdefault(key, None) is None and ok:
             metrics.setdefault(f"{key}_reason", "not measured in this test")
-    metrics["record_layout"] = records.RECORD_LAYOUT
+    metrics["record_layout"] = RECORD_LAYOUT
     (folder / "metrics.json").write_text(json.dumps(metrics))
     history = pd.DataFrame(
         [

@@ -22,11 +22,16 @@ from keras_helpers import make_spec as keras_spec
 from numba_fixtures import digits_spec
 from prepared_digits import write_prepared_digits
 
-from tradeoffs import io, records, registry
+from tradeoffs import io, registry, schemas
 from tradeoffs.analysis.derived import derived_metrics
 from tradeoffs.config import ConfigError, check_config, study_with_defaults
-from tradeoffs.engines import load, record
+from tradeoffs.engines import load
 from tradeoffs.identity import RunId
+from tradeoffs.records.history import Epoch
+from tradeoffs.records.metrics import MetricsConflictError, merge_metrics, validate_metrics
+from tradeoffs.records.nulls import NO_DEVICE_MEMORY, NOT_BINARY, measured
+from tradeoffs.records.provenance import now, provenance
+from tradeoffs.records.train import training_keys
 from tradeoffs.runspec import RunSpec
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -58,8 +63,8 @@ def spec_for(framework: str, tmp: Path, **train: object) -> RunSpec:
     return keras_spec(data, tmp / "run", "base", train={"epochs": 2, **train})
 
 
-def epoch(n: int, samples: int, seconds: float, cpu_s: float, rss: float) -> record.Epoch:
-    return record.Epoch(n, samples, seconds, cpu_s, 1.0, 0.5, 1.0, 0.5, rss, None)
+def epoch(n: int, samples: int, seconds: float, cpu_s: float, rss: float) -> Epoch:
+    return Epoch(n, samples, seconds, cpu_s, 1.0, 0.5, 1.0, 0.5, rss, None)
 
 
 # --- one definition per training figure -------------------------------------------------------
@@ -67,7 +72,7 @@ def epoch(n: int, samples: int, seconds: float, cpu_s: float, rss: float) -> rec
 
 def test_training_keys_follow_their_definitions():
     epochs = [epoch(1, 100, 1.0, 2.0, 300.0), epoch(2, 100, 3.0, 3.0, 200.0)]
-    keys = record.training_keys(epochs, best_epoch=1)
+    keys = training_keys(epochs, best_epoch=1)
     assert keys["train_time_s"] == 4.0
     assert keys["train_throughput_sps"] == 200 / 4.0  # not a median or mean of epoch rates (67)
     assert keys["epoch_time_s"] == 2.0
@@ -147,6 +152,7 @@ def test_numba_best_epoch_names_the_saved_weights(tmp_path, monkeypatch):
 
 
 def test_the_sweep_meters_energy_on_the_runs_device(tmp_path, monkeypatch):
+    from tradeoffs.jobs import benchmark
     from tradeoffs.runtimes import bench
     from tradeoffs.runtimes.base import Loaded, Runtime
 
@@ -159,7 +165,7 @@ def test_the_sweep_meters_energy_on_the_runs_device(tmp_path, monkeypatch):
         benchmark=lambda spec: {"params": 1},
         loaded=lambda spec: Loaded(None, np.arange(8), labels, lambda name: eager, np.take),
     )
-    monkeypatch.setattr(bench.engines, "load", lambda framework: fake)
+    monkeypatch.setattr(benchmark.engines, "load", lambda framework: fake)
     seen = {}
 
     def fake_sweep(make_call, settings, sync, device):
@@ -167,7 +173,7 @@ def test_the_sweep_meters_energy_on_the_runs_device(tmp_path, monkeypatch):
         return {"sweep": []}
 
     monkeypatch.setattr(bench, "sweep", fake_sweep)
-    record = bench.benchmark(spec, "eager")
+    record = benchmark.measurements(spec, "eager")
     assert seen["device"] == "cuda" and record["params"] == 1 and record["status"] == "ok"
 
 
@@ -185,12 +191,12 @@ def _spec(tmp_path: Path) -> RunSpec:
 
 def _ok_records(spec: RunSpec) -> tuple[dict, dict, dict]:
     """A complete ok run's train, eval and bench records, as the engines write them."""
-    prov = records.provenance(spec, records.now())
+    prov = provenance(spec, now())
     train = {
         **spec.identity(),
         "status": "ok",
         "reason": None,
-        **record.training_keys([epoch(1, 100, 1.0, 1.0, 100.0)], 1),
+        **training_keys([epoch(1, 100, 1.0, 1.0, 100.0)], 1),
         "early_stopped": False,
         "train_samples": 100,
         "device_name": "cpu",
@@ -202,19 +208,19 @@ def _ok_records(spec: RunSpec) -> tuple[dict, dict, dict]:
     bench = {"status": "ok", "reason": None, "params": 10, "size_disk_mb": 1.0}
     bench.update(size_mem_mb=1.0, est_footprint_mb=1.0, flops=20, macs=10)
     for key in ("binary_params", "fp_params", "binary_mac_ratio"):
-        bench.update(records.measured(key, None, records.NOT_BINARY))
+        bench.update(measured(key, None, NOT_BINARY))
     for key in ("p50", "p95", "p99", "mean", "std"):
         bench[f"latency_ms_{key}"] = 1.0
     bench.update(batch_latency_ms_p50=2.0, batch_latency_ms_p95=2.0, infer_throughput_sps=5.0)
     bench.update(bench_batch_size=8, bench_warmup=1, bench_repeats=3, bench_peak_rss_mb=9.0)
     bench.update(bench_cpu_util_pct=99.0, bench_device_name="cpu", energy_measured_source="none")
-    bench.update(records.measured("bench_peak_vram_mb", None, records.NO_DEVICE_MEMORY))
-    bench.update(records.measured("energy_measured_uj_per_inf", None, "no RAPL counter"))
+    bench.update(measured("bench_peak_vram_mb", None, NO_DEVICE_MEMORY))
+    bench.update(measured("energy_measured_uj_per_inf", None, "no RAPL counter"))
     return train, evals, bench
 
 
 def _merged(spec: RunSpec, train: dict, evals: dict, bench: dict) -> dict:
-    metrics = records.merge_metrics(spec, train, evals, bench)
+    metrics = merge_metrics(spec, train, evals, bench)
     history = pd.DataFrame({"test_acc": [0.5, 0.9], "epoch_time_s": [1.0, 1.0]})
     metrics.update(derived_metrics(metrics, evals, history, 0.95))
     return metrics
@@ -222,15 +228,15 @@ def _merged(spec: RunSpec, train: dict, evals: dict, bench: dict) -> dict:
 
 def test_complete_ok_run_is_valid(tmp_path):
     spec = _spec(tmp_path)
-    records.validate_metrics(_merged(spec, *_ok_records(spec)))
+    validate_metrics(_merged(spec, *_ok_records(spec)))
 
 
 def test_a_key_two_records_set_is_refused_naming_both(tmp_path):
     spec = _spec(tmp_path)
     train, evals, bench = _ok_records(spec)
     bench["peak_rss_mb"] = 1.0  # the benchmark's peak under the training peak's name
-    with pytest.raises(records.MetricsConflictError) as error:
-        records.merge_metrics(spec, train, evals, bench)
+    with pytest.raises(MetricsConflictError) as error:
+        merge_metrics(spec, train, evals, bench)
     message = str(error.value)
     assert "'peak_rss_mb'" in message and "train.json" in message and "bench/eager.json" in message
 
@@ -240,7 +246,7 @@ def test_a_missing_key_of_an_ok_run_fails_the_schema(tmp_path):
     train, evals, bench = _ok_records(spec)
     del bench["latency_ms_p95"]
     with pytest.raises(ValidationError, match="latency_ms_p95"):
-        records.validate_metrics(_merged(spec, train, evals, bench))
+        validate_metrics(_merged(spec, train, evals, bench))
 
 
 def test_a_null_needs_a_reason_in_an_ok_run(tmp_path):
@@ -248,17 +254,17 @@ def test_a_null_needs_a_reason_in_an_ok_run(tmp_path):
     train, evals, bench = _ok_records(spec)
     del bench["energy_measured_uj_per_inf_reason"]
     with pytest.raises(ValidationError, match="energy_measured_uj_per_inf_reason"):
-        records.validate_metrics(_merged(spec, train, evals, bench))
+        validate_metrics(_merged(spec, train, evals, bench))
 
 
 def test_a_skipped_run_is_valid_with_nulls_explained_by_its_reason(tmp_path):
     spec = _spec(tmp_path)
     train = {**spec.identity(), "status": "skipped", "reason": "no CUDA"}
-    train["provenance"] = records.provenance(spec, records.now())
+    train["provenance"] = provenance(spec, now())
     bench = {"status": "skipped", "reason": "no CUDA"}
     evals = {"digits": {"status": "skipped", "reason": "no CUDA"}}
     metrics = _merged(spec, train, evals, bench)
-    records.validate_metrics(metrics)
+    validate_metrics(metrics)
     assert metrics["test_acc"] is None and metrics["reason"] == "no CUDA"
 
 
@@ -267,7 +273,7 @@ def test_architecture_doc_lists_each_metric_once_with_a_unit():
     doc = doc.split("\n## Metrics\n", 1)[1].split("\n## ", 1)[0]  # other records' tables aside
     rows = re.findall(r"^\| `([a-z0-9_]+)` \| [^|]+ \| ([^|]+) \|$", doc, flags=re.M)
     keys = [key for key, _ in rows]
-    assert sorted(keys) == sorted(records.schemas.metrics_schema()["required"])
+    assert sorted(keys) == sorted(schemas.metrics_schema()["required"])
     assert len(keys) == len(set(keys))
 
 

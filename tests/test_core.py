@@ -7,11 +7,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tradeoffs import io, records
+from tradeoffs import io
 from tradeoffs.config import study_with_defaults
 from tradeoffs.evaluation import Predictions, classification_metrics, expected_calibration_error
 from tradeoffs.measure.memory import ResourceMonitor
 from tradeoffs.measure.timing import summarize, time_calls
+from tradeoffs.records.metrics import merge_metrics, validate_metrics
+from tradeoffs.records.not_run import upstream_status, write_not_run
+from tradeoffs.records.provenance import now, provenance
 from tradeoffs.runspec import RunSpec
 
 
@@ -102,19 +105,19 @@ def spec(tmp_path: Path, backend: str = "torch-cpu") -> RunSpec:
 
 def test_a_skipped_run_leaves_every_train_output(tmp_path):
     run = spec(tmp_path, "torch-cuda")
-    records.write_not_run(run, "skipped", "no CUDA", records.now())
+    write_not_run(run, "skipped", "no CUDA", now())
     assert run.model_path.exists() and run.model_path.stat().st_size == 0
     assert (run.run_dir / "history.csv").read_text().startswith("epoch,")
-    assert records.upstream_status(run) == ("skipped", "no CUDA")
+    assert upstream_status(run) == ("skipped", "no CUDA")
 
 
 def test_skipped_run_merges_into_valid_metrics(tmp_path):
     run = spec(tmp_path, "torch-cuda")
-    records.write_not_run(run, "skipped", "no CUDA", records.now())
+    write_not_run(run, "skipped", "no CUDA", now())
     train = io.read_json(run.run_dir / "train.json")
     skipped = {"status": "skipped", "reason": "no CUDA"}
-    metrics = records.merge_metrics(run, train, {"digits": skipped}, skipped)
-    records.validate_metrics(metrics)
+    metrics = merge_metrics(run, train, {"digits": skipped}, skipped)
+    validate_metrics(metrics)
     assert metrics["status"] == "skipped" and metrics["reason"] == "no CUDA"
     assert metrics["test_acc"] is None and metrics["latency_ms_p50"] is None
     assert metrics["provenance"]["config_hash"] == run.config_hash
@@ -122,13 +125,13 @@ def test_skipped_run_merges_into_valid_metrics(tmp_path):
 
 def test_ok_run_merges_test_and_out_of_distribution_results(tmp_path):
     run = spec(tmp_path)
-    train = {"status": "ok", "train_time_s": 3.0, "provenance": records.provenance(run, "t0")}
+    train = {"status": "ok", "train_time_s": 3.0, "provenance": provenance(run, "t0")}
     evals = {
         "digits": {"status": "ok", "acc": 0.9, "top5": 1.0, "loss": 0.3, "ece": 0.05, "n": 10},
         "other": {"status": "ok", "acc": 0.6, "top5": 0.9, "loss": 1.1, "ece": 0.2, "n": 10},
     }
     bench = {"status": "ok", "params": 10, "latency_ms_p50": 1.0, "infer_throughput_sps": 5.0}
-    metrics = records.merge_metrics(run, train, evals, bench)  # partial: no schema check here
+    metrics = merge_metrics(run, train, evals, bench)  # partial: no schema check here
     assert metrics["test_acc"] == 0.9 and metrics["ood_acc"] == 0.6
     assert metrics["ood_dataset"] == "other"
     assert metrics["generalization_gap"] == pytest.approx(0.3)
@@ -138,14 +141,14 @@ def test_ok_run_merges_test_and_out_of_distribution_results(tmp_path):
 
 def test_a_failed_stage_fails_the_run(tmp_path):
     run = spec(tmp_path)
-    train = {"status": "ok", "provenance": records.provenance(run, "t0")}
+    train = {"status": "ok", "provenance": provenance(run, "t0")}
     bench = {"status": "failed", "reason": "out of memory"}
-    metrics = records.merge_metrics(run, train, {"digits": {"status": "ok", "acc": 0.5}}, bench)
+    metrics = merge_metrics(run, train, {"digits": {"status": "ok", "acc": 0.5}}, bench)
     assert metrics["status"] == "failed" and metrics["reason"] == "out of memory"
 
 
 def test_provenance_names_versions_host_and_commit(tmp_path):
-    prov = records.provenance(spec(tmp_path), "t0")
+    prov = provenance(spec(tmp_path), "t0")
     assert prov["versions"]["python"]
     assert "numpy" in prov["versions"]
     assert prov["host"] and prov["cpu"] and prov["started"] == "t0"

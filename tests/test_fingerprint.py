@@ -10,7 +10,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from tradeoffs import fingerprint, records
+from tradeoffs import fingerprint
+from tradeoffs.records.provenance import now, provenance
 from tradeoffs.runspec import RunSpec
 
 X86 = """processor\t: 0
@@ -186,14 +187,14 @@ def test_every_record_carries_the_fingerprint_host_and_data_digest(tmp_path, mon
         data_dir=tmp_path / "data",
         study_config={},
     )
-    record = records.provenance(spec, records.now())
+    record = provenance(spec, now())
     machine = record["fingerprint"]
     assert record["host"] == "laptop" and record["host_id"] == machine["host_id"]
     assert machine["threads_used"] == spec.threads and machine["logical_cores"]
     assert machine["os"]["kernel"] and isinstance(machine["vector_extensions"], list)
     assert len(record["data_digest"]) == 16
     (prepared / "meta.json").unlink()
-    assert records.provenance(spec, records.now())["data_digest"] is None
+    assert provenance(spec, now())["data_digest"] is None
 
 
 class _FakeCuda:

@@ -49,10 +49,12 @@ def test_training_on_a_full_disk_exits_with_one_line(
 
 
 def test_every_script_exits_with_one_line_on_a_full_disk() -> None:
-    """Each rule's script runs its main under io.full_disk_exits (a new script included)."""
+    """Each rule's script runs its main under io.full_disk_exits (a new script included); a
+    per-run job's script through `jobs.cli.run`, which does (tests/test_jobs.py)."""
+    guards = ("with io.full_disk_exits():\n        main()", "\n    cli.run(")
     unguarded = [
         path.name
         for path in sorted((ROOT / "scripts").glob("*.py"))
-        if "with io.full_disk_exits():\n        main()" not in path.read_text()
+        if not any(guard in path.read_text() for guard in guards)
     ]
     assert not unguarded, unguarded

@@ -163,9 +163,42 @@ def _cycle(graph: dict[str, set[str]]) -> list[str] | None:
     return None
 
 
+def _package_graph(modules: dict[str, set[str]]) -> dict[str, set[str]]:
+    """The module graph folded onto the library's top-level packages and modules
+    (`tradeoffs.engines` stands for every module under it)."""
+
+    def top(name: str) -> str:
+        return ".".join(name.split(".")[:2])
+
+    graph: dict[str, set[str]] = {}
+    for name, targets in modules.items():
+        graph.setdefault(top(name), set()).update(top(t) for t in targets)
+    return {name: targets - {name} for name, targets in graph.items()}
+
+
 def test_the_library_has_no_import_circle():
     cycle = _cycle(_module_graph())
     assert cycle is None, f"import circle: {' -> '.join(cycle)}"
+
+
+def test_the_library_packages_have_no_import_circle():
+    """No package imports one that imports it back, through any of their modules (runtimes
+    measuring an engine's model while an engine imports runtimes, say)."""
+    cycle = _cycle(_package_graph(_module_graph()))
+    assert cycle is None, f"import circle between packages: {' -> '.join(cycle)}"
+
+
+def test_the_package_graph_folds_modules_onto_their_packages():
+    modules = {
+        "tradeoffs.a.x": {"tradeoffs.b.y"},
+        "tradeoffs.b.y": set(),
+        "tradeoffs.b.z": {"tradeoffs.a"},
+    }
+    assert _package_graph(modules) == {
+        "tradeoffs.a": {"tradeoffs.b"},
+        "tradeoffs.b": {"tradeoffs.a"},
+    }
+    assert _cycle(_package_graph(modules)) == ["tradeoffs.a", "tradeoffs.b", "tradeoffs.a"]
 
 
 def test_the_circle_finder_finds_a_circle():

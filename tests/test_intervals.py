@@ -5,11 +5,20 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tradeoffs import per_example
 from tradeoffs.analysis.robustness import corruption_intervals
 from tradeoffs.data.integrity import sha256_of
 from tradeoffs.evaluation import Predictions, calibration_error, classification_metrics
 from tradeoffs.intervals import bootstrap_examples, proportion_ci, wilson
+from tradeoffs.records.predictions import (
+    SUFFIX,
+    ExamplePredictions,
+    empty,
+    from_probs,
+    read,
+    read_sets,
+    write,
+    write_sets,
+)
 
 
 def test_wilson_matches_the_published_interval():
@@ -50,18 +59,18 @@ def test_predictions_file_is_compact_checksummed_and_round_trips(tmp_path):
     rng = np.random.default_rng(0)
     probs = rng.dirichlet(np.ones(10), size=1000)
     labels = rng.integers(0, 10, 1000)
-    preds = per_example.from_probs(probs, labels)
-    path = tmp_path / f"digits{per_example.SUFFIX}"
-    digest = per_example.write(path, preds)
+    preds = from_probs(probs, labels)
+    path = tmp_path / f"digits{SUFFIX}"
+    digest = write(path, preds)
     assert digest == sha256_of(path)
     assert path.stat().st_size < 6 * 1000 + 1000  # a few bytes per example
-    back = per_example.read(path)
+    back = read(path)
     assert back.label.dtype == np.uint16 and back.confidence.dtype == np.float16
     np.testing.assert_array_equal(back.predicted, probs.argmax(axis=1))
     np.testing.assert_allclose(back.confidence, probs.max(axis=1), rtol=1e-3)
-    sets = {"digits-c-contrast-3": preds, "digits-c-fog-5": per_example.empty()}
-    per_example.write_sets(tmp_path / "sets.npz", sets)
-    again = per_example.read_sets(tmp_path / "sets.npz")
+    sets = {"digits-c-contrast-3": preds, "digits-c-fog-5": empty()}
+    write_sets(tmp_path / "sets.npz", sets)
+    again = read_sets(tmp_path / "sets.npz")
     assert sorted(again) == sorted(sets) and len(again["digits-c-fog-5"]) == 0
 
 
@@ -72,7 +81,7 @@ def test_corruption_intervals_resample_images_across_sets():
         labels = rng.integers(0, 10, 400)
         predicted = np.where(rng.random(400) < rate, labels, (labels + 1) % 10)
         conf = np.full(400, 0.7)
-        sets[name] = per_example.ExamplePredictions(
+        sets[name] = ExamplePredictions(
             labels.astype(np.uint16), predicted.astype(np.uint16), conf.astype(np.float16)
         )
     out = corruption_intervals(sets)

@@ -9,11 +9,11 @@ import pytest
 from keras_helpers import make_spec
 from prepared_digits import write_prepared_digits
 
-from tradeoffs import records
 from tradeoffs.engines import load
 from tradeoffs.engines.keras import runtime
+from tradeoffs.jobs.benchmark import measurements
 from tradeoffs.models.keras import INPUT_SHAPE, load_model
-from tradeoffs.runtimes import bench as runtime_bench
+from tradeoffs.records.history import HISTORY_COLUMNS
 
 keras_engine = load("keras")
 
@@ -40,7 +40,7 @@ def test_bnn_trains_evaluates_and_benchmarks(data_dir, tmp_path, capsys):
     assert record["provenance"]["versions"]["larq"] == "0.14.0"
     rows = _history(spec)
     assert [row["epoch"] for row in rows] == ["1", "2"]
-    assert tuple(rows[0]) == records.HISTORY_COLUMNS
+    assert tuple(rows[0]) == HISTORY_COLUMNS
     assert capsys.readouterr().out.count("epoch ") == 2  # one progress line per epoch
 
     pred = keras_engine.predict(spec, "digits")
@@ -55,7 +55,7 @@ def test_bnn_trains_evaluates_and_benchmarks(data_dir, tmp_path, capsys):
     # The model's facts are train.json's: larq's profile and the sizes.
     assert record["binary_mac_ratio"] > 0.8 and record["binary_params"] > 0
     assert record["size_disk_mb"] > 0 and record["size_mem_mb"] > record["est_footprint_mb"]
-    bench = runtime_bench.benchmark(spec, "eager")  # the engine's device facts and the sweep
+    bench = measurements(spec, "eager")  # the engine's device facts and the sweep
     assert bench["bench_batch_size"] == 8 and "binary_mac_ratio" not in bench
     assert bench["latency_ms_p50"] > 0 and bench["infer_throughput_sps"] > 0
 

@@ -19,10 +19,11 @@ from numba_fixtures import RNG, close, digits_spec, rand
 from tradeoffs.config import study_with_defaults
 from tradeoffs.engines import load
 from tradeoffs.evaluation import Predictions
+from tradeoffs.jobs.benchmark import measurements
 from tradeoffs.models.numba import cpu, cpu_layers, layout
 from tradeoffs.models.torch.mnist_cnn import MnistCNN
+from tradeoffs.records.history import HISTORY_COLUMNS
 from tradeoffs.runspec import RunSpec
-from tradeoffs.runtimes import bench as runtime_bench
 
 numba_engine = load("numba")
 torch_engine = load("torch")
@@ -237,7 +238,7 @@ def test_digits_training_writes_records(tmp_path, capsys):
     spec = digits_spec(tmp_path, epochs=8, batch_size=32, lr=0.01)
     numba_engine.train(spec)
     history = (spec.run_dir / "history.csv").read_text().splitlines()
-    assert history[0].split(",") == list(numba_engine.records.HISTORY_COLUMNS)
+    assert history[0].split(",") == list(HISTORY_COLUMNS)
     assert len(history) == 9
     assert capsys.readouterr().out.count("epoch ") == 8
     train_json = numba_engine.io.read_json(spec.run_dir / "train.json")
@@ -245,7 +246,7 @@ def test_digits_training_writes_records(tmp_path, capsys):
     assert accuracy(numba_engine.predict(spec, "digits")) > 0.8
     assert train_json["params"] == layout.param_count(10)  # the model's facts
     assert train_json["macs"] == layout.macs(10) and train_json["flops"] == 2 * layout.macs(10)
-    bench = runtime_bench.benchmark(spec, "eager")  # the engine's device facts and the sweep
+    bench = measurements(spec, "eager")  # the engine's device facts and the sweep
     assert bench["status"] == "ok" and bench["agreement_top1"] == 1.0
     assert bench["bench_peak_vram_mb"] is None and bench["bench_device_name"]
     assert bench["infer_throughput_sps"] > 0 and bench["bench_batch_size"] == 32

@@ -19,10 +19,12 @@ from hypothesis import strategies as st
 from test_analysis_records import write_run
 from test_contract import _ok_records
 
-from tradeoffs import io, records
+from tradeoffs import io
 from tradeoffs.analysis.load import read_metrics
 from tradeoffs.identity import RunId as Run
-from tradeoffs.metrics_record import write_metrics
+from tradeoffs.jobs.metrics import write_metrics
+from tradeoffs.records.history import write_history
+from tradeoffs.records.metrics import validate_metrics
 from tradeoffs.runspec import RunSpec
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -125,7 +127,7 @@ def _write_stage_records(spec: RunSpec, eval_acc: float) -> dict[str, Path]:
     io.write_json(paths["bench"], bench)
     paths["eval"] = spec.run_dir / "eval" / "digits.json"
     io.write_json(paths["eval"], evals["digits"])
-    records.write_history(
+    write_history(
         spec.run_dir / "history.csv",
         [{"epoch": 1, "train_loss": 1.0, "test_acc": 0.9, "epoch_time_s": 1.0}],
     )
@@ -149,7 +151,7 @@ def test_the_metrics_job_checks_the_stage_records(tmp_path: Path, acc: float, ok
         output=output,
     )
     metrics = io.read_json(output)
-    records.validate_metrics(metrics)
+    validate_metrics(metrics)
     if ok:
         assert metrics["status"] == "ok" and metrics["test_acc"] == 0.9
     else:

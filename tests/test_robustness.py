@@ -15,7 +15,6 @@ from scipy import stats
 from test_analysis_figures import _assert_png
 from test_analysis_records import write_run
 
-from tradeoffs import per_example, records
 from tradeoffs.analysis import findings, robustness
 from tradeoffs.analysis.aggregate import comparison_table, summary_table
 from tradeoffs.analysis.figures import figures_for
@@ -27,7 +26,14 @@ from tradeoffs.analysis.time_to_accuracy import time_to_accuracy
 from tradeoffs.config import ConfigError, check_config
 from tradeoffs.corrupted_sets import corrupted_sets
 from tradeoffs.identity import RunId as Run
-from tradeoffs.per_example import ExamplePredictions
+from tradeoffs.records.metrics import merge_metrics
+from tradeoffs.records.predictions import (
+    CORRUPTED_FILE,
+    SUFFIX,
+    ExamplePredictions,
+    write,
+    write_sets,
+)
 from tradeoffs.runspec import RunSpec
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -148,10 +154,10 @@ def test_corrupted_sets_never_become_the_ood_dataset(tmp_path: Path) -> None:
     )
     train = {"status": "ok", "reason": None}
     evals = {"digits": {"acc": 0.9}, "digits-c-fog-1": {"acc": 0.5}}
-    merged = records.merge_metrics(spec, train, evals, {})
+    merged = merge_metrics(spec, train, evals, {})
     assert merged["ood_dataset"] is None and merged["ood_acc"] is None
     evals["synthetic"] = {"acc": 0.7}
-    merged = records.merge_metrics(spec, train, evals, {})
+    merged = merge_metrics(spec, train, evals, {})
     assert merged["ood_dataset"] == "synthetic" and merged["ood_acc"] == 0.7
     assert set(merged["eval"]) == {"digits", "digits-c-fog-1", "synthetic"}
 
@@ -310,8 +316,8 @@ def test_mce_interval_is_none_when_undefined_or_unpaired() -> None:
 
 
 def write_examples(run_dir: Path, dataset: str, found: CorruptedExamples) -> None:
-    per_example.write(run_dir / "eval" / f"{dataset}{per_example.SUFFIX}", found.clean)
-    per_example.write_sets(run_dir / per_example.CORRUPTED_FILE, found.sets)
+    write(run_dir / "eval" / f"{dataset}{SUFFIX}", found.clean)
+    write_sets(run_dir / CORRUPTED_FILE, found.sets)
 
 
 def test_robustness_table_shows_mce_with_its_interval(tmp_path: Path) -> None:

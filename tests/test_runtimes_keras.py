@@ -9,6 +9,7 @@ from prepared_digits import write_prepared_digits
 from runtime_settings import BENCH
 
 from tradeoffs import engines, runtimes
+from tradeoffs.jobs.benchmark import measurements
 from tradeoffs.measure.sweep import SweepSettings
 from tradeoffs.runtimes import bench
 
@@ -62,6 +63,6 @@ def test_lce_skips_a_network_without_larq_layers(trained):
 
 
 def test_eager_record_carries_the_engine_keys(trained):
-    record = bench.benchmark(trained["cnn"], "eager")
+    record = measurements(trained["cnn"], "eager")
     assert record["runtime"] == "eager" and record["agreement_top1"] == 1.0
     assert record["bench_device_name"] and record["latency_ms_p90"] > 0

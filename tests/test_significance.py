@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from tradeoffs.analysis import significance as sig
-from tradeoffs.per_example import ExamplePredictions
+from tradeoffs.records.predictions import ExamplePredictions
 
 
 def run(labels: np.ndarray, predicted: np.ndarray) -> ExamplePredictions:

@@ -11,13 +11,14 @@ import pandas as pd
 import pytest
 import torch
 
-from tradeoffs import io, records
+from tradeoffs import io
 from tradeoffs.config import study_with_defaults
 from tradeoffs.engines import load
 from tradeoffs.engines.torch import checkpoint as torch_checkpoint
 from tradeoffs.engines.torch import fit as torch_fit
+from tradeoffs.jobs.benchmark import measurements
+from tradeoffs.records.history import HISTORY_COLUMNS
 from tradeoffs.runspec import RunSpec
-from tradeoffs.runtimes import bench as runtime_bench
 
 torch_engine = load("torch")
 
@@ -139,7 +140,7 @@ def test_early_stopping_best_checkpoint_and_tensorboard(tmp_path, digits_data_di
     torch_engine.train(spec)
     record = io.read_json(tmp_path / "train.json")
     history = pd.read_csv(tmp_path / "history.csv")
-    assert list(history.columns) == list(records.HISTORY_COLUMNS)
+    assert list(history.columns) == list(HISTORY_COLUMNS)
     assert record["status"] == "ok"  # a rate this high stalls the validation loss
     assert record["early_stopped"] and record["epochs_run"] < 4
     assert record["best_epoch"] == int(history.loc[history.val_acc.idxmax(), "epoch"])
@@ -174,7 +175,7 @@ def test_predict_and_benchmark_records(tmp_path, digits_data_dir):
     assert record["flops"] == 2 * record["macs"]
     assert record["size_mem_mb"] == pytest.approx(53_866 * 4 / 2**20)
     assert record["size_disk_mb"] == pytest.approx(spec.model_path.stat().st_size / 2**20)
-    bench = runtime_bench.benchmark(spec, "eager")  # the engine's device facts and the sweep
+    bench = measurements(spec, "eager")  # the engine's device facts and the sweep
     assert not {"params", "flops", "size_disk_mb"} & set(bench)  # one record per fact
     assert bench["bench_batch_size"] == 64
     for key in ("latency_ms_p50", "latency_ms_p95", "latency_ms_p99", "infer_throughput_sps"):
@@ -223,4 +224,4 @@ def test_unavailable_backend_is_recorded_as_skipped(tmp_path, digits_data_dir, m
     record = io.read_json(run_dir / "train.json")
     assert record["status"] == "skipped" and "CUDA" in record["reason"]
     assert (run_dir / "model.pt").read_text() == ""
-    assert (run_dir / "history.csv").read_text().strip() == ",".join(records.HISTORY_COLUMNS)
+    assert (run_dir / "history.csv").read_text().strip() == ",".join(HISTORY_COLUMNS)

@@ -24,7 +24,7 @@ from tradeoffs.configerror import ConfigError as ConfigError  # raised by the ch
 from tradeoffs.data import DataError
 from tradeoffs.data.local import imagefolder_classes, synthetic_classes
 from tradeoffs.identity import RunId, study_grid
-from tradeoffs.recordcheck import nonfinite
+from tradeoffs.records.validate import nonfinite
 from tradeoffs.runtimes import RUNTIMES
 
 # results/summary/ holds the cross-study tables, hosts/ imported machines, bundles/ their packs

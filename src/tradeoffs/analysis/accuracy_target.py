@@ -16,11 +16,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from tradeoffs import per_example
 from tradeoffs.analysis import significance
 from tradeoffs.analysis.findings import REFERENCE_MODEL, REFERENCE_PRECISION
 from tradeoffs.analysis.load import HOST
 from tradeoffs.analysis.runtimes import RUN
+from tradeoffs.records.predictions import read, read_run
 
 COLUMNS = ("acc_ratio", "acc_ratio_lo", "meets_target")
 MATCH = ("dataset", "act", "backend", "seed", "host")
@@ -69,8 +69,8 @@ def _bound(
     reference = runs[same].iloc[0]
     if not isinstance(reference.get("path"), str):
         return None
-    run_preds = per_example.read_run(row["path"], row["dataset"])
-    ref_preds = per_example.read_run(reference["path"], reference["dataset"])
+    run_preds = read_run(row["path"], row["dataset"])
+    ref_preds = read_run(reference["path"], reference["dataset"])
     if run_preds is None or ref_preds is None:
         return None
     try:
@@ -117,9 +117,7 @@ def _paired_bound(run: object, reference: object) -> significance.RatioBound | N
     if not (Path(run).exists() and Path(reference).exists()):
         return None
     try:
-        return significance.ratio_bound(
-            per_example.read(Path(run)), per_example.read(Path(reference))
-        )
+        return significance.ratio_bound(read(Path(run)), read(Path(reference)))
     except ValueError:  # unpaired test sets, or a reference that got nothing right
         return None
 

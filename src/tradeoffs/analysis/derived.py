@@ -8,11 +8,11 @@ from typing import Any
 
 import pandas as pd
 
-from tradeoffs import records
 from tradeoffs.analysis.energy import energy_proxy
 from tradeoffs.analysis.robustness import corruption_intervals, corruption_summary
 from tradeoffs.analysis.time_to_accuracy import time_to_accuracy
-from tradeoffs.per_example import ExamplePredictions
+from tradeoffs.records.nulls import measured
+from tradeoffs.records.predictions import ExamplePredictions
 
 NO_CORRUPTED = "the study has no eval_on_corrupted sets"
 
@@ -26,7 +26,7 @@ def derived_metrics(
 ) -> dict[str, Any]:
     """The derived keys of one run; a value that cannot be derived is null with its reason.
     `corrupted_examples` are the per-example predictions of its corrupted sets, if any."""
-    derived: dict[str, Any] = records.measured(
+    derived: dict[str, Any] = measured(
         "energy_proxy", energy_proxy(metrics), "the run records no MACs or parameters"
     )
     corrupted = corruption_summary(evals)
@@ -35,9 +35,9 @@ def derived_metrics(
     why = "an evaluation on a corrupted set has no result" if corrupted else NO_CORRUPTED
     keys = ("corruption_acc", "corruption_acc_ci", "corruption_ece", "corruption_ece_ci")
     for key in (*keys, "corruption_sets"):
-        derived.update(records.measured(key, corrupted.get(key), why))
+        derived.update(measured(key, corrupted.get(key), why))
     reached = time_to_accuracy(history, metrics["test_acc"], fraction)
     why = f"no epoch reached {fraction:g} of the final test accuracy"
-    derived.update(records.measured("time_to_acc_s", reached, why))
+    derived.update(measured("time_to_acc_s", reached, why))
     derived["time_to_acc_fraction"] = fraction
     return derived

@@ -22,12 +22,13 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from tradeoffs import per_example, registry
+from tradeoffs import registry
 from tradeoffs.analysis import noise_floor, robustness, significance
 from tradeoffs.analysis.comparable import comparable_runs, refused_sentences
 from tradeoffs.analysis.load import CONFIG_KEYS, HOST, not_finished, ok_runs
 from tradeoffs.analysis.serving import serving_finding
 from tradeoffs.intervals import LEVEL, as_interval, bootstrap_examples
+from tradeoffs.records.predictions import ExamplePredictions, read_run
 
 DID_NOT_LEARN_FACTOR = 1.5  # test accuracy at most 1.5 x chance: the run did not learn
 REFERENCE_MODEL = "cnn"  # the binary study's full-precision baseline (seed 000)
@@ -134,11 +135,11 @@ def _measured(row: pd.Series, column: str, unit: str) -> str:
     return f"{value} (no interval recorded)" if lo is None else f"{value} [{lo:.3g}, {hi:.3g}]"
 
 
-def _predictions(run: Any) -> per_example.ExamplePredictions | None:
+def _predictions(run: Any) -> ExamplePredictions | None:
     """A run's per-example predictions on its own test split, None when it has none."""
     if not isinstance(getattr(run, "path", None), str):
         return None
-    return per_example.read_run(run.path, run.dataset)
+    return read_run(run.path, run.dataset)
 
 
 def compare_configs(a: pd.Series, b: pd.Series) -> significance.Comparison | None:

@@ -9,11 +9,11 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from tradeoffs import per_example
 from tradeoffs.analysis import significance
 from tradeoffs.analysis.load import ok_runs
 from tradeoffs.analysis.plan import COSTS as COSTS  # the frontiers' costs, read by planning
 from tradeoffs.identity import TABLE_KEYS
+from tradeoffs.records.predictions import ExamplePredictions, read_run
 
 HIGHER_IS_BETTER = frozenset({"server_qps"})  # of the COSTS' columns
 
@@ -73,14 +73,14 @@ def tied_points(points: pd.DataFrame, cost: str, by: Sequence[str]) -> pd.Series
     tied = pd.Series(None, index=points.index, dtype=object)
     if "path" not in points or "dataset" not in points:
         return tied
-    cache: dict[tuple[str, str], per_example.ExamplePredictions | None] = {}
+    cache: dict[tuple[str, str], ExamplePredictions | None] = {}
 
-    def predictions(row: pd.Series) -> per_example.ExamplePredictions | None:
+    def predictions(row: pd.Series) -> ExamplePredictions | None:
         if not isinstance(row["path"], str):
             return None
         key = (row["path"], row["dataset"])
         if key not in cache:
-            cache[key] = per_example.read_run(*key)
+            cache[key] = read_run(*key)
         return cache[key]
 
     sign = -1.0 if cost in HIGHER_IS_BETTER else 1.0

@@ -1,8 +1,8 @@
 """Read run records into tables: metrics.json files, history.csv and the eval CSVs.
 
-Every metrics.json, and an ok run's history.csv, is checked when read (`tradeoffs.recordcheck`):
-a record that breaks its schema makes its run `invalid`, with the problem and the fix as its
-reason and none of its numbers."""
+Every metrics.json, and an ok run's history.csv, is checked when read
+(`tradeoffs.records.validate`): a record that breaks its schema makes its run `invalid`, with
+the problem and the fix as its reason and none of its numbers."""
 
 from __future__ import annotations
 
@@ -13,11 +13,12 @@ from typing import Any
 
 import pandas as pd
 
-from tradeoffs import recordcheck, schemas
+from tradeoffs import schemas
 from tradeoffs.hosts import host_of_path
 from tradeoffs.identity import CONFIG_KEYS, HOST
 from tradeoffs.identity import KEYS as IDENTITY
-from tradeoffs.recordcheck import INVALID, InvalidRecordError, read_json_record
+from tradeoffs.records import validate
+from tradeoffs.records.validate import INVALID, InvalidRecordError, read_json_record
 
 TEXT_COLUMNS = (
     *IDENTITY,
@@ -81,11 +82,11 @@ def read_run(path: str | Path) -> dict[str, Any]:
             provenance = record.get("provenance")
             given = provenance.get("host") if isinstance(provenance, dict) else None
             record[HOST] = host_of_path(path) or given
-        found = recordcheck.problems(record, schemas.metrics_schema())
+        found = validate.problems(record, schemas.metrics_schema())
         if found:
-            raise InvalidRecordError(recordcheck.describe(path, found))
+            raise InvalidRecordError(validate.describe(path, found))
         if record["status"] == "ok":
-            recordcheck.read_history(path.parent / "history.csv")
+            validate.read_history(path.parent / "history.csv")
     except InvalidRecordError as error:
         return {
             **identity_from_path(path.parent),

@@ -15,11 +15,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from tradeoffs import per_example
 from tradeoffs.analysis import significance
 from tradeoffs.analysis.frontier import FRONTIER_COLUMNS, with_model_size
 from tradeoffs.identity import KEYS
 from tradeoffs.intervals import as_interval
+from tradeoffs.records.predictions import read_run
 
 ACCURACY = "test_acc"
 PERCENTILES = ("p50", "p95")
@@ -204,7 +204,7 @@ def break_tie(ranked: pd.DataFrame, budget: Budget) -> tuple[pd.DataFrame, str |
         return ranked, None
     first, second = ranked.loc[same[0]], ranked.loc[same[1]]
     preds = [
-        per_example.read_run(row["path"], row["dataset"]) if isinstance(row["path"], str) else None
+        read_run(row["path"], row["dataset"]) if isinstance(row["path"], str) else None
         for row in (first, second)
     ]
     if None in preds:

@@ -25,12 +25,11 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from tradeoffs import per_example
 from tradeoffs.analysis.load import CONFIG_KEYS, ok_runs
 from tradeoffs.evaluation import calibration_error
 from tradeoffs.identity import KEYS
 from tradeoffs.intervals import LEVEL, as_interval, bootstrap_examples
-from tradeoffs.per_example import ExamplePredictions
+from tradeoffs.records.predictions import CORRUPTED_FILE, ExamplePredictions, read_run, read_sets
 from tradeoffs.registry import CORRUPTIONS, parse_corrupted
 
 Errors = Mapping[tuple[str, int], float]  # (corruption, severity) -> top-1 error
@@ -113,11 +112,11 @@ class CorruptedExamples:
 
 def read_corrupted_examples(run_dir: str | Path, dataset: str) -> CorruptedExamples | None:
     """A run's clean and corrupted-set predictions files, None when either is missing."""
-    clean = per_example.read_run(run_dir, dataset)
-    path = Path(run_dir) / per_example.CORRUPTED_FILE
+    clean = read_run(run_dir, dataset)
+    path = Path(run_dir) / CORRUPTED_FILE
     if clean is None or not path.exists():
         return None
-    sets = per_example.read_sets(path)
+    sets = read_sets(path)
     return CorruptedExamples(clean, sets) if sets else None
 
 

@@ -1,7 +1,7 @@
 """Tables of the runtime axis: one row per run and runtime (bench/{runtime}.json), one row per
 run, runtime and batch size (the sweep), and the accuracy-versus-single-stream-latency frontier
 over all runtimes and per runtime. A bench record that breaks its schema is an `invalid` row
-(`tradeoffs.recordcheck`)."""
+(`tradeoffs.records.validate`)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from tradeoffs import fingerprint
 from tradeoffs.analysis.frontier import frontier_points
 from tradeoffs.analysis.load import HOST, IDENTITY, identity_from_path
 from tradeoffs.hosts import host_of_path
-from tradeoffs.recordcheck import INVALID, InvalidRecordError, read_json_record, stage_schema
+from tradeoffs.records.validate import INVALID, InvalidRecordError, read_json_record, stage_schema
 
 RUN = (*IDENTITY, HOST)
 RUN_KEYS = (*RUN, "runtime")

@@ -1,7 +1,7 @@
 """Tables of serving under load: one row per run and runtime (serving/{runtime}.json) and one
 row per load level (the bisection's Poisson rates and the multi-stream client counts), and
 `server_qps` joined onto the runs table for the summary's frontier and picks. A serving record
-that breaks its schema is an `invalid` row (`tradeoffs.recordcheck`)."""
+that breaks its schema is an `invalid` row (`tradeoffs.records.validate`)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from tradeoffs import runtimes
 from tradeoffs.analysis.load import HOST, IDENTITY, identity_from_path
 from tradeoffs.analysis.runtimes import RUN_KEYS, _frame, _scalars
 from tradeoffs.hosts import host_of_path
-from tradeoffs.recordcheck import INVALID, InvalidRecordError, read_json_record, stage_schema
+from tradeoffs.records.validate import INVALID, InvalidRecordError, read_json_record, stage_schema
 
 # The columns the Markdown table shows (the CSV holds every scalar key of the records).
 KEY_COLUMNS = (

@@ -1,5 +1,5 @@
 """Paired comparisons of two configurations on the same test examples, read from the runs'
-per-example predictions files (`tradeoffs.per_example`); defined in docs/architecture.md,
+per-example predictions files (`tradeoffs.records.predictions`); defined in docs/architecture.md,
 "Intervals and tests".
 
 - One seed each: the exact McNemar test (a two-sided binomial test of the discordant pairs,
@@ -27,7 +27,7 @@ import numpy as np
 from scipy import stats
 
 from tradeoffs.intervals import LEVEL, RESAMPLES, SEED, bootstrap_examples, wilson
-from tradeoffs.per_example import ExamplePredictions
+from tradeoffs.records.predictions import ExamplePredictions
 
 ALPHA = 1 - LEVEL
 

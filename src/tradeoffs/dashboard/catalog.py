@@ -14,7 +14,7 @@ from tradeoffs.analysis.load import IDENTITY, read_metrics
 from tradeoffs.analysis.serving import with_server_qps
 from tradeoffs.hosts import HOSTS_DIR, host_of_path
 from tradeoffs.identity import RunId
-from tradeoffs.recordcheck import INVALID
+from tradeoffs.records.validate import INVALID
 
 FILTERS = tuple(k for k in IDENTITY if k not in ("act", "seed"))  # the app's run choosers
 

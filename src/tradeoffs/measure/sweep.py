@@ -28,7 +28,7 @@ from tradeoffs.measure.energy import EnergyMeter
 from tradeoffs.measure.memory import ResourceMonitor
 from tradeoffs.measure.percentiles import latency_percentiles, percentile_ci, relative_width
 from tradeoffs.measure.timing import no_sync, sample_calls, warm
-from tradeoffs.records import measured
+from tradeoffs.records.nulls import measured
 
 MIN_SAMPLES = 5  # fewer calls than this say nothing about a tail, whatever the time budget
 

@@ -14,12 +14,12 @@ from typing import Any
 import numpy as np
 import tensorflow as tf
 
-from tradeoffs import records
 from tradeoffs.data.prepared import adapt_images, load_prepared
 from tradeoffs.engines.keras import runtime
 from tradeoffs.engines.keras.fit import train
 from tradeoffs.evaluation import Predictions
 from tradeoffs.models.keras import INPUT_SHAPE, load_model
+from tradeoffs.records.nulls import NO_DEVICE_MEMORY, measured
 from tradeoffs.runspec import RunSpec
 from tradeoffs.runtimes import keras_runtimes
 from tradeoffs.runtimes.base import Loaded
@@ -89,8 +89,6 @@ def benchmark(spec: RunSpec) -> dict[str, Any]:
             runtime.reset_peak_vram(spec)
             model(tf.constant(batch), training=False)
     return {
-        **records.measured(
-            "bench_peak_vram_mb", runtime.peak_vram_mb(spec), records.NO_DEVICE_MEMORY
-        ),
+        **measured("bench_peak_vram_mb", runtime.peak_vram_mb(spec), NO_DEVICE_MEMORY),
         "bench_device_name": runtime.device_name(spec),
     }

@@ -20,18 +20,22 @@ from typing import Any
 import numpy as np
 import tensorflow as tf
 
-from tradeoffs import io, records
+from tradeoffs import io
 from tradeoffs.data.prepared import adapt_images, load_prepared
 from tradeoffs.data.validation import split_validation
-from tradeoffs.engines import EpochHook, record
+from tradeoffs.engines import EpochHook
 from tradeoffs.engines.keras import runtime
 from tradeoffs.engines.keras.augment import epoch_rng, random_crop_flip
 from tradeoffs.engines.selection import Selection
 from tradeoffs.measure.timing import no_sync
+from tradeoffs.measure.window import training_window
 from tradeoffs.models.keras import INPUT_SHAPE, build_model
 from tradeoffs.models.keras.batchnorm import recalibrate_batchnorm
 from tradeoffs.models.keras.profile import model_facts
 from tradeoffs.models.keras.transfer import APPLICATIONS, start_fine_tuning
+from tradeoffs.records.history import Epoch, epochs_as_json, history_row, progress_line
+from tradeoffs.records.provenance import now
+from tradeoffs.records.train import write_outputs
 from tradeoffs.runspec import RunSpec
 from tradeoffs.seeding import epoch_order, usable_samples
 
@@ -54,7 +58,7 @@ def _optimizer(cfg: dict[str, Any], lr: float, steps: int) -> tf.keras.optimizer
 def train(spec: RunSpec, on_epoch_end: EpochHook | None = None) -> None:
     """Train, keep the best (or last) weights, write model.keras, history.csv and train.json.
     A non-finite loss or running out of memory records the run as `failed`."""
-    started = records.now()
+    started = now()
     runtime.configure(spec)
     cfg = spec.train_cfg
     data = load_prepared(spec.prepared_dir())
@@ -72,14 +76,14 @@ def train(spec: RunSpec, on_epoch_end: EpochHook | None = None) -> None:
         phases.append((cfg["fine_tune_epochs"], cfg["lr"] * FINE_TUNE_LR_FACTOR))
 
     # What the loop carries from epoch to epoch (all of it in every checkpoint).
-    epochs: list[record.Epoch] = []
+    epochs: list[Epoch] = []
     chosen, best_weights, stopped_phases, failure = Selection(), None, [], None
     phase_epochs = [0] * len(phases)
 
     ckpt_dir = spec.run_dir / CHECKPOINT_DIR
     saved = _load_state(ckpt_dir, spec.config_hash)
     if saved:
-        epochs = [record.Epoch.from_row(row) for row in saved["epochs"]]
+        epochs = [Epoch.from_row(row) for row in saved["epochs"]]
         chosen, stopped_phases = Selection.from_dict(saved["selection"]), saved["stopped_phases"]
         phase_epochs = saved["phase_epochs"]
         if saved["best_file"]:
@@ -133,7 +137,7 @@ def train(spec: RunSpec, on_epoch_end: EpochHook | None = None) -> None:
                         x = random_crop_flip(x, epoch_rng(spec.seed, epoch))
                     x = x.astype(np.float32)
                     runtime.reset_peak_vram(spec)
-                    with record.training_window(no_sync) as window:
+                    with training_window(no_sync) as window:
                         logs = model.fit(
                             x,
                             train_y[order],
@@ -151,7 +155,7 @@ def train(spec: RunSpec, on_epoch_end: EpochHook | None = None) -> None:
                     test_loss, test_acc = model.evaluate(
                         test_x, data.test_y, batch_size=cfg["batch_size"], verbose=0
                     )
-                    e = record.Epoch(
+                    e = Epoch(
                         epoch=epoch,
                         samples=used,
                         train_s=window.seconds,
@@ -167,10 +171,10 @@ def train(spec: RunSpec, on_epoch_end: EpochHook | None = None) -> None:
                     )
                     epochs.append(e)
                     phase_epochs[phase] += 1
-                    print(record.progress_line(e, sum(c for c, _ in phases)), flush=True)
+                    print(progress_line(e, sum(c for c, _ in phases)), flush=True)
                     if writer is not None:
                         with writer.as_default():
-                            for key, value in record.history_row(e).items():
+                            for key, value in history_row(e).items():
                                 if key != "epoch" and value is not None:
                                     tf.summary.scalar(key, value, step=epoch)
                     if not math.isfinite(e.train_loss):
@@ -186,7 +190,7 @@ def train(spec: RunSpec, on_epoch_end: EpochHook | None = None) -> None:
                             stopped_phases.append(phase)
                     state = {
                         "config_hash": spec.config_hash,
-                        "epochs": record.epochs_as_json(epochs),
+                        "epochs": epochs_as_json(epochs),
                         "selection": chosen.as_dict(),
                         "stopped_phases": stopped_phases,
                         "phase_epochs": phase_epochs,
@@ -219,7 +223,7 @@ def train(spec: RunSpec, on_epoch_end: EpochHook | None = None) -> None:
         with runtime.device_scope(spec):
             recalibrate_batchnorm(model, train_x.astype(np.float32))
     runtime.save_model(model, spec.model_path)
-    record.write_outputs(
+    write_outputs(
         spec,
         epochs,
         best_epoch=saved_epoch,

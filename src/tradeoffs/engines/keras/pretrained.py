@@ -13,9 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
-from tradeoffs import kerasconfig, records
+from tradeoffs import kerasconfig
 from tradeoffs.data.prepared import load_meta
-from tradeoffs.engines import record
 from tradeoffs.engines.keras import runtime
 from tradeoffs.fileformat import require
 from tradeoffs.models.keras import INPUT_SHAPE, load_model
@@ -28,12 +27,14 @@ from tradeoffs.pretrained import (
     keras_code_refs,
     provenance_of,
 )
+from tradeoffs.records.provenance import now
+from tradeoffs.records.train import not_trained_keys, write_outputs
 from tradeoffs.runspec import RunSpec
 
 
 def import_file(spec: RunSpec) -> None:
     """Write the run's model.keras, a header-only history.csv and train.json."""
-    started = records.now()
+    started = now()
     entry = spec.pretrained
     path = Path(entry["file"])
     fmt = require(path, *FORMATS["keras"])
@@ -52,7 +53,7 @@ def import_file(spec: RunSpec) -> None:
             "probabilities"
         )
     runtime.save_model(model, spec.model_path)
-    record.write_outputs(
+    write_outputs(
         spec,
         [],
         best_epoch=None,
@@ -60,7 +61,7 @@ def import_file(spec: RunSpec) -> None:
         device_name=runtime.device_name(spec),
         started=started,
         provenance_extra=provenance_of(entry),
-        **record.not_trained_keys(NOT_TRAINED),
+        **not_trained_keys(NOT_TRAINED),
         early_stopped=False,
         train_samples=0,
         **model_facts(runtime.saved_model(spec.model_path), spec.model_path),

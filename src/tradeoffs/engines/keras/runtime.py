@@ -13,7 +13,7 @@ import tensorflow as tf
 
 from tradeoffs import io
 from tradeoffs.models.keras import load_model
-from tradeoffs.records import cpu_name
+from tradeoffs.records.provenance import cpu_name
 from tradeoffs.runspec import RunSpec
 from tradeoffs.seeding import seed_everything
 

@@ -21,16 +21,21 @@ from typing import Any
 import numba
 import numpy as np
 
-from tradeoffs import io, records
+from tradeoffs import io
 from tradeoffs.data.prepared import Prepared, adapt_images, load_prepared
 from tradeoffs.data.validation import split_validation
-from tradeoffs.engines import EpochHook, record
+from tradeoffs.engines import EpochHook
 from tradeoffs.engines.selection import Selection
 from tradeoffs.evaluation import Predictions
 from tradeoffs.fileformat import FileFormat, detect, require
 from tradeoffs.measure.sweep import SweepSettings
 from tradeoffs.measure.timing import no_sync
+from tradeoffs.measure.window import training_window
 from tradeoffs.models.numba import layout
+from tradeoffs.records.history import Epoch, epochs_as_json, progress_line
+from tradeoffs.records.nulls import NO_DEVICE_MEMORY, measured, not_binary
+from tradeoffs.records.provenance import now, provenance
+from tradeoffs.records.train import write_outputs
 from tradeoffs.runspec import RunSpec
 from tradeoffs.runtimes import DEFAULT as DEFAULT_RUNTIME
 from tradeoffs.runtimes.base import Loaded, Runtime, UnsupportedError
@@ -57,7 +62,7 @@ def _device_name(spec: RunSpec) -> str:
 
         name = cuda.get_current_device().name
         return name.decode() if isinstance(name, bytes) else name
-    return records.provenance(spec, records.now())["cpu"]
+    return provenance(spec, now())["cpu"]
 
 
 def _vram_mb(spec: RunSpec) -> float | None:
@@ -141,7 +146,7 @@ def train(spec: RunSpec, on_epoch_end: EpochHook | None = None) -> None:
     so a killed job resumes after its last finished epoch and ends bit-identical to an
     uninterrupted run. `on_epoch_end(epoch)` runs after it is on disk (tests simulate a kill).
     """
-    started = records.now()
+    started = now()
     _set_threads(spec)
     cfg = spec.train_cfg
     epochs, batch_size, lr, momentum = cfg["epochs"], cfg["batch_size"], cfg["lr"], cfg["momentum"]
@@ -160,7 +165,7 @@ def train(spec: RunSpec, on_epoch_end: EpochHook | None = None) -> None:
     compile_s = _compile(spec, theta, data.num_classes, norm, batch_size, xs, ys, test_xs)
     print(f"kernels compiled (or loaded from numba's cache) in {compile_s:.1f}s", flush=True)
 
-    done: list[record.Epoch] = []
+    done: list[Epoch] = []
     chosen, best_theta, early_stopped = Selection(), None, False
     ckpt = spec.run_dir / CHECKPOINT
     saved = _load_checkpoint(ckpt, spec.config_hash)
@@ -175,7 +180,7 @@ def train(spec: RunSpec, on_epoch_end: EpochHook | None = None) -> None:
     while len(done) < epochs and not early_stopped:
         epoch = len(done) + 1
         order = epoch_order(spec.seed, epoch, len(train_y))[:used]
-        with record.training_window(sync) as window:
+        with training_window(sync) as window:
             loss, acc = model.train_epoch(xs, ys, order, batch_size, lr, momentum)
         val_loss, val_acc = None, None
         if len(val_y):  # held out only when something chooses on it
@@ -183,7 +188,7 @@ def train(spec: RunSpec, on_epoch_end: EpochHook | None = None) -> None:
             val_acc = float((val_probs.argmax(axis=1) == val_y).mean())
         # the test set's learning curve: recorded, never chooses anything
         probs, test_loss = _softmax_xent(model.logits(test_xs), data.test_y)
-        e = record.Epoch(
+        e = Epoch(
             epoch=epoch,
             samples=used,
             train_s=window.seconds,
@@ -198,7 +203,7 @@ def train(spec: RunSpec, on_epoch_end: EpochHook | None = None) -> None:
             val_acc=val_acc,
         )
         done.append(e)
-        print(record.progress_line(e, epochs), flush=True)
+        print(progress_line(e, epochs), flush=True)
         if not math.isfinite(loss):
             failure = f"training diverged: loss {loss} in epoch {epoch}"
             break
@@ -215,7 +220,7 @@ def train(spec: RunSpec, on_epoch_end: EpochHook | None = None) -> None:
     if cfg["best_checkpoint"] and best_theta is not None and failure is None:
         kept, saved_epoch = best_theta, chosen.best_epoch
     _save(spec, kept, data.num_classes, norm)
-    record.write_outputs(
+    write_outputs(
         spec,
         done,
         best_epoch=saved_epoch,
@@ -247,7 +252,7 @@ def _save_checkpoint(
     path: Path,
     config_hash: str,
     model: Any,
-    done: list[record.Epoch],
+    done: list[Epoch],
     chosen: Selection,
     best_theta: np.ndarray | None,
 ) -> None:
@@ -255,7 +260,7 @@ def _save_checkpoint(
     selection state (as JSON text): arrays only, read back without pickle."""
     meta = {
         "config_hash": config_hash,
-        "epochs": record.epochs_as_json(done),
+        "epochs": epochs_as_json(done),
         "selection": chosen.as_dict(),
     }
     best = {} if best_theta is None else {"best_theta": best_theta}
@@ -271,7 +276,7 @@ def _save_checkpoint(
 
 def _load_checkpoint(
     path: Path, config_hash: str
-) -> tuple[np.ndarray, np.ndarray, list[record.Epoch], Selection, np.ndarray | None] | None:
+) -> tuple[np.ndarray, np.ndarray, list[Epoch], Selection, np.ndarray | None] | None:
     """The checkpoint's state if it was written under the same study config, else None."""
     if detect(path) is not FileFormat.NUMPY_ZIP:
         if path.exists():
@@ -287,7 +292,7 @@ def _load_checkpoint(
         return None
     if meta["config_hash"] != config_hash:
         return None
-    epochs = [record.Epoch.from_row(row) for row in meta["epochs"]]
+    epochs = [Epoch.from_row(row) for row in meta["epochs"]]
     return theta, velocity, epochs, Selection.from_dict(meta["selection"]), best_theta
 
 
@@ -347,7 +352,7 @@ def _model_facts(spec: RunSpec, num_classes: int) -> dict[str, Any]:
         "est_footprint_mb": params * 4 / 2**20,
         "macs": macs,
         "flops": 2 * macs,
-        **records.not_binary(),
+        **not_binary(),
     }
 
 
@@ -356,6 +361,6 @@ def benchmark(spec: RunSpec) -> dict[str, Any]:
     train.json's; the timing keys come from the sweep (`tradeoffs.runtimes.bench`), which
     times the model as every runtime is timed."""
     return {
-        **records.measured("bench_peak_vram_mb", _vram_mb(spec), records.NO_DEVICE_MEMORY),
+        **measured("bench_peak_vram_mb", _vram_mb(spec), NO_DEVICE_MEMORY),
         "bench_device_name": _device_name(spec),
     }

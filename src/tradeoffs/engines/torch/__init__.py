@@ -10,7 +10,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from tradeoffs import precision, records
+from tradeoffs import precision
 from tradeoffs.data.prepared import adapt_images
 from tradeoffs.engines.torch import modelfile, runtime
 from tradeoffs.engines.torch.data import Split, load_split, to_tensor
@@ -18,6 +18,7 @@ from tradeoffs.engines.torch.fit import train
 from tradeoffs.engines.torch.steps import TrainSettings, logits_of, make_autocast
 from tradeoffs.evaluation import Predictions
 from tradeoffs.precision.fp8_inference import benchmark_fp8
+from tradeoffs.records.nulls import NO_DEVICE_MEMORY, measured
 from tradeoffs.runspec import RunSpec
 from tradeoffs.runtimes import torch_runtimes
 from tradeoffs.runtimes.base import Loaded
@@ -128,8 +129,6 @@ def benchmark(spec: RunSpec) -> dict:
     needs_model = device.type != "cpu" or spec.precision == "e4m3"
     return {
         **(_device_runs(spec, device) if needs_model else {}),
-        **records.measured(
-            "bench_peak_vram_mb", runtime.peak_vram_mb(device), records.NO_DEVICE_MEMORY
-        ),
+        **measured("bench_peak_vram_mb", runtime.peak_vram_mb(device), NO_DEVICE_MEMORY),
         "bench_device_name": runtime.device_name(device),
     }

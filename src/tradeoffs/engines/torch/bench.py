@@ -8,7 +8,8 @@ import torch
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
-from tradeoffs import precision, records
+from tradeoffs import precision
+from tradeoffs.records.nulls import not_binary
 from tradeoffs.runspec import RunSpec
 
 MB = 2**20
@@ -52,5 +53,5 @@ def model_facts(spec: RunSpec, model: nn.Module, sample: torch.Tensor) -> dict[s
         "est_footprint_mb": precision.footprint_mb(model, spec.precision, spec.quant_cfg),
         "flops": flops,
         "macs": flops // 2,
-        **records.not_binary(),
+        **not_binary(),
     }

@@ -13,10 +13,10 @@ from typing import Any
 
 import torch
 
-from tradeoffs import records, usermodels
+from tradeoffs import usermodels
 from tradeoffs.data.prepared import load_meta
 from tradeoffs.data.validation import split_validation
-from tradeoffs.engines import EpochHook, record
+from tradeoffs.engines import EpochHook
 from tradeoffs.engines.selection import Selection
 from tradeoffs.engines.torch import checkpoint, modelfile, runtime
 from tradeoffs.engines.torch.bench import model_facts
@@ -35,7 +35,11 @@ from tradeoffs.engines.torch.steps import (
     make_scheduler,
     train_step,
 )
+from tradeoffs.measure.window import training_window
 from tradeoffs.models.torch.batchnorm import recalibrate_batchnorm
+from tradeoffs.records.history import Epoch, epochs_as_json, history_row, progress_line
+from tradeoffs.records.provenance import now
+from tradeoffs.records.train import write_outputs
 from tradeoffs.runspec import RunSpec
 from tradeoffs.seeding import epoch_order
 
@@ -60,7 +64,7 @@ def train(spec: RunSpec, on_epoch_end: EpochHook | None = None) -> None:
     `on_epoch_end(epoch)` runs after each epoch's checkpoint is on disk (tests use it to
     simulate a kill).
     """
-    started = records.now()
+    started = now()
     s = TrainSettings.from_cfg(spec.train_cfg)
     softmax = spec.quant_cfg["softmax"]
 
@@ -88,7 +92,7 @@ def train(spec: RunSpec, on_epoch_end: EpochHook | None = None) -> None:
     sync = runtime.sync_for(device)
 
     # What the loop carries from epoch to epoch (all of it in every checkpoint).
-    epochs: list[record.Epoch] = []
+    epochs: list[Epoch] = []
     chosen, best_state, early_stopped, failure = Selection(), None, False, None
 
     ckpt = spec.run_dir / checkpoint.FILENAME
@@ -98,7 +102,7 @@ def train(spec: RunSpec, on_epoch_end: EpochHook | None = None) -> None:
         optimizer.load_state_dict(saved["optimizer"])
         scheduler.load_state_dict(saved["scheduler"])
         checkpoint.restore_rng_states(saved["rng"], generator)
-        epochs = [record.Epoch.from_row(row) for row in saved["epochs"]]
+        epochs = [Epoch.from_row(row) for row in saved["epochs"]]
         chosen = Selection.from_dict(saved["selection"])
         if saved["best_state"] is not None:
             best_state = {k: v.to(device) for k, v in saved["best_state"].items()}
@@ -116,7 +120,7 @@ def train(spec: RunSpec, on_epoch_end: EpochHook | None = None) -> None:
             correct = torch.zeros((), dtype=torch.long, device=device)
             seen = 0
             runtime.reset_peak_vram(device)
-            with record.training_window(sync) as window:
+            with training_window(sync) as window:
                 for idx in batch_indices(order, s.batch_size, device):
                     x, y = data.train.x[idx], data.train.y[idx]
                     if s.augment:
@@ -136,7 +140,7 @@ def train(spec: RunSpec, on_epoch_end: EpochHook | None = None) -> None:
             )
             # the test set's learning curve: recorded, never chooses anything
             test_loss, test_acc = evaluate(model, data.test, s.batch_size, softmax, autocast)
-            e = record.Epoch(
+            e = Epoch(
                 epoch=epoch,
                 samples=seen,
                 train_s=window.seconds,
@@ -151,9 +155,9 @@ def train(spec: RunSpec, on_epoch_end: EpochHook | None = None) -> None:
                 val_acc=val_acc,
             )
             epochs.append(e)
-            print(record.progress_line(e, s.epochs), flush=True)
+            print(progress_line(e, s.epochs), flush=True)
             if writer is not None:
-                for key, value in record.history_row(e).items():
+                for key, value in history_row(e).items():
                     if key != "epoch" and value is not None:
                         writer.add_scalar(key, value, epoch)
             if not math.isfinite(train_loss):
@@ -169,7 +173,7 @@ def train(spec: RunSpec, on_epoch_end: EpochHook | None = None) -> None:
                 "optimizer": optimizer.state_dict(),
                 "scheduler": scheduler.state_dict(),
                 "rng": checkpoint.rng_states(generator),
-                "epochs": record.epochs_as_json(epochs),
+                "epochs": epochs_as_json(epochs),
                 "selection": chosen.as_dict(),
                 "best_state": best_state,
             }
@@ -193,7 +197,7 @@ def train(spec: RunSpec, on_epoch_end: EpochHook | None = None) -> None:
     if failure is None:  # few steps leave batch norm's running statistics stale
         recalibrate_batchnorm(model, data.train.x, s.batch_size)
     modelfile.save(spec.model_path, model, modelfile.meta_of(spec, data, shape, channels_last))
-    record.write_outputs(
+    write_outputs(
         spec,
         epochs,
         best_epoch=saved_epoch,

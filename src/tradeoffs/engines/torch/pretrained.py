@@ -14,8 +14,6 @@ from typing import Any
 import torch
 from torch import nn
 
-from tradeoffs import records
-from tradeoffs.engines import record
 from tradeoffs.engines.torch import modelfile, runtime
 from tradeoffs.engines.torch.bench import model_facts
 from tradeoffs.engines.torch.data import load_device_data
@@ -24,6 +22,8 @@ from tradeoffs.engines.torch.steps import TrainSettings
 from tradeoffs.fileformat import require
 from tradeoffs.models.torch.onnxfile import OnnxModule, onnx_facts
 from tradeoffs.pretrained import ALLOW, FORMATS, NOT_TRAINED, PretrainedError, provenance_of
+from tradeoffs.records.provenance import now
+from tradeoffs.records.train import not_trained_keys, write_outputs
 from tradeoffs.runspec import RunSpec
 
 
@@ -55,7 +55,7 @@ def _state_dict(path: Path, trust_code: bool) -> dict[str, Any]:
 def import_file(spec: RunSpec) -> None:
     """Write the run's model.pt, a header-only history.csv and train.json (the model's facts,
     the source file and its sha256 in the provenance)."""
-    started = records.now()
+    started = now()
     entry = spec.pretrained
     path = Path(entry["file"])
     require(path, *FORMATS[entry["framework"]])
@@ -72,7 +72,7 @@ def import_file(spec: RunSpec) -> None:
         facts = onnx_facts(path)
     else:  # the file size is model.pt's, as a trained run's
         facts = model_facts(spec, model, data.test.x[:1])
-    record.write_outputs(
+    write_outputs(
         spec,
         [],
         best_epoch=None,
@@ -80,7 +80,7 @@ def import_file(spec: RunSpec) -> None:
         device_name=runtime.device_name(device),
         started=started,
         provenance_extra=provenance_of(entry),
-        **record.not_trained_keys(NOT_TRAINED),
+        **not_trained_keys(NOT_TRAINED),
         early_stopped=False,
         train_samples=0,
         **facts,

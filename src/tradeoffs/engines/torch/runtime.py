@@ -7,7 +7,7 @@ from collections.abc import Callable
 import torch
 
 from tradeoffs.measure.timing import no_sync
-from tradeoffs.records import cpu_name
+from tradeoffs.records.provenance import cpu_name
 from tradeoffs.runspec import RunSpec
 from tradeoffs.seeding import seed_everything
 

@@ -10,7 +10,7 @@ import larq as lq
 import numpy as np
 import tensorflow as tf
 
-from tradeoffs.records import measured
+from tradeoffs.records.nulls import measured
 
 
 def profile(model: tf.keras.Model) -> dict[str, float | int | None]:

@@ -13,6 +13,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from tradeoffs.records.nulls import measured, not_binary
+
 
 class OnnxModule(nn.Module):
     def __init__(self, path: str | Path, threads: int = 1) -> None:
@@ -37,8 +39,6 @@ def onnx_facts(path: Path) -> dict:
     its size on disk; FLOPs are not counted for a graph torch does not see."""
     import onnx
 
-    from tradeoffs import records
-
     graph = onnx.load(str(path), load_external_data=False).graph
     count = sum(int(np.prod(init.dims)) for init in graph.initializer)
     nbytes = sum(
@@ -52,7 +52,7 @@ def onnx_facts(path: Path) -> dict:
         "size_disk_mb": path.stat().st_size / mb,
         "size_mem_mb": nbytes / mb,
         "est_footprint_mb": nbytes / mb,
-        **records.measured("flops", None, reason),
-        **records.measured("macs", None, reason),
-        **records.not_binary(),
+        **measured("flops", None, reason),
+        **measured("macs", None, reason),
+        **not_binary(),
     }

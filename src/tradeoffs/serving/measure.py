@@ -1,5 +1,6 @@
-"""serving/{runtime}.json of one run: the runtime bench/{runtime}.json measured, built again from
-the engine's `loaded(spec)`, served under load by the load generator on the wall clock."""
+"""The measurements of serving/{runtime}.json: the runtime bench/{runtime}.json measured, built
+again from the engine's `loaded(spec)`, served under load by the load generator on the wall
+clock. The serving job (`tradeoffs.jobs.serving`) writes the record."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from tradeoffs import engines, fingerprint, io, records, runtimes
+from tradeoffs import engines
 from tradeoffs.measure.timing import Clock
 from tradeoffs.runspec import RunSpec
 from tradeoffs.runtimes.base import Runtime, UnsupportedError
@@ -101,17 +102,3 @@ def measure(spec: RunSpec, name: str) -> dict[str, Any]:
         "points": found["points"],
         "multistream": found["multistream"],
     }
-
-
-def serving_record(spec: RunSpec, name: str) -> dict[str, Any]:
-    """serving/{name}.json: the run's identity and runtime, then its measurements, or the
-    status and reason of a run or runtime that was not measured (bench/{name}.json's)."""
-    head = {**spec.identity(), "host": fingerprint.host_name(), "runtime": name}
-    head["runtime_kind"] = runtimes.kind(name)
-    status, reason = records.upstream_status(spec)
-    if status == "ok":
-        bench = io.read_json(spec.run_dir / "bench" / f"{name}.json")
-        status, reason = bench["status"], bench.get("reason")
-    if status != "ok":
-        return {**head, "status": status, "reason": reason}
-    return {**head, **measure(spec, name)}

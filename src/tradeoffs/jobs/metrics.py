@@ -1,7 +1,8 @@
-"""A run's metrics.json: its train, eval and bench records merged, the derived metrics added,
-checked against the schema. The metrics job writes it; the skip job too, for a run it skips.
+"""The metrics job: a run's metrics.json, its train, eval and bench records merged
+(`records.metrics`), the derived metrics added, checked against the schema. The skip job writes
+it too, for a run it skips.
 
-Each record is checked as it is read (`tradeoffs.recordcheck`): one that breaks its schema
+Each record is checked as it is read (`records.validate`): one that breaks its schema
 gives a metrics.json of status `invalid` whose reason names the file and the problem, and none
 of the record's numbers."""
 
@@ -13,9 +14,11 @@ from typing import Any
 
 import pandas as pd
 
-from tradeoffs import io, per_example, records
+from tradeoffs import io
 from tradeoffs.analysis.derived import derived_metrics
-from tradeoffs.recordcheck import (
+from tradeoffs.records import predictions
+from tradeoffs.records.metrics import invalid_metrics, merge_metrics, validate_metrics
+from tradeoffs.records.validate import (
     InvalidRecordError,
     describe,
     problems,
@@ -49,13 +52,13 @@ def _read_metrics(
     examples = {}
     for path in corrupted:
         by_dataset.update(_corrupted_sets(path))
-        sets = path.with_name(per_example.CORRUPTED_FILE)  # written with it, by the same job
+        sets = path.with_name(predictions.CORRUPTED_FILE)  # written with it, by the same job
         if sets.exists():
-            examples.update(per_example.read_sets(sets))
+            examples.update(predictions.read_sets(sets))
     train_record = read_json_record(train, stage_schema("train"))
     bench_record = read_json_record(bench, stage_schema("bench"))
     read_history(history)
-    metrics = records.merge_metrics(spec, train_record, by_dataset, bench_record)
+    metrics = merge_metrics(spec, train_record, by_dataset, bench_record)
     metrics.update(derived_metrics(metrics, by_dataset, pd.read_csv(history), fraction, examples))
     return metrics
 
@@ -77,8 +80,8 @@ def write_metrics(
         metrics = _read_metrics(spec, train, bench, evals, corrupted, history, fraction)
     except InvalidRecordError as error:
         print(f"invalid record: {error}")
-        metrics = records.invalid_metrics(
+        metrics = invalid_metrics(
             spec, f"{error}; rerun the job that wrote it (snakemake --forcerun RULE)"
         )
-    records.validate_metrics(metrics)
+    validate_metrics(metrics)
     io.write_json(output, metrics)
