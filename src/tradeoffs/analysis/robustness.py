@@ -71,27 +71,35 @@ def corruption_intervals(sets: Mapping[str, ExamplePredictions]) -> dict[str, An
     }
 
 
-def _per_corruption(errors: Errors, clean: float = 0.0) -> dict[str, float]:
-    sums: dict[str, float] = {}
-    for (corruption, _), error in errors.items():
-        sums[corruption] = sums.get(corruption, 0.0) + error - clean
-    return sums
-
-
-def _mean_ratio(numerators: Mapping[str, float], denominators: Mapping[str, float]) -> float:
-    if not numerators or set(numerators) != set(denominators):
+def corruption_ratio(errors: np.ndarray, reference: np.ndarray, groups: np.ndarray) -> float:
+    """The mean over corruptions of sum_s errors / sum_s reference, per-set arrays whose
+    corruption is `groups` (indices 0..C-1); NaN for a corruption whose reference sum is not
+    positive, and for no sets at all. The one computation behind `mce` and `relative_mce`."""
+    if not len(groups):
         return float("nan")
-    ratios = [
-        numerators[c] / denominators[c] if denominators[c] > 0 else float("nan") for c in numerators
-    ]
-    return float(np.mean(ratios))
+    count = int(groups.max()) + 1
+    numerators = np.bincount(groups, errors, count)
+    denominators = np.bincount(groups, reference, count)
+    positive = denominators > 0
+    ratios = np.divide(numerators, denominators, out=np.full(count, np.nan), where=positive)
+    return float(ratios.mean())
+
+
+def _arrays(errors: Errors, reference: Errors) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The two error maps as arrays over their (shared) sets, and each set's corruption index."""
+    keys = sorted(errors)
+    corruptions = sorted({c for c, _ in keys})
+    groups = np.array([corruptions.index(c) for c, _ in keys], dtype=np.int64)
+    own = np.array([errors[k] for k in keys], dtype=np.float64)
+    ref = np.array([reference[k] for k in keys], dtype=np.float64)
+    return own, ref, groups
 
 
 def mce(errors: Errors, reference: Errors) -> float:
     """Mean corruption error: the mean over corruptions of sum_s E / sum_s E_ref."""
     if set(errors) != set(reference):
         return float("nan")
-    return _mean_ratio(_per_corruption(errors), _per_corruption(reference))
+    return corruption_ratio(*_arrays(errors, reference))
 
 
 def relative_mce(errors: Errors, clean: float, reference: Errors, reference_clean: float) -> float:
@@ -99,7 +107,8 @@ def relative_mce(errors: Errors, clean: float, reference: Errors, reference_clea
     E_ref_clean), the degradation relative to the reference's."""
     if set(errors) != set(reference):
         return float("nan")
-    return _mean_ratio(_per_corruption(errors, clean), _per_corruption(reference, reference_clean))
+    own, ref, groups = _arrays(errors, reference)
+    return corruption_ratio(own - clean, ref - reference_clean, groups)
 
 
 @dataclass(frozen=True)
@@ -136,23 +145,22 @@ def mce_intervals(run: CorruptedExamples, reference: CorruptedExamples) -> dict[
     resamples (a reference without errors on a corruption)."""
     if not _paired(run, reference):
         return {"mce_ci": None, "relative_mce_ci": None}
-    keys = [(name, parse_corrupted(name)) for name in sorted(run.sets) if parse_corrupted(name)]
-    if not keys:
+    names = sorted(name for name in run.sets if parse_corrupted(name))
+    if not names:
         return {"mce_ci": None, "relative_mce_ci": None}
-    own = np.stack([run.sets[name].correct for name, _ in keys])
-    ref = np.stack([reference.sets[name].correct for name, _ in keys])
+    corruptions = sorted({parse_corrupted(name)[1] for name in names})
+    groups = np.array([corruptions.index(parse_corrupted(name)[1]) for name in names])
+    own = np.stack([run.sets[name].correct for name in names]).astype(np.float64)
+    ref = np.stack([reference.sets[name].correct for name in names]).astype(np.float64)
     own_clean, ref_clean = run.clean.correct, reference.clean.correct
 
-    def errors(correct: np.ndarray, i: np.ndarray) -> dict[tuple[str, int], float]:
-        rates = 1.0 - correct[:, i].mean(axis=1)
-        return {(c, s): float(e) for (_, (_, c, s)), e in zip(keys, rates, strict=True)}
-
     def mce_of(i: np.ndarray) -> float:
-        return mce(errors(own, i), errors(ref, i))
+        return corruption_ratio(1.0 - own[:, i].mean(axis=1), 1.0 - ref[:, i].mean(axis=1), groups)
 
     def relative_of(i: np.ndarray) -> float:
-        clean, reference_clean = 1.0 - own_clean[i].mean(), 1.0 - ref_clean[i].mean()
-        return relative_mce(errors(own, i), clean, errors(ref, i), reference_clean)
+        own_loss = own_clean[i].mean() - own[:, i].mean(axis=1)  # E(c, s) - E(clean)
+        ref_loss = ref_clean[i].mean() - ref[:, i].mean(axis=1)
+        return corruption_ratio(own_loss, ref_loss, groups)
 
     n = len(run.clean)
     return {
