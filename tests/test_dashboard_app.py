@@ -192,6 +192,7 @@ def test_pick_a_model_answers_for_the_chosen_device(
     assert "gpubox has no measurement for 1 candidates" in pick_tab.warning[0].value
     assert pick_tab.dataframe[2].value["model"].tolist() == ["cnn"]  # the Keras run, elsewhere only
     assert pick_tab.dataframe[3].value["model"].tolist() == ["mnist_cnn"]  # the catalog's row
+    assert "meets_target" in pick_tab.dataframe[3].value.columns
 
 
 def test_pick_a_model_filters_on_the_accuracy_target(
