@@ -22,9 +22,9 @@ from torch.nn import functional as F
 
 from tradeoffs import registry
 from tradeoffs.config import study_with_defaults
+from tradeoffs.engines.settings import TrainSettings
 from tradeoffs.engines.torch.data import Split, batch_indices
 from tradeoffs.engines.torch.steps import (
-    TrainSettings,
     make_loss,
     make_optimizer,
     make_scheduler,

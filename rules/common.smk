@@ -246,10 +246,10 @@ def benchmark_folders():
 
 
 def finished_targets():
-    """Every run's metrics, every study's tables and figures, the cross-study summary."""
-    metrics = [f"{run.folder(RESULTS)}/metrics.json" for run in all_runs(config)]
-    analysis = analysis_targets(config, RESULTS) + runtime_targets() + serving_targets()
-    return metrics + analysis
+    """Every study's tables and figures, the cross-study summary. Every run's metrics.json is
+    an input of its study's tables, so it is not listed again: rule all and rule timings, whose
+    inputs these are, would otherwise plan (and print) every run's file twice more."""
+    return analysis_targets(config, RESULTS) + runtime_targets() + serving_targets()
 
 
 def all_targets():
@@ -281,3 +281,17 @@ PRETRAINED_MODEL = "|".join(re.escape(name) for name in PRETRAINED) or "(?!)"
 
 def pretrained_file(wildcards):
     return config["studies"][wildcards.study]["pretrained"][wildcards.model]["file"]
+
+
+def figure_outputs(folder, names, category):
+    """A figures job's PNGs, each in the report with its caption, kept when the job reruns."""
+    outputs = {}
+    for name in names:
+        png = report(
+            f"{folder}/figures/{name}.png",
+            caption=f"../report/figures/{name}.rst",
+            category=category,
+            subcategory="Figures",
+        )
+        outputs[name] = update(png)
+    return outputs

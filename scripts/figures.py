@@ -1,24 +1,27 @@
-"""Draw one named figure (see tradeoffs.analysis.figures.FIGURES) from a runs table."""
+"""Draw named figures (see tradeoffs.analysis.figures.FIGURES) from a runs table into a folder,
+redrawing only those whose inputs changed since their PNG was drawn."""
 
 import argparse
 from pathlib import Path
 
-import pandas as pd
-
 from tradeoffs import io
 from tradeoffs.analysis.figures import FIGURES
-from tradeoffs.analysis.figures.draw import draw
+from tradeoffs.analysis.figures.redraw import draw_stale
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--figure", choices=sorted(FIGURES), required=True)
+    parser.add_argument("--figures", choices=sorted(FIGURES), nargs="+", required=True)
     parser.add_argument("--runs", type=Path, required=True, help="runs.csv of a study or summary")
-    parser.add_argument("--title", default="", help="prefix of the figure's title, e.g. the study")
-    parser.add_argument("--output", type=Path, required=True)
+    parser.add_argument("--history", type=Path, nargs="*", default=[], help="runs' history.csv")
+    parser.add_argument("--eval", type=Path, nargs="*", default=[], help="runs' eval CSVs")
+    parser.add_argument("--title", default="", help="prefix of the figures' titles, e.g. the study")
+    parser.add_argument("--out-dir", type=Path, required=True, help="where {figure}.png go")
     args = parser.parse_args()
-    draw(args.figure, pd.read_csv(args.runs), args.output, title_prefix=args.title)
-    print(f"{args.figure} -> {args.output}")
+    records = {"history": args.history, "eval": args.eval}
+    drawn = draw_stale(args.figures, args.runs, records, args.out_dir, title_prefix=args.title)
+    for name in args.figures:
+        print(f"{name} -> {args.out_dir / f'{name}.png'}: {'drawn' if name in drawn else 'kept'}")
 
 
 if __name__ == "__main__":

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pandas as pd
 import yaml
 
 from tradeoffs import engines, io, runtimes
@@ -18,6 +17,7 @@ from tradeoffs.jobs.benchmark import measurements
 from tradeoffs.records.metrics import merge_metrics, validate_metrics
 from tradeoffs.records.not_run import write_not_run
 from tradeoffs.records.provenance import now
+from tradeoffs.records.validate import read_history
 from tradeoffs.runspec import RunSpec
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -77,7 +77,7 @@ def record_run(spec: RunSpec) -> None:
     evals = {spec.dataset: {**summary, "status": "ok", "reason": None}}
     bench = measurements(spec, runtimes.DEFAULT)
     metrics = merge_metrics(spec, io.read_json(spec.run_dir / "train.json"), evals, bench)
-    history = pd.read_csv(spec.run_dir / "history.csv")
+    history = read_history(spec.run_dir / "history.csv")
     metrics.update(derived_metrics(metrics, evals, history, 0.95))
     validate_metrics(metrics)  # a record the dashboard reads back as valid
     io.write_json(spec.run_dir / "metrics.json", metrics)

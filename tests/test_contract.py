@@ -109,8 +109,9 @@ def test_train_record_is_history_by_one_definition_and_excludes_evaluation(
 
         monkeypatch.setattr(fit, "evaluate", heavy(fit.evaluate))
     elif framework == "numba":
-        engine = load("numba")
-        monkeypatch.setattr(engine, "_softmax_xent", heavy(engine._softmax_xent))
+        from tradeoffs.engines.numba import fit
+
+        monkeypatch.setattr(fit, "evaluate", heavy(fit.evaluate))
     else:
         import tensorflow as tf
 
@@ -133,8 +134,10 @@ def test_train_record_is_history_by_one_definition_and_excludes_evaluation(
 def test_numba_best_epoch_names_the_saved_weights(tmp_path, monkeypatch):
     """numba keeps the last epoch's weights, so best_epoch is the last epoch even when an
     earlier epoch scored better on the test set."""
+    from tradeoffs.engines.numba import steps
+
     engine = load("numba")
-    real = engine._softmax_xent
+    real = steps.softmax_xent
     calls = iter(range(100))
 
     def first_epoch_best(logits, labels):
@@ -143,7 +146,7 @@ def test_numba_best_epoch_names_the_saved_weights(tmp_path, monkeypatch):
             probs = np.eye(probs.shape[1])[labels]
         return probs, loss
 
-    monkeypatch.setattr(engine, "_softmax_xent", first_epoch_best)
+    monkeypatch.setattr(steps, "softmax_xent", first_epoch_best)
     spec = digits_spec(tmp_path, epochs=2, limit_train=128)
     engine.train(spec)
     history = pd.read_csv(spec.run_dir / "history.csv")
@@ -221,7 +224,7 @@ def _ok_records(spec: RunSpec) -> tuple[dict, dict, dict]:
 
 def _merged(spec: RunSpec, train: dict, evals: dict, bench: dict) -> dict:
     metrics = merge_metrics(spec, train, evals, bench)
-    history = pd.DataFrame({"test_acc": [0.5, 0.9], "epoch_time_s": [1.0, 1.0]})
+    history = [{"test_acc": 0.5, "epoch_time_s": 1.0}, {"test_acc": 0.9, "epoch_time_s": 1.0}]
     metrics.update(derived_metrics(metrics, evals, history, 0.95))
     return metrics
 
@@ -329,7 +332,7 @@ def test_every_preset_passes_the_config_check(preset):
 
 
 def test_keras_augmentation_crops_and_flips_reproducibly():
-    from tradeoffs.engines.keras.augment import epoch_rng, random_crop_flip
+    from tradeoffs.engines.keras.data import epoch_rng, random_crop_flip
 
     x = np.arange(2 * 8 * 8 * 3, dtype=np.uint8).reshape(2, 8, 8, 3)
     a = random_crop_flip(x, epoch_rng(0, 1))
@@ -362,7 +365,7 @@ def test_library_finds_its_schemas_outside_a_checkout(tmp_path):
     shutil.copytree(ROOT / "src" / "tradeoffs", tmp_path / "tradeoffs")
     code = (
         "from tradeoffs.config import check_config, study_with_defaults\n"
-        "from tradeoffs.engines.torch.steps import TrainSettings\n"
+        "from tradeoffs.engines.settings import TrainSettings\n"
         "c = {'studies': {'s': {'datasets': ['digits'], 'models': ['cnn'],"
         " 'backends': ['torch-cpu']}}}\n"
         "checked = check_config(c)\n"

@@ -125,8 +125,10 @@ def test_numba_runs_predict_through_their_engine(digits_data_dir: Path, tmp_path
         study_config=run_study_config(config["studies"]["backends"], "mnist_cnn"),
     )
     run_dir.mkdir(parents=True)
+    from tradeoffs.engines.numba import modelfile
+
     numba_engine = engines.load("numba")
-    numba_engine._save(spec, layout.initial_params(0, 10), 10, layout.Norm(0.3, 0.4))
+    modelfile.save(spec, layout.initial_params(0, 10), 10, layout.Norm(0.3, 0.4))
     row = {"run": "numba", "path": str(run_dir), **spec.identity()}
     model = predict.load_model(row, config)
     data = load_prepared(spec.prepared_dir())

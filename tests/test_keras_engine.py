@@ -10,7 +10,7 @@ from keras_helpers import make_spec
 from prepared_digits import write_prepared_digits
 
 from tradeoffs.engines import load
-from tradeoffs.engines.keras import runtime
+from tradeoffs.engines.keras import modelfile
 from tradeoffs.jobs.benchmark import measurements
 from tradeoffs.models.keras import INPUT_SHAPE, load_model
 from tradeoffs.records.history import HISTORY_COLUMNS
@@ -47,7 +47,7 @@ def test_bnn_trains_evaluates_and_benchmarks(data_dir, tmp_path, capsys):
     assert pred.probs.shape == (40, 10) and pred.labels.shape == (40,)
     assert np.isfinite(pred.loss)
     # The train job evaluates the model it kept when saving, which predicts as the file does.
-    kept = runtime.saved_model(spec.model_path)
+    kept = modelfile.load(spec.model_path)
     images = np.random.default_rng(0).uniform(0, 255, (4, *INPUT_SHAPE)).astype(np.float32)
     fresh = load_model(spec.model_path)
     np.testing.assert_array_equal(kept(images).numpy(), fresh(images).numpy())
@@ -105,9 +105,9 @@ def test_augmentation_trains(data_dir, tmp_path):
 def test_saved_model_is_read_once_until_the_file_changes(data_dir, tmp_path):
     spec = make_spec(data_dir, tmp_path, "base", train={"limit_train": 32})
     keras_engine.train(spec)
-    kept = runtime.saved_model(spec.model_path)
-    assert runtime.saved_model(spec.model_path) is kept
+    kept = modelfile.load(spec.model_path)
+    assert modelfile.load(spec.model_path) is kept
     stamp = spec.model_path.stat().st_mtime_ns + 1
     os.utime(spec.model_path, ns=(stamp, stamp))  # another job rewrote it: read it anew
-    reread = runtime.saved_model(spec.model_path)
+    reread = modelfile.load(spec.model_path)
     assert reread is not kept and reread.count_params() == kept.count_params()

@@ -19,7 +19,7 @@ import yaml
 from dashboard_fixtures import SCHEMA
 from keras_helpers import make_spec
 
-from tradeoffs import engines, io
+from tradeoffs import io
 from tradeoffs.config import check_config, study_with_defaults
 from tradeoffs.dashboard import catalog, predict
 from tradeoffs.fileformat import UnexpectedFormatError, UnsafeModelError
@@ -156,7 +156,9 @@ def test_numba_loader_refuses_anything_but_a_plain_npz(
     np.save(spec.model_path, np.zeros(3))  # np.save appends .npy
     Path(f"{spec.model_path}.npy").replace(spec.model_path)
     with pytest.raises(UnexpectedFormatError, match="holds numpy content, not numpy-zip"):
-        engines.load("numba")._load(spec)
+        from tradeoffs.engines.numba import modelfile
+
+        modelfile.load(spec)
 
 
 def test_benchmark_log_names_a_refused_torch_file(

@@ -16,8 +16,10 @@ import torch
 import torch.nn.functional as F
 from numba_fixtures import RNG, close, digits_spec, rand
 
+from tradeoffs import io
 from tradeoffs.config import study_with_defaults
 from tradeoffs.engines import load
+from tradeoffs.engines.numba import modelfile
 from tradeoffs.evaluation import Predictions
 from tradeoffs.jobs.benchmark import measurements
 from tradeoffs.models.numba import cpu, cpu_layers, layout
@@ -241,7 +243,7 @@ def test_digits_training_writes_records(tmp_path, capsys):
     assert history[0].split(",") == list(HISTORY_COLUMNS)
     assert len(history) == 9
     assert capsys.readouterr().out.count("epoch ") == 8
-    train_json = numba_engine.io.read_json(spec.run_dir / "train.json")
+    train_json = io.read_json(spec.run_dir / "train.json")
     assert train_json["status"] == "ok" and train_json["epochs_run"] == 8
     assert accuracy(numba_engine.predict(spec, "digits")) > 0.8
     assert train_json["params"] == layout.param_count(10)  # the model's facts
@@ -296,14 +298,14 @@ def test_cuda_buffers_hold_every_batch_the_runtime_is_called_with(tmp_path, monk
     check's batches (up to 256 test images) and the largest swept batch, not the throughput
     batch (the model itself is not built: no device is needed)."""
     spec = digits_spec(tmp_path, backend="numba-cuda", batch_size=32)
-    monkeypatch.setattr(numba_engine, "_load", lambda spec: (None, 10, None))
+    monkeypatch.setattr(modelfile, "load", lambda spec: (None, 10, None))
     capacities = []
 
     def model(spec, theta, num_classes, norm, batch_size):
         capacities.append(batch_size)
         return types.SimpleNamespace(resident=None, logits_device=None)
 
-    monkeypatch.setattr(numba_engine, "_model", model)
+    monkeypatch.setattr(modelfile, "build", model)
     numba_engine.loaded(spec)  # digits: 360 test images, checked in batches of 256
     bench = {"warmup": 1, "repeats": 3, "batch_size": 16, "batch_sizes": [512]}
     numba_engine.loaded(

@@ -88,20 +88,22 @@ def test_every_torch_load_is_weights_only():
 
 @pytest.mark.slow
 def test_killed_numba_run_resumes_to_the_uninterrupted_result(tmp_path, capsys):
+    from tradeoffs.engines.numba import checkpoint
+
     engine = load("numba")
     whole = digits_spec(tmp_path / "whole", epochs=3, limit_train=256)
     engine.train(whole)
     resumed = digits_spec(tmp_path / "resumed", epochs=3, limit_train=256)
     with pytest.raises(KilledError):
         engine.train(resumed, on_epoch_end=kill_after_first)
-    assert (resumed.run_dir / engine.CHECKPOINT).exists() and not resumed.model_path.exists()
+    assert (resumed.run_dir / checkpoint.FILENAME).exists() and not resumed.model_path.exists()
     capsys.readouterr()
     engine.train(resumed)
     assert "resumed after epoch 1" in capsys.readouterr().out
     pd.testing.assert_frame_equal(curve(whole), curve(resumed), check_exact=True)
     with np.load(whole.model_path) as a, np.load(resumed.model_path) as b:
         assert a.files == b.files and all(np.array_equal(a[k], b[k]) for k in a.files)
-    assert not (resumed.run_dir / engine.CHECKPOINT).exists()
+    assert not (resumed.run_dir / checkpoint.FILENAME).exists()
 
 
 @pytest.mark.slow
@@ -131,6 +133,38 @@ def test_killed_keras_run_resumes_to_the_uninterrupted_result(tmp_path, capsys):
         io.read_json(resumed.run_dir / "train.json")["best_epoch"]
         == (io.read_json(whole.run_dir / "train.json")["best_epoch"])
     )
+
+
+@pytest.mark.slow
+def test_keras_run_killed_between_its_phases_resumes_to_the_uninterrupted_result(tmp_path):
+    """Killed after the frozen phase's last epoch, a transfer run starts fine-tuning as the
+    uninterrupted run does: the weights and dropout generator read back, a fresh optimiser
+    (the compiled model's checkpoint would carry the first phase's step count and momentum)."""
+    from tradeoffs.models.keras import load_model
+
+    engine = load("keras")
+    data = write_prepared_digits(tmp_path / "data", 10, 4)
+
+    def spec(name: str) -> RunSpec:
+        return keras_spec(
+            data,
+            tmp_path / name,
+            "mobilenetv2",
+            study="transfer",
+            train={"epochs": 1, "fine_tune_epochs": 1, "optimizer": "sgd", "schedule": "cosine"},
+            transfer={"input_size": 32},
+            model_options={"mobilenetv2": {"width": 0.35}},
+        )
+
+    whole, resumed = spec("whole"), spec("resumed")
+    engine.train(whole)
+    with pytest.raises(KilledError):
+        engine.train(resumed, on_epoch_end=kill_after_first)
+    engine.train(resumed)
+    assert len(curve(whole)) == 2
+    pd.testing.assert_frame_equal(curve(whole), curve(resumed), check_exact=True)
+    a, b = load_model(whole.model_path), load_model(resumed.model_path)
+    assert all(np.array_equal(x, y) for x, y in zip(a.get_weights(), b.get_weights(), strict=True))
 
 
 def test_train_log_is_appended_not_overwritten(tmp_path):

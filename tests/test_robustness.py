@@ -188,14 +188,17 @@ def test_frontier_on_corruption_accuracy(precision_runs: pd.DataFrame, tmp_path:
 
 
 def test_time_to_accuracy_sums_epochs_until_the_fraction() -> None:
-    history = pd.DataFrame(
-        {"test_acc": [0.5, 0.86, 0.9, 0.88], "epoch_time_s": [2.0, 3.0, 4.0, 5.0]}
-    )
+    history = [
+        {"test_acc": acc, "epoch_time_s": seconds}
+        for acc, seconds in [(0.5, 2.0), (0.86, 3.0), (0.9, 4.0), (0.88, 5.0)]
+    ]
     assert time_to_accuracy(history, 0.9, 0.95) == pytest.approx(5.0)  # 0.86 >= 0.855
     assert time_to_accuracy(history, 0.9, 1.0) == pytest.approx(9.0)
     assert time_to_accuracy(history, 0.99, 1.0) is None
-    assert time_to_accuracy(history.iloc[:0], 0.9, 0.95) is None
+    assert time_to_accuracy([], 0.9, 0.95) is None
     assert time_to_accuracy(history, None, 0.95) is None
+    no_test_acc = [{**row, "test_acc": None} for row in history]  # an empty cell
+    assert time_to_accuracy(no_test_acc, 0.9, 0.95) is None
 
 
 def test_time_to_accuracy_is_a_comparison_column(tmp_path: Path) -> None:

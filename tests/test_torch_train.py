@@ -8,9 +8,9 @@ import torch
 from torch.nn import functional as F
 
 from tradeoffs.config import study_with_defaults
+from tradeoffs.engines.settings import TrainSettings
 from tradeoffs.engines.torch.data import batch_indices, random_crop_flip, steps_per_epoch
 from tradeoffs.engines.torch.steps import (
-    TrainSettings,
     make_loss,
     make_optimizer,
     make_scheduler,

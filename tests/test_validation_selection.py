@@ -19,6 +19,7 @@ from tradeoffs.data.integrity import array_record
 from tradeoffs.data.validation import split_validation
 from tradeoffs.engines import load
 from tradeoffs.engines.selection import Selection
+from tradeoffs.engines.settings import TrainSettings
 from tradeoffs.runspec import RunSpec
 
 CHOOSING = {"best_checkpoint": True, "early_stopping": 1, "validation_fraction": 0.2}
@@ -26,9 +27,9 @@ CHOOSING = {"best_checkpoint": True, "early_stopping": 1, "validation_fraction":
 
 def test_split_is_seeded_stratified_disjoint_and_checksummed():
     labels = np.repeat(np.arange(5), 20)
-    a = split_validation(labels, CHOOSING, seed=0)
-    again = split_validation(labels, CHOOSING, seed=0)
-    other = split_validation(labels, CHOOSING, seed=1)
+    a = split_validation(labels, 0.2, seed=0)
+    again = split_validation(labels, 0.2, seed=0)
+    other = split_validation(labels, 0.2, seed=1)
     assert len(a.val) == 20 and len(a.train) == 80
     assert np.intersect1d(a.train, a.val).size == 0
     assert np.bincount(labels[a.val]).tolist() == [4] * 5  # stratified
@@ -39,8 +40,7 @@ def test_split_is_seeded_stratified_disjoint_and_checksummed():
 
 def test_nothing_is_held_out_when_nothing_chooses():
     labels = np.repeat(np.arange(3), 4)
-    cfg = {"best_checkpoint": False, "early_stopping": None, "validation_fraction": 0.2}
-    split = split_validation(labels, cfg, seed=0)
+    split = split_validation(labels, settings(validation_fraction=0.2).held_out_fraction, seed=0)
     np.testing.assert_array_equal(split.train, np.arange(12))
     assert split.val.size == 0 and split.provenance(0.2) == {
         "fraction": 0.0,
@@ -51,19 +51,44 @@ def test_nothing_is_held_out_when_nothing_chooses():
 
 def test_too_small_a_training_set_is_one_clear_error():
     with pytest.raises(DataError, match="validation_fraction"):
-        split_validation(np.arange(4), CHOOSING, seed=0)  # four classes of one image each
+        split_validation(np.arange(4), 0.2, seed=0)  # four classes of one image each
+
+
+def settings(**train: object) -> TrainSettings:
+    return TrainSettings.from_cfg(study_with_defaults({"train": train})["train"])
+
+
+def test_only_a_choosing_run_holds_out_its_validation_fraction():
+    assert settings(validation_fraction=0.2).held_out_fraction is None
+    assert settings(best_checkpoint=True, validation_fraction=0.2).held_out_fraction == 0.2
+    assert settings(early_stopping=3).held_out_fraction == 0.1  # the schema's default
 
 
 def test_selection_keeps_best_accuracy_and_counts_patience_on_loss():
-    chosen = Selection()
-    assert chosen.update(1, val_loss=1.0, val_acc=0.5)
-    assert not chosen.update(2, val_loss=1.2, val_acc=0.4)
-    assert chosen.should_stop(1) and not chosen.should_stop(2) and not chosen.should_stop(None)
-    assert chosen.update(3, val_loss=1.1, val_acc=0.6)  # better accuracy, not a lower loss
-    assert chosen.best_epoch == 3 and chosen.bad_epochs == 2
+    chosen = Selection.of(settings(best_checkpoint=True, early_stopping=1))
+    assert chosen.update(1, val_loss=1.0, val_acc=0.5, snapshot=lambda: "w1")
+    assert not chosen.update(2, val_loss=1.2, val_acc=0.4, snapshot=lambda: "w2")
+    assert chosen.stopped
+    assert chosen.update(3, val_loss=1.1, val_acc=0.6, snapshot=lambda: "w3")  # not a lower loss
+    assert chosen.best_epoch == 3 and chosen.counters.bad_epochs == 2
+    assert chosen.kept(failed=False) == "w3" and chosen.saved_epoch(4, failed=False) == 3
+    assert chosen.kept(failed=True) is None and chosen.saved_epoch(4, failed=True) == 4
+    assert not chosen.update(4, val_loss=None, val_acc=None, snapshot=lambda: "w4")  # no split
+    assert chosen.counters.bad_epochs == 2
     chosen.restart_patience()
-    assert not chosen.should_stop(1)
-    assert Selection.from_dict(chosen.as_dict()) == chosen
+    assert not chosen.stopped
+    resumed = Selection.of(settings(best_checkpoint=True, early_stopping=1), chosen.as_dict(), "w3")
+    assert resumed == chosen
+
+
+def test_without_best_checkpoint_the_last_epoch_is_saved_and_patience_still_counts():
+    chosen = Selection.of(settings(early_stopping=2))
+    assert not chosen.update(1, val_loss=1.0, val_acc=0.9, snapshot=lambda: "w1")
+    chosen.update(2, val_loss=1.1, val_acc=0.1, snapshot=lambda: "w2")
+    assert chosen.best_weights is None and chosen.best_epoch == 1 and not chosen.stopped
+    chosen.update(3, val_loss=1.2, val_acc=0.1, snapshot=lambda: "w3")
+    assert chosen.stopped and chosen.kept(failed=False) is None
+    assert chosen.saved_epoch(3, failed=False) == 3 and chosen.saved_epoch(0, failed=False) is None
 
 
 def with_permuted_test_labels(data_dir: Path, out: Path) -> Path:

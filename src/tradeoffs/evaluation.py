@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from tradeoffs.classmap import is_identity, remap_labels
 from tradeoffs.intervals import bootstrap_examples, wilson
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 @dataclass(frozen=True)
@@ -66,8 +69,9 @@ def classification_metrics(
     pred: Predictions, class_names: list[str]
 ) -> tuple[dict, pd.DataFrame, pd.DataFrame]:
     """Summary metrics, the confusion matrix and the per-class report of one evaluation."""
-    # Imported here: scikit-learn costs seconds, and train and benchmark jobs import this
-    # module only for `Predictions`.
+    # Imported here: scikit-learn costs seconds and pandas a third of one, and the benchmark
+    # and serving jobs import this module only for `Predictions`.
+    import pandas as pd
     from sklearn.metrics import classification_report, confusion_matrix, top_k_accuracy_score
 
     labels = np.arange(len(class_names))

@@ -3,11 +3,11 @@ Snakefile plans them in milliseconds."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from tradeoffs.analysis.figures import FIGURES, figures_for, summary_figures
+from tradeoffs.analysis.figures import FIGURES, STUDY_FIGURES, figures_for, summary_figures
 from tradeoffs.config import study_runs
 from tradeoffs.hosts import imported_hosts
 
@@ -45,18 +45,35 @@ def code(*modules: str) -> list[str]:
     return [str(ANALYSIS / module) for module in modules]
 
 
-def figure_code(name: str) -> list[str]:
-    return [str(FIGURES[name].source), *code("style.py")]
+def figures_code(names: Sequence[str]) -> list[str]:
+    """The modules that draw these figures and the style module: editing one reruns the
+    figures job, which redraws only the figures it draws (`figures.redraw`)."""
+    modules = dict.fromkeys(str(FIGURES[name].source) for name in names)
+    return [*modules, *code("style.py")]
 
 
-def figure_params(name: str) -> str:
-    """What a figure draws, as a rule parameter: changing a figure's options reruns it."""
-    return repr((FIGURES[name].function, FIGURES[name].options))
+def figures_params(names: Sequence[str]) -> str:
+    """What the figures draw, as a rule parameter: changing a figure's options reruns the job
+    (which redraws that figure alone)."""
+    return repr([(name, FIGURES[name].function, FIGURES[name].options) for name in names])
 
 
-def figure_inputs(config: Mapping, results: str, name: str) -> Callable[[Any], dict]:
-    """The input function of a study figure: runs.csv, the record files it reads, its code."""
-    spec = FIGURES[name]
+def figure_sets(config: Mapping) -> dict[str, tuple[tuple[str, ...], list[str]]]:
+    """Each distinct set of study figures in this config, named (a study's seed name, or
+    `default`, with `_corrupted` when it has corrupted test sets), with its studies: rule
+    `figures_{name}` draws a study's whole set in one job."""
+    sets: dict[str, tuple[tuple[str, ...], list[str]]] = {}
+    for study in config["studies"]:
+        corrupted = _corrupted(config, study)
+        name = (study if study in STUDY_FIGURES else "default") + ("_corrupted" * corrupted)
+        sets.setdefault(name, (figures_for(study, corrupted), []))[1].append(study)
+    return sets
+
+
+def figures_inputs(config: Mapping, results: str, names: Sequence[str]) -> Callable[[Any], dict]:
+    """The input function of a study's figures job: runs.csv, the record files its figures
+    read (history.csv, the eval CSVs), their code."""
+    needs = {need for name in names for need in FIGURES[name].needs}
 
     def inputs(wildcards: Any) -> dict[str, Any]:
         runs = study_runs(config, wildcards.study)
@@ -70,8 +87,8 @@ def figure_inputs(config: Mapping, results: str, name: str) -> Callable[[Any], d
         }
         return {
             "runs": f"{results}/{wildcards.study}/tables/runs.csv",
-            "records": [path for need in spec.needs for path in records[need]],
-            "code": figure_code(name),
+            **{need: records[need] if need in needs else [] for need in records},
+            "code": figures_code(names),
         }
 
     return inputs
@@ -84,12 +101,6 @@ def _corrupted(config: Mapping, study: str) -> bool:
 def figures_of(config: Mapping, study: str) -> tuple[str, ...]:
     """The figures one configured study gets."""
     return figures_for(study, _corrupted(config, study))
-
-
-def study_figures(config: Mapping) -> list[str]:
-    """Every figure some configured study gets."""
-    studies = config["studies"]
-    return sorted({name for s in studies for name in figures_for(s, _corrupted(config, s))})
 
 
 def cross_study_figures(config: Mapping) -> tuple[str, ...]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 import matplotlib
@@ -110,12 +111,15 @@ def placeholder(message: str) -> Figure:
     return fig
 
 
-def save(fig: Figure, path: str | Path, title: str) -> None:
-    """Title, tight layout, PNG written atomically, figure closed."""
+def save(
+    fig: Figure, path: str | Path, title: str, metadata: Mapping[str, str] | None = None
+) -> None:
+    """Title, tight layout, PNG written atomically (`metadata`: its text fields), figure
+    closed."""
     fig.suptitle(title, fontweight="bold", fontsize=12)
     fig.tight_layout()
     with io.atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", bbox_inches="tight")
+        fig.savefig(tmp, format="png", bbox_inches="tight", metadata=dict(metadata or {}))
     plt.close(fig)
 
 

@@ -18,7 +18,7 @@ COLUMNS = {"s": "job_s", "cpu_time": "cpu_s", "max_rss": "peak_rss_mb"}
 
 def rule_of(path: Path) -> str:
     """The rule a benchmark file belongs to: its name up to the first underscore
-    (`evaluate_digits.tsv` -> evaluate, `figure_speed.tsv` -> figure)."""
+    (`evaluate_digits.tsv` -> evaluate, `figures.tsv` -> figures)."""
     return path.stem.split("_", 1)[0]
 
 

@@ -42,20 +42,15 @@ class ValidationSplit:
         }
 
 
-def selects_on_validation(train_cfg: dict[str, Any]) -> bool:
-    """Whether a study's `train:` options choose anything (and so hold out a validation split)."""
-    return bool(train_cfg["best_checkpoint"] or train_cfg["early_stopping"])
-
-
-def split_validation(labels: np.ndarray, train_cfg: dict[str, Any], seed: int) -> ValidationSplit:
-    """The run's split of `labels` (the cut training labels). DataError when the training set is
-    too small to hold out one image of every class."""
+def split_validation(labels: np.ndarray, fraction: float | None, seed: int) -> ValidationSplit:
+    """The run's split of `labels` (the cut training labels): `fraction` of them held out, none
+    when it is None (`TrainSettings.held_out_fraction`: nothing chooses). DataError when the
+    training set is too small to hold out one image of every class."""
     everything = np.arange(len(labels))
-    if not selects_on_validation(train_cfg):
+    if fraction is None:
         return ValidationSplit(everything, everything[:0])
     from sklearn.model_selection import StratifiedShuffleSplit
 
-    fraction = train_cfg["validation_fraction"]
     try:
         splitter = StratifiedShuffleSplit(n_splits=1, test_size=fraction, random_state=seed)
         train, val = next(splitter.split(np.zeros(len(labels)), labels))

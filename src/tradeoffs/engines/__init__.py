@@ -1,6 +1,8 @@
 """One engine package per framework (`engines/torch/`, `engines/numba/`, `engines/keras/`), each
-implementing `Engine`. `engines/record.py` beside them turns what every engine measures per
-epoch into history.csv and train.json.
+implementing `Engine` with the same files (fit, steps, data, device, checkpoint, modelfile,
+bench; docs/architecture.md, "The engine contract"). Beside them: `settings.py` (the one
+`TrainSettings` every engine reads) and `selection.py` (the one best-epoch tracker); what they
+measure per epoch becomes history.csv and train.json in `tradeoffs.records`.
 
 Imported lazily so a torch job never loads TensorFlow and the reverse.
 """
@@ -26,7 +28,8 @@ class Engine(Protocol):
 
     - `train` writes the model file, history.csv and train.json (the model's own facts
       included), resuming from the run's checkpoint where one is left; `on_epoch_end` is
-      called after each epoch, once its checkpoint is saved.
+      called after each epoch, once its checkpoint is saved. It reads its options as
+      `TrainSettings.of(spec)` and keeps and stops as `Selection` decides.
     - `predict` gives the trained model's probabilities on `dataset`'s test split.
     - `predictor` loads the model once and maps uint8 NHWC images to probabilities, adapted
       and normalised as `predict` does (the dashboard's path).

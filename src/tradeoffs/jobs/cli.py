@@ -13,7 +13,7 @@ from typing import Any
 
 from tradeoffs import io
 from tradeoffs.jobs import JobError
-from tradeoffs.runspec import RunSpec, add_run_arguments, spec_from_args
+from tradeoffs.runspec import add_run_arguments, spec_from_args
 
 
 @dataclass(frozen=True)
@@ -41,12 +41,12 @@ def run(description: str, job: Callable[..., None], *options: Option) -> None:
     with io.full_disk_exits():
         parser = argparse.ArgumentParser(description=description)
         add_run_arguments(parser)
-        taken = {action.dest for action in parser._actions}
+        taken = {action.dest for action in parser._actions}  # the run's own arguments
         names = [parser.add_argument(*o.flags, **o.settings).dest for o in options]
         clash = taken.intersection(names)
         assert not clash, f"job options {sorted(clash)} would overwrite the run's own arguments"
         args = parser.parse_args()
-        spec: RunSpec = spec_from_args(args)
+        spec = spec_from_args(args)
         try:
             job(spec, **{name: getattr(args, name) for name in names})
         except JobError as error:

@@ -12,8 +12,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
 from tradeoffs import io
 from tradeoffs.analysis.derived import derived_metrics
 from tradeoffs.records import predictions
@@ -57,9 +55,9 @@ def _read_metrics(
             examples.update(predictions.read_sets(sets))
     train_record = read_json_record(train, stage_schema("train"))
     bench_record = read_json_record(bench, stage_schema("bench"))
-    read_history(history)
+    rows = read_history(history)
     metrics = merge_metrics(spec, train_record, by_dataset, bench_record)
-    metrics.update(derived_metrics(metrics, by_dataset, pd.read_csv(history), fraction, examples))
+    metrics.update(derived_metrics(metrics, by_dataset, rows, fraction, examples))
     return metrics
 
 

@@ -13,6 +13,7 @@ from tradeoffs.runspec import RunSpec
 
 
 def import_pretrained(spec: RunSpec) -> None:
+    """Import the run's `pretrained:` file as its model, then evaluate it."""
     if spec.framework == "torch":
         from tradeoffs.engines.torch.pretrained import import_file
     else:

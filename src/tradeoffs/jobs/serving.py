@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from tradeoffs import io
+from tradeoffs import engines, io
 from tradeoffs.data import DataError
 from tradeoffs.fileformat import UnexpectedFormatError
 from tradeoffs.jobs import JobError
@@ -27,7 +27,7 @@ def serving_record(spec: RunSpec, name: str) -> dict[str, Any]:
         status, reason = bench["status"], bench.get("reason")
     if status != "ok":
         return {**head, "status": status, "reason": reason}
-    return {**head, **measure(spec, name)}
+    return {**head, **measure(spec, name, engines.load(spec.framework).loaded(spec))}
 
 
 def serve(spec: RunSpec, runtime: str, output: Path) -> None:

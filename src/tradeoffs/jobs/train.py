@@ -16,6 +16,7 @@ from tradeoffs.runspec import RunSpec
 
 
 def train(spec: RunSpec) -> None:
+    """Train `spec` (or record it as skipped), then evaluate it on its own dataset."""
     started = now()
     reason = unavailable_reason(spec.backend)
     if reason:

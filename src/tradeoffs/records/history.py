@@ -1,13 +1,6 @@
 """history.csv: one row per epoch, made from what every engine measures in an epoch (`Epoch`),
-so a column means the same thing in every row of a study (docs/architecture.md, "Metrics").
-
-- `epoch_time_s`: the epoch's training seconds (evaluation excluded);
-  `train_throughput_sps` its training samples / `epoch_time_s`.
-- `test_loss`/`test_acc` are the learning curve on the test set, per epoch; they choose
-  nothing (`val_loss`/`val_acc`, on the validation split, do: `engines/selection.py`).
-- `peak_rss_mb`, `peak_vram_mb`, `cpu_util_pct`: over the training steps only; `cpu_util_pct` is
-  process CPU seconds / training seconds, in percent of one core.
-"""
+so a column means the same thing in every row of a study; each column is defined with
+train.json's keys (`records.train`)."""
 
 from __future__ import annotations
 

@@ -7,6 +7,8 @@ Definitions (also in docs/architecture.md, "Metrics"):
 - `train_throughput_sps`: training samples / `train_time_s`.
 - `best_epoch`: the epoch whose weights were saved to the model file (with `best_checkpoint`,
   the best validation accuracy's).
+- history.csv's `test_loss`/`test_acc` are the learning curve on the test set, per epoch; they
+  choose nothing (`val_loss`/`val_acc`, on the validation split, do: `engines/selection.py`).
 - `peak_rss_mb`, `peak_vram_mb`, `cpu_util_pct`: over the training steps only; `cpu_util_pct` is
   process CPU seconds / training seconds, in percent of one core.
 A value an engine cannot measure (device memory on a CPU) is None, with `<key>_reason` beside it.

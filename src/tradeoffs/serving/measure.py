@@ -1,5 +1,5 @@
 """The measurements of serving/{runtime}.json: the runtime bench/{runtime}.json measured, built
-again from the engine's `loaded(spec)`, served under load by the load generator on the wall
+again from the engine's loaded model, served under load by the load generator on the wall
 clock. The serving job (`tradeoffs.jobs.serving`) writes the record."""
 
 from __future__ import annotations
@@ -10,10 +10,9 @@ from typing import Any
 
 import numpy as np
 
-from tradeoffs import engines
 from tradeoffs.measure.timing import Clock
 from tradeoffs.runspec import RunSpec
-from tradeoffs.runtimes.base import Runtime, UnsupportedError
+from tradeoffs.runtimes.base import Loaded, Runtime, UnsupportedError
 from tradeoffs.serving.operating_point import (
     Server,
     ServingSettings,
@@ -68,11 +67,11 @@ def overhead(settings: ServingSettings, rate: float) -> dict[str, Any]:
     return {"overhead_p99_ms": level["latency_ms_p99"], "overhead_rate_qps": rate}
 
 
-def measure(spec: RunSpec, name: str) -> dict[str, Any]:
+def measure(spec: RunSpec, name: str, loaded: Loaded) -> dict[str, Any]:
     """The operating point, the bisection's levels and the multi-stream levels of runtime
-    `name`, with the settings, the thread counts and the generator's overhead."""
+    `name` built from the run's `loaded` model, with the settings, the thread counts and the
+    generator's overhead."""
     settings = settings_of(spec)
-    loaded = engines.load(spec.framework).loaded(spec)
     try:
         runtime = loaded.build(name)
     except UnsupportedError as error:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+from collections.abc import Mapping
 from pathlib import Path
 
 import pandas as pd
@@ -12,8 +13,15 @@ from tradeoffs.analysis.figures import FIGURES, NoDataError
 from tradeoffs.analysis.load import finished_note, ok_runs
 
 
-def draw(name: str, runs: pd.DataFrame, output: str | Path, title_prefix: str = "") -> None:
-    """Write figure `name` to `output`; a figure without data says what is missing instead."""
+def draw(
+    name: str,
+    runs: pd.DataFrame,
+    output: str | Path,
+    title_prefix: str = "",
+    metadata: Mapping[str, str] | None = None,
+) -> None:
+    """Write figure `name` to `output` (`metadata`: PNG text fields); a figure without data
+    says what is missing instead."""
     spec = FIGURES[name]
     title = f"{title_prefix}{spec.title}"
     if ok_runs(runs).empty:
@@ -26,4 +34,4 @@ def draw(name: str, runs: pd.DataFrame, output: str | Path, title_prefix: str = 
         except NoDataError as missing:
             fig = style.placeholder(str(missing))
             title += " (no data)"
-    style.save(fig, output, title)
+    style.save(fig, output, title, metadata)

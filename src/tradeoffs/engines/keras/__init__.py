@@ -1,6 +1,6 @@
-"""Keras backends (`keras-cpu`, `keras-gpu`): seed 000's binary study and seed 003's transfer
+"""The Keras engine (`keras-cpu`, `keras-gpu`): seed 000's binary study and seed 003's transfer
 learning. train (the loop in `fit.py`) -> model.keras, history.csv, train.json; predict;
-benchmark -> bench.json keys."""
+predictor; loaded; benchmark -> bench/eager.json's device facts."""
 
 from __future__ import annotations
 
@@ -14,11 +14,21 @@ from typing import Any
 import numpy as np
 import tensorflow as tf
 
-from tradeoffs.data.prepared import adapt_images, load_prepared
-from tradeoffs.engines.keras import runtime
+from tradeoffs.data.prepared import load_prepared
+from tradeoffs.engines.keras import modelfile
+from tradeoffs.engines.keras.data import model_input
+from tradeoffs.engines.keras.device import (
+    configure,
+    device_name,
+    device_scope,
+    peak_vram_mb,
+    reset_peak_vram,
+)
 from tradeoffs.engines.keras.fit import train
+from tradeoffs.engines.keras.steps import cross_entropy
+from tradeoffs.engines.settings import TrainSettings
 from tradeoffs.evaluation import Predictions
-from tradeoffs.models.keras import INPUT_SHAPE, load_model
+from tradeoffs.models.keras import load_model
 from tradeoffs.records.nulls import NO_DEVICE_MEMORY, measured
 from tradeoffs.runspec import RunSpec
 from tradeoffs.runtimes import keras_runtimes
@@ -27,26 +37,16 @@ from tradeoffs.runtimes.base import Loaded
 __all__ = ["benchmark", "loaded", "predict", "predictor", "train"]
 
 
-def _images(x: np.ndarray) -> np.ndarray:
-    return adapt_images(x, INPUT_SHAPE).astype(np.float32)
-
-
-def _cross_entropy(probs: np.ndarray, labels: np.ndarray) -> float:
-    """Mean sparse categorical cross-entropy, clipped as Keras clips (epsilon 1e-7)."""
-    picked = probs[np.arange(labels.size), labels]
-    return float(-np.log(np.clip(picked, 1e-7, 1.0)).mean())
-
-
 def predict(spec: RunSpec, dataset: str) -> Predictions:
     """Probabilities on `dataset`'s test split, adapted to the model's input."""
-    runtime.configure(spec)
+    configure(spec)
     data = load_prepared(spec.prepared_dir(dataset))
-    with runtime.device_scope(spec):
-        model = runtime.saved_model(spec.model_path)
-        batch = spec.train_cfg["batch_size"]
-        probs = model.predict(_images(data.test_x), batch_size=batch, verbose=0)
+    with device_scope(spec):
+        model = modelfile.load(spec.model_path)
+        batch = TrainSettings.of(spec).batch_size
+        probs = model.predict(model_input(data.test_x), batch_size=batch, verbose=0)
     labels = data.test_y.astype(np.int64)
-    return Predictions(probs=probs, labels=labels, loss=_cross_entropy(probs, labels))
+    return Predictions(probs=probs, labels=labels, loss=cross_entropy(probs, labels))
 
 
 def predictor(spec: RunSpec) -> Callable[[np.ndarray], np.ndarray]:
@@ -54,20 +54,20 @@ def predictor(spec: RunSpec) -> Callable[[np.ndarray], np.ndarray]:
     dashboard's path), called as benchmark calls it (a compiled function, not model.predict).
     Read here, not through the job's model cache: the dashboard's own cache decides how many
     models it keeps."""
-    runtime.configure(spec)
-    with runtime.device_scope(spec):
+    configure(spec)
+    with device_scope(spec):
         infer = tf.function(load_model(spec.model_path), jit_compile=False)
-    return lambda images: infer(tf.constant(_images(images))).numpy()
+    return lambda images: infer(tf.constant(model_input(images))).numpy()
 
 
 def loaded(spec: RunSpec) -> Loaded:
     """The trained model and its test split for `tradeoffs.runtimes`."""
-    runtime.configure(spec)
+    configure(spec)
     data = load_prepared(spec.prepared_dir())
-    model = runtime.saved_model(spec.model_path)
+    model = modelfile.load(spec.model_path)
     return Loaded(
         model,
-        _images(data.test_x),
+        model_input(data.test_x),
         data.test_y.astype(np.int64),
         lambda name: keras_runtimes.build(name, model, spec.device, spec.threads),
         lambda x, index: x[index],
@@ -79,16 +79,16 @@ def benchmark(spec: RunSpec) -> dict[str, Any]:
     takes. The model's own facts (sizes, larq's profile) are train.json's; the timing keys come
     from the sweep (`tradeoffs.runtimes.bench`), which times the model as every runtime is
     timed."""
-    runtime.configure(spec)
+    configure(spec)
     if spec.device != "cpu":  # the CPU has no device memory to read
-        test_x = _images(load_prepared(spec.prepared_dir()).test_x)
+        test_x = model_input(load_prepared(spec.prepared_dir()).test_x)
         # repeats images if too few
         batch = np.resize(test_x, (spec.throughput_batch, *test_x.shape[1:]))
-        with runtime.device_scope(spec):
-            model = runtime.saved_model(spec.model_path)
-            runtime.reset_peak_vram(spec)
+        with device_scope(spec):
+            model = modelfile.load(spec.model_path)
+            reset_peak_vram(spec)
             model(tf.constant(batch), training=False)
     return {
-        **measured("bench_peak_vram_mb", runtime.peak_vram_mb(spec), NO_DEVICE_MEMORY),
-        "bench_device_name": runtime.device_name(spec),
+        **measured("bench_peak_vram_mb", peak_vram_mb(spec), NO_DEVICE_MEMORY),
+        "bench_device_name": device_name(spec),
     }

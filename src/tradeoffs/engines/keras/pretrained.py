@@ -15,10 +15,11 @@ import numpy as np
 
 from tradeoffs import kerasconfig
 from tradeoffs.data.prepared import load_meta
-from tradeoffs.engines.keras import runtime
+from tradeoffs.engines.keras import modelfile
+from tradeoffs.engines.keras.bench import model_facts
+from tradeoffs.engines.keras.device import configure, device_name, device_scope
 from tradeoffs.fileformat import require
 from tradeoffs.models.keras import INPUT_SHAPE, load_model
-from tradeoffs.models.keras.profile import model_facts
 from tradeoffs.pretrained import (
     ALLOW,
     FORMATS,
@@ -41,9 +42,9 @@ def import_file(spec: RunSpec) -> None:
     refs = keras_code_refs(kerasconfig.read(path, fmt))
     if refs:
         raise PretrainedError(f"{path} holds {', '.join(refs)}; {ALLOW}")
-    runtime.configure(spec)
+    configure(spec)
     classes = load_meta(spec.prepared_dir())["num_classes"]
-    with runtime.device_scope(spec):
+    with device_scope(spec):
         model = load_model(path)
         out = np.asarray(model(np.zeros((2, *INPUT_SHAPE), np.float32), training=False))
     if out.shape != (2, classes):
@@ -52,17 +53,17 @@ def import_file(spec: RunSpec) -> None:
             f"(2, {classes}): the Keras engine feeds (32, 32, 3) images and reads num_classes "
             "probabilities"
         )
-    runtime.save_model(model, spec.model_path)
+    modelfile.save(spec.model_path, model)
     write_outputs(
         spec,
         [],
         best_epoch=None,
         failure=None,
-        device_name=runtime.device_name(spec),
+        device_name=device_name(spec),
         started=started,
         provenance_extra=provenance_of(entry),
         **not_trained_keys(NOT_TRAINED),
         early_stopped=False,
         train_samples=0,
-        **model_facts(runtime.saved_model(spec.model_path), spec.model_path),
+        **model_facts(modelfile.load(spec.model_path), spec.model_path),
     )

@@ -12,10 +12,18 @@ from torch import nn
 
 from tradeoffs import precision
 from tradeoffs.data.prepared import adapt_images
-from tradeoffs.engines.torch import modelfile, runtime
+from tradeoffs.engines.settings import TrainSettings
+from tradeoffs.engines.torch import modelfile
 from tradeoffs.engines.torch.data import Split, load_split, to_tensor
+from tradeoffs.engines.torch.device import (
+    configure,
+    device_name,
+    peak_vram_mb,
+    reset_peak_vram,
+    sync_for,
+)
 from tradeoffs.engines.torch.fit import train
-from tradeoffs.engines.torch.steps import TrainSettings, logits_of, make_autocast
+from tradeoffs.engines.torch.steps import logits_of, make_autocast
 from tradeoffs.evaluation import Predictions
 from tradeoffs.precision.fp8_inference import benchmark_fp8
 from tradeoffs.records.nulls import NO_DEVICE_MEMORY, measured
@@ -31,7 +39,7 @@ def _trained(
 ) -> tuple[torch.device, nn.Module, Split]:
     """The trained model on the run's device and `dataset`'s `split`, adapted and normalised
     as in training."""
-    device = runtime.configure(spec)
+    device = configure(spec)
     model, meta = modelfile.load(spec, device)
     if meta["channels_last"]:
         model = model.to(memory_format=torch.channels_last)
@@ -51,7 +59,7 @@ def predict(spec: RunSpec, dataset: str) -> Predictions:
     """Probabilities and mean NLL of the trained model on `dataset`'s test split."""
     device, model, data = _trained(spec, dataset)
     precision.freeze_weights(model)
-    s = TrainSettings.from_cfg(spec.train_cfg)
+    s = TrainSettings.of(spec)
     logits = logits_of(model, data.x, s.batch_size, make_autocast(s, device))
     logp = precision.log_softmax(logits, spec.quant_cfg["softmax"])
     loss = torch.nn.functional.nll_loss(logp, data.y).item()
@@ -61,10 +69,10 @@ def predict(spec: RunSpec, dataset: str) -> Predictions:
 def predictor(spec: RunSpec) -> Callable[[np.ndarray], np.ndarray]:
     """The model loaded once, as probabilities of uint8 NHWC images, adapted and normalised as in
     predict (the dashboard's path)."""
-    device = runtime.configure(spec)
+    device = configure(spec)
     model, meta = modelfile.load(spec, device)
     precision.freeze_weights(model)
-    s = TrainSettings.from_cfg(spec.train_cfg)
+    s = TrainSettings.of(spec)
 
     def probs(images: np.ndarray) -> np.ndarray:
         x = adapt_images(images, tuple(meta["in_shape"]))
@@ -89,7 +97,7 @@ def loaded(spec: RunSpec) -> Loaded:
         test.x,
         test.y.cpu().numpy(),
         lambda name: torch_runtimes.build(
-            name, model, test.x, calibration, device, runtime.sync_for(device)
+            name, model, test.x, calibration, device, sync_for(device)
         ),
         lambda x, index: x[torch.from_numpy(index).to(x.device)],
     )
@@ -111,11 +119,11 @@ def _device_runs(spec: RunSpec, device: torch.device) -> dict[str, Any]:
         fp8 = benchmark_fp8(model, batch, spec.bench_cfg["warmup"], spec.bench_cfg["repeats"])
     if device.type != "cpu":
         precision.freeze_weights(model)
-        autocast = make_autocast(TrainSettings.from_cfg(spec.train_cfg), device)
-        runtime.reset_peak_vram(device)
+        autocast = make_autocast(TrainSettings.of(spec), device)
+        reset_peak_vram(device)
         with torch.inference_mode(), autocast():
             model(batch)
-        runtime.sync_for(device)()
+        sync_for(device)()
     return fp8
 
 
@@ -125,10 +133,10 @@ def benchmark(spec: RunSpec) -> dict:
     the timing keys come from the sweep (`tradeoffs.runtimes.bench`), which times the model as
     every runtime is timed. A CPU run that is not e4m3 reads no model here: the CPU has no
     device memory to read."""
-    device = runtime.configure(spec)
+    device = configure(spec)
     needs_model = device.type != "cpu" or spec.precision == "e4m3"
     return {
         **(_device_runs(spec, device) if needs_model else {}),
-        **measured("bench_peak_vram_mb", runtime.peak_vram_mb(device), NO_DEVICE_MEMORY),
-        "bench_device_name": runtime.device_name(device),
+        **measured("bench_peak_vram_mb", peak_vram_mb(device), NO_DEVICE_MEMORY),
+        "bench_device_name": device_name(device),
     }

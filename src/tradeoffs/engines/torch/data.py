@@ -1,5 +1,6 @@
-"""A prepared dataset as normalised tensors on the run's device, batches by index permutation,
-and augmentation done in batch on the device (no DataLoader, no per-sample Python)."""
+"""The input shape a run's model takes, a prepared dataset as normalised tensors on the run's
+device, batches by index permutation, and augmentation done in batch on the device (no
+DataLoader, no per-sample Python)."""
 
 from __future__ import annotations
 
@@ -12,8 +13,16 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
-from tradeoffs.data.prepared import adapt_images, channel_stats, load_array, load_prepared
+from tradeoffs import usermodels
+from tradeoffs.data.prepared import (
+    adapt_images,
+    channel_stats,
+    load_array,
+    load_meta,
+    load_prepared,
+)
 from tradeoffs.data.validation import ValidationSplit
+from tradeoffs.runspec import RunSpec
 from tradeoffs.seeding import usable_samples
 
 
@@ -133,3 +142,16 @@ def batch_indices(order: np.ndarray, batch_size: int, device: torch.device) -> l
 def steps_per_epoch(n: int, batch_size: int) -> int:
     """How many batches `batch_indices` makes of `n` samples."""
     return math.ceil(usable_samples(n, batch_size) / batch_size)
+
+
+def input_shape(spec: RunSpec, image_size: int | None) -> tuple[int, int, int]:
+    """(H, W, C) the run's model takes: its registry shape (a declared or pretrained model: the
+    dataset's stored shape), with `train.image_size` as the side when set."""
+    if spec.pretrained is not None:
+        native = None  # a trained file takes the dataset's images
+    else:
+        impls = usermodels.model_impls(spec.model, spec.declared_models)
+        native = impls[spec.framework].input_shape
+    if native is None:
+        native = tuple(load_meta(spec.prepared_dir())["shape"])
+    return (image_size, image_size, native[2]) if image_size else native

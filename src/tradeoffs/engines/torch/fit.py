@@ -13,21 +13,27 @@ from typing import Any
 
 import torch
 
-from tradeoffs import usermodels
-from tradeoffs.data.prepared import load_meta
 from tradeoffs.data.validation import split_validation
 from tradeoffs.engines import EpochHook
 from tradeoffs.engines.selection import Selection
-from tradeoffs.engines.torch import checkpoint, modelfile, runtime
+from tradeoffs.engines.settings import TrainSettings
+from tradeoffs.engines.torch import checkpoint, modelfile
 from tradeoffs.engines.torch.bench import model_facts
 from tradeoffs.engines.torch.data import (
     batch_indices,
+    input_shape,
     load_device_data,
     random_crop_flip,
     steps_per_epoch,
 )
+from tradeoffs.engines.torch.device import (
+    configure,
+    device_name,
+    peak_vram_mb,
+    reset_peak_vram,
+    sync_for,
+)
 from tradeoffs.engines.torch.steps import (
-    TrainSettings,
     evaluate,
     make_autocast,
     make_loss,
@@ -44,19 +50,6 @@ from tradeoffs.runspec import RunSpec
 from tradeoffs.seeding import epoch_order
 
 
-def input_shape(spec: RunSpec, image_size: int | None) -> tuple[int, int, int]:
-    """(H, W, C) the run's model takes: its registry shape (a declared or pretrained model: the
-    dataset's stored shape), with `train.image_size` as the side when set."""
-    if spec.pretrained is not None:
-        native = None  # a trained file takes the dataset's images
-    else:
-        impls = usermodels.model_impls(spec.model, spec.declared_models)
-        native = impls[spec.framework].input_shape
-    if native is None:
-        native = tuple(load_meta(spec.prepared_dir())["shape"])
-    return (image_size, image_size, native[2]) if image_size else native
-
-
 def train(spec: RunSpec, on_epoch_end: EpochHook | None = None) -> None:
     """Train `spec`'s run, resuming from its checkpoint if one matches, and write model.pt,
     history.csv and train.json.
@@ -65,12 +58,12 @@ def train(spec: RunSpec, on_epoch_end: EpochHook | None = None) -> None:
     simulate a kill).
     """
     started = now()
-    s = TrainSettings.from_cfg(spec.train_cfg)
+    s = TrainSettings.of(spec)
     softmax = spec.quant_cfg["softmax"]
 
     # Model, optimiser and data: built the same way on a fresh start and on a resume, so the
     # random draws of construction match too.
-    device = runtime.configure(spec, training=True)
+    device = configure(spec, training=True)
     channels_last = s.channels_last and device.type == "cuda"
     shape = input_shape(spec, s.image_size)
     data = load_device_data(
@@ -78,7 +71,7 @@ def train(spec: RunSpec, on_epoch_end: EpochHook | None = None) -> None:
         shape,
         device,
         s.limit_train,
-        lambda labels: split_validation(labels, spec.train_cfg, spec.seed),
+        lambda labels: split_validation(labels, s.held_out_fraction, spec.seed),
         channels_last,
     )
     model = modelfile.build(spec, len(data.classes), shape).to(device)
@@ -89,11 +82,12 @@ def train(spec: RunSpec, on_epoch_end: EpochHook | None = None) -> None:
     generator = torch.Generator().manual_seed(spec.seed)  # augmentation crops and flips only
     loss_fn = make_loss(softmax, s.label_smoothing)
     autocast = make_autocast(s, device)
-    sync = runtime.sync_for(device)
+    sync = sync_for(device)
 
     # What the loop carries from epoch to epoch (all of it in every checkpoint).
     epochs: list[Epoch] = []
-    chosen, best_state, early_stopped, failure = Selection(), None, False, None
+    chosen: Selection[dict[str, torch.Tensor]] = Selection.of(s)
+    failure = None
 
     ckpt = spec.run_dir / checkpoint.FILENAME
     saved = checkpoint.load(ckpt, spec.config_hash)
@@ -103,23 +97,23 @@ def train(spec: RunSpec, on_epoch_end: EpochHook | None = None) -> None:
         scheduler.load_state_dict(saved["scheduler"])
         checkpoint.restore_rng_states(saved["rng"], generator)
         epochs = [Epoch.from_row(row) for row in saved["epochs"]]
-        chosen = Selection.from_dict(saved["selection"])
-        if saved["best_state"] is not None:
-            best_state = {k: v.to(device) for k, v in saved["best_state"].items()}
+        best = saved["best_state"]
+        best = None if best is None else {k: v.to(device) for k, v in best.items()}
+        chosen = Selection.of(s, saved["selection"], best)
         print(f"resumed after epoch {len(epochs)}", flush=True)
     params = sum(p.numel() for p in model.parameters())
     print(f"{spec.model} ({params:,} params) on {len(data.train)} samples, {device}", flush=True)
     writer = _tensorboard(spec) if s.tensorboard else None
 
     try:
-        while len(epochs) < s.epochs and not early_stopped:
+        while len(epochs) < s.epochs and not chosen.stopped:
             epoch = len(epochs) + 1
             order = epoch_order(spec.seed, epoch, len(data.train))
             model.train()
             loss_sum = torch.zeros((), device=device)
             correct = torch.zeros((), dtype=torch.long, device=device)
             seen = 0
-            runtime.reset_peak_vram(device)
+            reset_peak_vram(device)
             with training_window(sync) as window:
                 for idx in batch_indices(order, s.batch_size, device):
                     x, y = data.train.x[idx], data.train.y[idx]
@@ -150,7 +144,7 @@ def train(spec: RunSpec, on_epoch_end: EpochHook | None = None) -> None:
                 test_loss=test_loss,
                 test_acc=test_acc,
                 peak_rss_mb=window.peak_rss_mb,
-                peak_vram_mb=runtime.peak_vram_mb(device),
+                peak_vram_mb=peak_vram_mb(device),
                 val_loss=val_loss,
                 val_acc=val_acc,
             )
@@ -163,10 +157,7 @@ def train(spec: RunSpec, on_epoch_end: EpochHook | None = None) -> None:
             if not math.isfinite(train_loss):
                 failure = f"non-finite training loss ({train_loss}) at epoch {epoch}"
                 break
-            if val_acc is not None:  # held out only when something chooses on it
-                if chosen.update(epoch, val_loss, val_acc) and s.best_checkpoint:
-                    best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
-                early_stopped = chosen.should_stop(s.early_stopping)
+            chosen.update(epoch, val_loss, val_acc, lambda: _state_copy(model))
             state: dict[str, Any] = {
                 "config_hash": spec.config_hash,
                 "model": model.state_dict(),
@@ -175,7 +166,7 @@ def train(spec: RunSpec, on_epoch_end: EpochHook | None = None) -> None:
                 "rng": checkpoint.rng_states(generator),
                 "epochs": epochs_as_json(epochs),
                 "selection": chosen.as_dict(),
-                "best_state": best_state,
+                "best_state": chosen.best_weights,
             }
             checkpoint.save(ckpt, state)
             if on_epoch_end is not None:
@@ -188,28 +179,29 @@ def train(spec: RunSpec, on_epoch_end: EpochHook | None = None) -> None:
     if failure:
         print(f"failed: {failure}", flush=True)
 
-    # The saved weights are the best epoch's when asked for (and the run did not fail), else
-    # the last epoch's: best_epoch names whichever was saved.
-    saved_epoch = len(epochs) or None
-    if s.best_checkpoint and best_state is not None and failure is None:
-        model.load_state_dict(best_state)
-        saved_epoch = chosen.best_epoch
+    best = chosen.kept(failed=failure is not None)
+    if best is not None:
+        model.load_state_dict(best)
     if failure is None:  # few steps leave batch norm's running statistics stale
         recalibrate_batchnorm(model, data.train.x, s.batch_size)
     modelfile.save(spec.model_path, model, modelfile.meta_of(spec, data, shape, channels_last))
     write_outputs(
         spec,
         epochs,
-        best_epoch=saved_epoch,
+        best_epoch=chosen.saved_epoch(len(epochs), failed=failure is not None),
         failure=failure,
-        device_name=runtime.device_name(device),
+        device_name=device_name(device),
         started=started,
-        validation=data.validation.provenance(spec.train_cfg["validation_fraction"]),
-        early_stopped=early_stopped,
+        validation=data.validation.provenance(s.validation_fraction),
+        early_stopped=chosen.stopped,
         train_samples=len(data.train),
         **model_facts(spec, model, data.test.x[:1]),
     )
     ckpt.unlink(missing_ok=True)
+
+
+def _state_copy(model: torch.nn.Module) -> dict[str, torch.Tensor]:
+    return {k: v.detach().clone() for k, v in model.state_dict().items()}
 
 
 def _tensorboard(spec: RunSpec) -> Any:

@@ -14,11 +14,11 @@ from typing import Any
 import torch
 from torch import nn
 
-from tradeoffs.engines.torch import modelfile, runtime
+from tradeoffs.engines.settings import TrainSettings
+from tradeoffs.engines.torch import modelfile
 from tradeoffs.engines.torch.bench import model_facts
-from tradeoffs.engines.torch.data import load_device_data
-from tradeoffs.engines.torch.fit import input_shape
-from tradeoffs.engines.torch.steps import TrainSettings
+from tradeoffs.engines.torch.data import input_shape, load_device_data
+from tradeoffs.engines.torch.device import configure, device_name
 from tradeoffs.fileformat import require
 from tradeoffs.models.torch.onnxfile import OnnxModule, onnx_facts
 from tradeoffs.pretrained import ALLOW, FORMATS, NOT_TRAINED, PretrainedError, provenance_of
@@ -59,8 +59,8 @@ def import_file(spec: RunSpec) -> None:
     entry = spec.pretrained
     path = Path(entry["file"])
     require(path, *FORMATS[entry["framework"]])
-    device = runtime.configure(spec)
-    settings = TrainSettings.from_cfg(spec.train_cfg)
+    device = configure(spec)
+    settings = TrainSettings.of(spec)
     shape = input_shape(spec, settings.image_size)
     data = load_device_data(spec.prepared_dir(), shape, device, settings.limit_train)
     if entry["framework"] == "onnx":
@@ -77,7 +77,7 @@ def import_file(spec: RunSpec) -> None:
         [],
         best_epoch=None,
         failure=None,
-        device_name=runtime.device_name(device),
+        device_name=device_name(device),
         started=started,
         provenance_extra=provenance_of(entry),
         **not_trained_keys(NOT_TRAINED),

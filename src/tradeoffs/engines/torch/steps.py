@@ -1,5 +1,5 @@
-"""The training parts the torch epoch loop (`fit.train`) calls: settings, optimiser, schedule,
-loss, one train step, evaluation.
+"""The training parts the torch epoch loop (`fit.train`) calls: optimiser, schedule, loss, one
+train step, evaluation.
 
 `train_step` is the unit `benchmarks/harness_overhead.py` times against a bare PyTorch loop.
 """
@@ -7,10 +7,7 @@ loss, one train step, evaluation.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
 
 import torch
 from torch import nn
@@ -18,37 +15,11 @@ from torch.nn import functional as F
 from torch.nn.utils import parametrize
 
 from tradeoffs import precision
+from tradeoffs.engines.settings import TrainSettings
 from tradeoffs.engines.torch.data import Split
 
 LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 Autocast = Callable[[], contextlib.AbstractContextManager]
-
-
-@dataclass(frozen=True)
-class TrainSettings:
-    """A study's checked `train:` block (every key present: the config check filled the
-    schema's defaults)."""
-
-    epochs: int
-    batch_size: int
-    optimizer: str
-    lr: float
-    momentum: float
-    weight_decay: float
-    schedule: str
-    label_smoothing: float
-    augment: bool
-    early_stopping: int | None
-    best_checkpoint: bool
-    limit_train: int | None
-    image_size: int | None
-    channels_last: bool
-    autocast: str
-    tensorboard: bool
-
-    @classmethod
-    def from_cfg(cls, cfg: dict[str, Any]) -> TrainSettings:
-        return cls(**{f.name: cfg[f.name] for f in dataclasses.fields(cls)})
 
 
 def make_optimizer(model: nn.Module, s: TrainSettings) -> torch.optim.Optimizer:

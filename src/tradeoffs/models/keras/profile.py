@@ -3,11 +3,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any
-
 import larq as lq
-import numpy as np
 import tensorflow as tf
 
 from tradeoffs.records.nulls import measured
@@ -29,15 +25,4 @@ def profile(model: tf.keras.Model) -> dict[str, float | int | None]:
         "flops": 2 * macs,
         **measured("binary_mac_ratio", binary_macs / macs if macs else None, "no MACs"),
         "est_footprint_mb": prof.memory / 8 / 2**20,
-    }
-
-
-def model_facts(model: tf.keras.Model, path: Path) -> dict[str, Any]:
-    """train.json's facts of the model saved at `path`: its profile, the file's size and the
-    weights' size in memory (stored as float32 whatever a binary layer deploys them as)."""
-    weight_bytes = sum(int(np.prod(w.shape)) * w.dtype.size for w in model.weights)
-    return {
-        **profile(model),
-        "size_disk_mb": path.stat().st_size / 2**20,
-        "size_mem_mb": weight_bytes / 2**20,
     }

@@ -1,0 +1,46 @@
+"""Jobs load only what they use: the metrics job of a run without corrupted sets (it only reads
+and writes records) no pandas, scipy, plotting library or framework; the benchmark job's
+job and the torch engine no pandas (only train and evaluate write tables)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+HEAVY = ("pandas", "scipy", "matplotlib", "torch", "tensorflow", "numba", "sklearn")
+
+
+def heavy_modules(code: str, *args: str) -> list[str]:
+    """The heavy packages running `code` (with `args` as sys.argv[1:]) loads."""
+    probe = f"{code}; import sys; print(' '.join(m for m in {HEAVY!r} if m in sys.modules))"
+    done = subprocess.run(
+        [sys.executable, "-c", probe, *args],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={"PYTHONPATH": str(ROOT / "src"), "PATH": ""},
+    )
+    return done.stdout.split()
+
+
+def modules_loaded_by(script: str) -> list[str]:
+    """The heavy packages importing `script` (without running its main) loads."""
+    run = "import runpy, sys; runpy.run_path(sys.argv[1], run_name='probe')"
+    return heavy_modules(run, str(ROOT / "scripts" / script))
+
+
+def test_the_metrics_job_loads_no_heavy_package() -> None:
+    assert modules_loaded_by("metrics.py") == []
+
+
+def test_the_probe_sees_a_heavy_import() -> None:
+    assert "pandas" in modules_loaded_by("aggregate.py")
+
+
+def test_the_benchmark_job_and_torch_engine_load_no_pandas() -> None:
+    code = "import runpy, sys, tradeoffs.engines as e; "
+    code += "runpy.run_path(sys.argv[1], run_name='probe'); e.load('torch')"
+    loaded = heavy_modules(code, str(ROOT / "scripts" / "benchmark.py"))
+    assert "torch" in loaded and "pandas" not in loaded
