@@ -124,8 +124,8 @@ def merged(tmp_path_factory: pytest.TempPathFactory) -> Path:
     script("summary.py", "--runs", tables / "runs.csv", "--out-dir", summary)
     script(
         "figures.py",
-        *("--figure", "frontier_latency_by_host", "--runs", summary / "runs.csv"),
-        *("--output", summary / "figures" / "frontier_latency_by_host.png"),
+        *("--figures", "frontier_latency_by_host", "--runs", summary / "runs.csv"),
+        *("--out-dir", summary / "figures"),
     )
     script(
         "catalog.py",
