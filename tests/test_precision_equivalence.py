@@ -120,7 +120,9 @@ def one_thread():
     torch.set_num_threads(threads)
 
 
-SIZES = [1000, search.MIN_ELEMENTS + 5]  # the searchsorted path and the table path
+# the searchsorted path; the comparisons (fp8/fp6: the searchsorted path at 1000 when the
+# comparisons are off, the table path from MIN_ELEMENTS); the table path for fp8/fp6
+SIZES = [search.FEW_MIN_ELEMENTS - 5, 1000, search.MIN_ELEMENTS + 5]
 WITH_FINE = [*SIZES, search.FINE_ELEMENTS + 5]  # and the finer 16-bit table
 
 
@@ -224,13 +226,35 @@ def test_compiled_and_traced_graphs_use_the_reference_formula():
 # --- the search itself ---
 
 
-def test_large_cpu_tensors_take_the_table_path(monkeypatch):
-    def refused(x, midpoints):
+def test_cpu_tensors_from_the_comparisons_threshold_take_a_kernel(monkeypatch):
+    def refused(*args):
         raise AssertionError("searchsorted called")
 
     monkeypatch.setattr(search, "_searchsorted", refused)
     for bits in LEARNABLE_BITS.values():
         LearnableQuantizer(bits)(torch.randn(search.MIN_ELEMENTS))
+        LearnableQuantizer(bits)(torch.randn(search.FEW_MIN_ELEMENTS))
+    monkeypatch.setattr(search, "_by_tables", refused)
+    for bits in (2, 3, 4):  # few levels: comparisons at every size
+        LearnableQuantizer(bits)(torch.randn(search.FINE_ELEMENTS))
+
+
+@pytest.mark.parametrize("count", [1, 5, search.FEW_MIDPOINTS, search.MAX_COMPARED])
+def test_count_below_by_comparisons_equals_searchsorted(count):
+    gen = torch.Generator().manual_seed(count)
+    midpoints = torch.randn(count, generator=gen).sort().values
+    midpoints[count // 2 :] = midpoints[count // 2]  # equal midpoints: empty buckets
+    x = torch.cat(
+        [
+            torch.randn(search.FEW_MIN_ELEMENTS, generator=gen),
+            midpoints,
+            midpoints.nextafter(midpoints + 1),
+            midpoints.nextafter(midpoints - 1),
+            torch.tensor([float("nan"), -float("nan"), float("inf"), -float("inf")]),
+            torch.tensor([0.0, -0.0, 1e-45, -1e-45]),
+        ]
+    )
+    assert torch.equal(count_below(x, midpoints).long(), torch.searchsorted(midpoints, x))
 
 
 @pytest.mark.parametrize("per_cell", [1, 3, search.MAX_PER_CELL + 1])

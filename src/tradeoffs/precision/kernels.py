@@ -52,6 +52,34 @@ def round_to_levels(
 
 
 @numba.njit(cache=True, nogil=True)
+def round_to_few_levels(
+    x: np.ndarray,
+    scale: np.float32,
+    midpoints: np.ndarray,
+    levels: np.ndarray,
+    index: np.ndarray,
+    out: np.ndarray,
+) -> None:
+    """With y = x[i] / scale: index[i] = how many `midpoints` are not >= y (all of them for
+    a NaN y: searchsorted's count), out[i] = levels[index[i]]. One vectorised comparison per
+    midpoint and element, no tables: for codebooks of a few levels."""
+    y = np.empty(CHUNK, np.float32)
+    count = np.empty(CHUNK, np.int32)
+    for start in range(0, x.size, CHUNK):
+        m = min(CHUNK, x.size - start)
+        for j in range(m):
+            y[j] = x[start + j] / scale
+            count[j] = 0
+        for c in range(midpoints.size):
+            midpoint = midpoints[c]
+            for j in range(m):
+                count[j] += np.int32(not y[j] <= midpoint)
+        for j in range(m):
+            index[start + j] = count[j]
+            out[start + j] = levels[count[j]]
+
+
+@numba.njit(cache=True, nogil=True)
 def sum_per_level(grad: np.ndarray, scale: np.float32, index: np.ndarray, sums: np.ndarray) -> None:
     """sums[index[i]] += grad[i] * scale, in element order (fp32 products and sums)."""
     for i in range(grad.size):

@@ -27,6 +27,11 @@ MAX_PER_CELL = 16  # comparisons per element (branch-free, ~1 cycle each) beyond
 # a binary search costs less: learned codebooks crowd a cell with several midpoints
 MIN_ELEMENTS = 1 << 13  # below this, the tables (~65 us a call) cost more than a binary search
 FINE_ELEMENTS = 1 << 18  # from here, the 16-bit tables (~1 ms a call)
+FEW_MIDPOINTS = 16  # up to this many (fp2..fp4), one vectorised comparison per midpoint and
+# element (`kernels.round_to_few_levels`) beats the tables at every size; below MIN_ELEMENTS
+# it beats a binary search up to MAX_COMPARED midpoints (fp8: 255 and the +inf)
+MAX_COMPARED = 256
+FEW_MIN_ELEMENTS = 1 << 9  # from here, that kernel (~1 us a call) beats torch's ~10 ops
 
 
 def _cell_order(shift: int) -> tuple[np.ndarray, np.ndarray]:
@@ -60,42 +65,78 @@ def _searchsorted(x: torch.Tensor, midpoints: torch.Tensor) -> torch.Tensor:
     return torch.searchsorted(midpoints, x.contiguous())
 
 
-def _usable(x: torch.Tensor, midpoints: torch.Tensor) -> bool:
+def _usable(x: torch.Tensor, midpoints: torch.Tensor, by_comparisons: bool) -> bool:
     return (
         x.device.type == "cpu"
         and x.dtype == torch.float32 == midpoints.dtype
-        and x.numel() >= MIN_ELEMENTS
+        and x.numel() >= (FEW_MIN_ELEMENTS if by_comparisons else MIN_ELEMENTS)
         and not bool(midpoints.isnan().any())
     )
+
+
+def _by_comparisons(
+    x: torch.Tensor, scale: torch.Tensor, midpoints: torch.Tensor, levels: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
+    from tradeoffs.precision import kernels  # numba: only for tensors where it pays
+
+    index = np.empty(x.numel(), np.int16)
+    out = torch.empty(x.shape, dtype=levels.dtype)
+    kernels.round_to_few_levels(
+        x.detach().contiguous().reshape(-1).numpy(),
+        np.float32(scale.item()),
+        midpoints.detach().numpy(),
+        levels.detach().contiguous().numpy(),
+        index,
+        out.view(-1).numpy(),
+    )
+    return torch.from_numpy(index).view(x.shape), out
+
+
+def _by_tables(
+    x: torch.Tensor, scale: torch.Tensor, midpoints: torch.Tensor, levels: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor] | None:
+    """The table path, or None where a cell holds more than MAX_PER_CELL midpoints."""
+    shift = CELL_SHIFTS[x.numel() >= FINE_ELEMENTS]
+    below, per_cell = _tables(midpoints, shift)
+    if per_cell > MAX_PER_CELL:
+        return None
+    from tradeoffs.precision import kernels  # numba: only for large tensors
+
+    padded = torch.cat([midpoints, midpoints.new_full((per_cell,), float("inf"))])
+    index = np.empty(x.numel(), np.int16)
+    out = torch.empty(x.shape, dtype=levels.dtype)
+    kernels.round_to_levels(
+        x.detach().contiguous().reshape(-1).numpy(),
+        np.float32(scale.item()),
+        shift,
+        below.numpy(),
+        padded.detach().numpy(),
+        per_cell,
+        levels.detach().contiguous().numpy(),
+        index,
+        out.view(-1).numpy(),
+    )
+    return torch.from_numpy(index).view(x.shape), out
 
 
 def round_to_levels(
     x: torch.Tensor, scale: torch.Tensor, midpoints: torch.Tensor, levels: torch.Tensor
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """(index, levels[index]) with index = torch.searchsorted(midpoints, x / scale) for sorted
-    1-D `midpoints` and a 0-d `scale` (see module doc): one pass of `kernels.round_to_levels`
-    on the table path (index int16), x / scale, searchsorted and a gather otherwise (int64)."""
-    if _usable(x, midpoints) and midpoints.numel() < 2**15 and scale.dtype == torch.float32:
-        shift = CELL_SHIFTS[x.numel() >= FINE_ELEMENTS]
-        below, per_cell = _tables(midpoints, shift)
-        if per_cell <= MAX_PER_CELL:
-            from tradeoffs.precision import kernels  # numba: only for large tensors
-
-            padded = torch.cat([midpoints, midpoints.new_full((per_cell,), float("inf"))])
-            index = np.empty(x.numel(), np.int16)
-            out = torch.empty(x.shape, dtype=levels.dtype)
-            kernels.round_to_levels(
-                x.detach().contiguous().reshape(-1).numpy(),
-                np.float32(scale.item()),
-                shift,
-                below.numpy(),
-                padded.detach().numpy(),
-                per_cell,
-                levels.detach().contiguous().numpy(),
-                index,
-                out.view(-1).numpy(),
-            )
-            return torch.from_numpy(index).view(x.shape), out
+    1-D `midpoints` and a 0-d `scale` (see module doc): one pass of
+    `kernels.round_to_few_levels` for a few midpoints, of `kernels.round_to_levels` on the
+    table path (index int16 on both), x / scale, searchsorted and a gather otherwise (int64)."""
+    by_comparisons = midpoints.numel() <= FEW_MIDPOINTS or (
+        x.numel() < MIN_ELEMENTS and midpoints.numel() <= MAX_COMPARED
+    )
+    fast = None
+    if scale.dtype == torch.float32 and _usable(x, midpoints, by_comparisons):
+        if by_comparisons:
+            fast = _by_comparisons(x, scale, midpoints, levels)
+        elif midpoints.numel() < 2**15:
+            fast = _by_tables(x, scale, midpoints, levels)
+    if fast is not None:
+        return fast
     index = _searchsorted(x / scale, midpoints)
     return index, levels.index_select(0, index.reshape(-1)).view(x.shape)
 
