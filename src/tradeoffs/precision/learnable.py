@@ -16,10 +16,12 @@ range, and the values learn the shape of the distribution.
 Computation (docs/architecture.md, Precision): one autograd function rounds and saves only the
 int32 level of each element; the search is `search.count_below`'s table lookup; the output is
 a read of the scaled codebook; the backward passes the gradient straight to x and sums it per
-level with a deterministic index_add_. Outputs and gradients equal the straight-through
-formula `ste(x, values[nearest(x / scale, values)] * scale)` bit for bit (at one thread; at
-more, that formula's index_put_ accumulation is itself nondeterministic); compiled and exported
-graphs (torch.compile, torch.export) trace that formula.
+level, deterministically (`search.sum_per_level`). Outputs and the gradient to x equal the
+straight-through formula `ste(x, values[nearest(x / scale, values)] * scale)` bit for bit; the
+gradient to the values too on the torch path, within a stated bound of it on the kernels'
+(float64 partial sums; at more than one thread that formula's index_put_ accumulation is
+itself nondeterministic); compiled and exported graphs (torch.compile, torch.export) trace
+that formula.
 """
 
 from __future__ import annotations

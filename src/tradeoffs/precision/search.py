@@ -15,6 +15,10 @@ each call; where they cost more than they save (small tensors), where a cell hol
 MAX_PER_CELL midpoints, off the CPU, for other dtypes or NaN midpoints, torch.searchsorted
 does it. Both give the same integers for every input, NaN included (it counts every
 midpoint); +-inf must not occur (a quantiser divides by the amax: |x| <= 1).
+
+For a codebook of at most FEW_MIDPOINTS midpoints (fp2..fp4), and for any on a tensor
+below MIN_ELEMENTS, no tables: `kernels.round_to_few_levels` compares every element with
+every midpoint (branch-free, vectorised), the same integers again, +-inf included.
 """
 
 from __future__ import annotations
@@ -151,9 +155,10 @@ def count_below(x: torch.Tensor, midpoints: torch.Tensor) -> torch.Tensor:
 def sum_per_level(
     grad: torch.Tensor, scale: torch.Tensor, index: torch.Tensor, levels: int, dtype: torch.dtype
 ) -> torch.Tensor:
-    """Per value of `index` (0..levels-1), the sum of grad * scale (a 0-d tensor) as `dtype`,
-    in element order: index_add_'s sums; by `kernels.sum_per_level` for round_to_levels'
-    int16 indices of fp32 gradients."""
+    """Per value of `index` (0..levels-1), the sum of grad * scale (a 0-d tensor) as `dtype`:
+    index_add_'s, in element order; for round_to_levels' int16 indices of fp32 gradients
+    `kernels.sum_per_level`'s float64 partial sums, within (n + 1) * 2^-24 * sum |terms| of
+    those (docs/architecture.md, Precision)."""
     fused = index.dtype == torch.int16 and grad.dtype == torch.float32 == dtype == scale.dtype
     if fused and grad.device.type == "cpu":
         from tradeoffs.precision import kernels
