@@ -74,7 +74,7 @@ def _usable(x: torch.Tensor, midpoints: torch.Tensor, by_comparisons: bool) -> b
         x.device.type == "cpu"
         and x.dtype == torch.float32 == midpoints.dtype
         and x.numel() >= (FEW_MIN_ELEMENTS if by_comparisons else MIN_ELEMENTS)
-        and not bool(midpoints.isnan().any())
+        and not np.isnan(midpoints.detach().numpy()).any()
     )
 
 
