@@ -106,7 +106,7 @@ def _codebook(v: torch.Tensor, scale: torch.Tensor) -> tuple[torch.Tensor, torch
 
 
 class _RoundToValues(torch.autograd.Function):
-    """straight_through_round in one node: forward saves the int32 levels and the scale."""
+    """straight_through_round in one node: forward saves the levels and the scale."""
 
     @staticmethod
     def forward(ctx, x: torch.Tensor, values: torch.Tensor) -> torch.Tensor:
