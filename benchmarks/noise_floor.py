@@ -3,9 +3,12 @@ the workflow's sweep) repeated in fresh processes, and the coefficient of variat
 scipy.stats.variation) of its batch-1 p50 latency and its offline throughput across the jobs.
 
     python benchmarks/noise_floor.py [--jobs 5] [--threads 1] [--max-seconds 0.5]
+        [--output results/noise_floor.json]
 
 A latency difference smaller than a few times this CV is within what the machine does between
-two identical jobs, whatever the bootstrap interval of one job says.
+two identical jobs, whatever the bootstrap interval of one job says. The figures are written
+to `--output` (the results folder's noise_floor.json), which the studies' findings quote beside
+their latency comparisons (`tradeoffs.analysis.noise_floor`).
 """
 
 from __future__ import annotations
@@ -14,9 +17,12 @@ import argparse
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
-from scipy import stats
+
+from tradeoffs import fingerprint
+from tradeoffs.analysis import noise_floor
 
 SHAPE = (28, 28, 1)
 IMAGES = 256
@@ -67,6 +73,9 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--max-seconds", type=float, default=0.5)
     parser.add_argument("--once", action="store_true", help="run one job, print its JSON")
+    parser.add_argument(
+        "--output", type=Path, default=Path("results") / noise_floor.FILE, help="where to write"
+    )
     args = parser.parse_args()
     if args.once:
         print(json.dumps(one_job(args.threads, args.max_seconds)))
@@ -78,12 +87,14 @@ def main() -> None:
         out = subprocess.run(command, check=True, capture_output=True, text=True).stdout
         results.append(json.loads(out.strip().splitlines()[-1]))
         print(f"job {job + 1}: {results[-1]}", flush=True)
-    for key in ("latency_ms_p50", "offline_throughput_sps"):
-        values = np.array([r[key] for r in results])
+    record = noise_floor.summarise(results, fingerprint.host_name())
+    for key in noise_floor.MEASURES:
         print(
-            f"{key}: mean {values.mean():.4g}, run-to-run CV {stats.variation(values):.3f} "
-            f"over {len(values)} jobs"
+            f"{key}: mean {record[f'{key}_mean']:.4g}, run-to-run CV {record[f'{key}_cv']:.3f} "
+            f"over {record['jobs']} jobs"
         )
+    noise_floor.write(args.output, record)
+    print(f"-> {args.output}")
 
 
 if __name__ == "__main__":

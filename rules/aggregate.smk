@@ -15,6 +15,7 @@ rule aggregate:
             "robustness.py",
             "comparable.py",
             "serving.py",
+            "noise_floor.py",
         ),
     output:
         runs=report(
@@ -57,10 +58,12 @@ rule aggregate:
         out_dir=lambda w, output: os.path.dirname(output.runs),
         study=whole_study_json,
         serving=lambda w, input: shlex.join(input.serving),
+        noise_floor=f"{RESULTS}/noise_floor.json",  # benchmarks/noise_floor.py's, if measured
     shell:
         "{params.python:q} scripts/aggregate.py --metrics {input.metrics:q} "
         "--serving {params.serving} --study-json {params.study:q} --out-dir {params.out_dir:q} "
-        "--study {wildcards.study:q} --findings {output.findings:q} > {log:q} 2>&1"
+        "--study {wildcards.study:q} --findings {output.findings:q} "
+        "--noise-floor {params.noise_floor:q} > {log:q} 2>&1"
 
 
 rule summary:
@@ -140,6 +143,7 @@ rule catalog:
             for path in study_metrics(study) + imported_metrics(RESULTS, study)
         ],
         runtimes=f"{RESULTS}/summary/runtimes.csv",
+        runs=f"{RESULTS}/summary/runs.csv",
         code=plan.code("catalog.py", "load.py", "runtimes.py"),
     output:
         f"{RESULTS}/summary/catalog.parquet",
@@ -151,7 +155,7 @@ rule catalog:
         python=PYTHON["analysis"],
     shell:
         "{params.python:q} scripts/catalog.py --metrics {input.metrics:q} "
-        "--runtimes {input.runtimes:q} --output {output:q} > {log:q} 2>&1"
+        "--runtimes {input.runtimes:q} --runs {input.runs:q} --output {output:q} > {log:q} 2>&1"
 
 
 # Runs last (every other target is its input) and reads the benchmark records in the folders.

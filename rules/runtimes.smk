@@ -6,7 +6,7 @@ figure; across studies, every runtime record and the accuracy-latency frontier p
 rule runtimes_table:
     input:
         bench=lambda w: study_bench(w.study) + imported_bench(RESULTS, w.study),
-        code=plan.code("runtimes.py", "figures/runtimes.py"),
+        code=plan.code("runtimes.py", "accuracy_target.py", "figures/runtimes.py"),
     output:
         runtimes=f"{RESULTS}/{{study}}/tables/runtimes.csv",
         runtimes_md=f"{RESULTS}/{{study}}/tables/runtimes.md",
@@ -25,9 +25,11 @@ rule runtimes_table:
         python=PYTHON["analysis"],
         out_dir=lambda w, output: os.path.dirname(output.runtimes),
         title=lambda w: f"{w.study}: ",
+        study=whole_study_json,
     shell:
         "{params.python:q} scripts/runtimes.py --bench {input.bench:q} --out-dir {params.out_dir:q} "
-        "--figure {output.figure:q} --title {params.title:q} > {log:q} 2>&1"
+        "--figure {output.figure:q} --title {params.title:q} --study-json {params.study:q} "
+        "> {log:q} 2>&1"
 
 
 rule runtimes_summary:

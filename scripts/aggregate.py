@@ -7,7 +7,14 @@ import json
 from pathlib import Path
 
 from tradeoffs import io
-from tradeoffs.analysis import accuracy_target, aggregate, findings, robustness, serving
+from tradeoffs.analysis import (
+    accuracy_target,
+    aggregate,
+    findings,
+    noise_floor,
+    robustness,
+    serving,
+)
 from tradeoffs.analysis.load import read_metrics
 
 
@@ -19,6 +26,9 @@ def main() -> None:
     parser.add_argument("--out-dir", type=Path, required=True)
     parser.add_argument("--study", required=True)
     parser.add_argument("--findings", type=Path, required=True, help="findings.md; .html beside")
+    parser.add_argument(
+        "--noise-floor", type=Path, help="benchmarks/noise_floor.py's last measurement, if any"
+    )
     args = parser.parse_args()
     runs = read_metrics(args.metrics)
     runs["did_not_learn"] = findings.did_not_learn(runs)
@@ -42,14 +52,16 @@ def main() -> None:
     io.write_text(out / "summary.md", aggregate.to_markdown(aggregate.compact_summary(summary)))
     comparison = aggregate.comparison_table(summary)
     io.write_text(out / "comparison.md", aggregate.to_markdown(comparison, runs))
-    text = findings.findings_markdown(args.study, runs, served, config=study_config)
+    noise = noise_floor.measurement(args.noise_floor)
+    text = findings.findings_markdown(args.study, runs, served, study_config, noise)
     io.write_text(args.findings, text)
-    page = findings.findings_html(args.study, runs, served, config=study_config)
+    page = findings.findings_html(args.study, runs, served, study_config, noise)
     io.write_text(args.findings.with_suffix(".html"), page)
     table = robustness.robustness_table(runs)
     with io.atomic_path(out / "robustness.csv") as tmp:
         table.to_csv(tmp, index=False)
-    text = aggregate.to_markdown(table) if not table.empty else robustness.NO_CORRUPTED_SETS
+    shown = robustness.robustness_markdown(table)
+    text = aggregate.to_markdown(shown) if not table.empty else robustness.NO_CORRUPTED_SETS
     io.write_text(out / "robustness.md", text)
     print(f"{len(runs)} runs, {len(summary)} configurations -> {out}")
 

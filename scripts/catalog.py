@@ -14,9 +14,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--metrics", type=Path, nargs="+", required=True)
     parser.add_argument("--runtimes", type=Path, required=True, help="summary/runtimes.csv")
+    parser.add_argument("--runs", type=Path, help="summary/runs.csv: the accuracy targets")
     parser.add_argument("--output", type=Path, required=True)
     args = parser.parse_args()
-    catalog = build_catalog(read_metrics(args.metrics), pd.read_csv(args.runtimes))
+    targets = pd.read_csv(args.runs) if args.runs else None
+    catalog = build_catalog(read_metrics(args.metrics), pd.read_csv(args.runtimes), targets)
     write_catalog(catalog, args.output)
     hosts = catalog["host"].nunique()
     print(f"{len(catalog)} rows (run x runtime) from {hosts} hosts -> {args.output}")

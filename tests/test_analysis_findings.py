@@ -1,13 +1,15 @@
 """Findings text from hand-made runs tables and predictions files: the numbers and intervals it
 quotes, the paired verdicts, the did-not-learn flag, the conditions, and the timings table."""
 
+import re
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from tradeoffs.analysis import aggregate, findings, timings
-from tradeoffs.records.predictions import SUFFIX, ExamplePredictions, write
+from tradeoffs.analysis import accuracy_target, aggregate, findings, significance, timings
+from tradeoffs.analysis.figures.precision import heatmap
+from tradeoffs.records.predictions import SUFFIX, ExamplePredictions, read_run, write
 
 TEST_N = 360
 LABELS = np.arange(TEST_N) % 10
@@ -125,15 +127,21 @@ def test_precision_findings_compare_every_format_with_fp32_paired(tmp_path):
                 }
             )
     text = findings.findings("precision", runs(rows, tmp_path))
+    # One model learned in every format: each mean is its accuracy, with the bootstrap
+    # interval over the 360 examples (about Wilson's: 0.30 -> [0.256, 0.348]).
     assert text[0] == (
-        "Mean test accuracy by format (cnn, learned in every format): fp32 0.98, e4m3 0.97, "
-        "fp4 0.90, fp2 0.30."
+        "Mean test accuracy by format (cnn, learned in every format) [95% interval over the "
+        "test examples]: fp32 0.98 [0.97, 0.99], e4m3 0.97 [0.95, 0.99], fp4 0.90 [0.87, 0.93], "
+        "fp2 0.30 [0.25, 0.34]."
     )
     e4m3 = next(t for t in text if t.startswith("e4m3 against fp32"))
     assert "cnn -0.011 [" in e4m3 and "indistinguishable at this test size (n = 360)" in e4m3
     fp4 = next(t for t in text if t.startswith("fp4 against fp32"))
     assert "cnn -0.081 [" in fp4 and "indistinguishable" not in fp4.split("; vit")[0]
-    assert "fp2 weights take 1/16 of fp32's deployed footprint (mean over models)." in text
+    assert (
+        "fp2 weights take 1/16 of fp32's deployed footprint (mean over models; computed from "
+        "the weights, not sampled: no interval)." in text
+    )
     assert "vit/fp2" in text[-1]
 
 
@@ -187,8 +195,13 @@ def test_backends_compare_accuracy_paired_and_latency_by_intervals(tmp_path):
     assert text[0].startswith("Accuracy of the 2 backends that ran: torch-cpu 0.97 [")
     assert text[1].startswith("numba-cpu against torch-cpu: accuracy difference -0.003 [")
     assert "indistinguishable at this test size (n = 360)" in text[1]
-    latency = "Fastest single-image latency (p50): numba-cpu (0.02 ms), 4.00x torch-cpu (0.08 ms)."
+    latency = (
+        "Fastest single-image latency (p50): numba-cpu (0.02 ms [0.01, 0.03]), 4.00x torch-cpu "
+        "(0.08 ms [0.07, 0.09]) (bootstrap intervals disjoint)."
+    )
     assert latency in text
+    training = next(t for t in text if t.startswith("Fastest training throughput"))
+    assert training.endswith("(one training run each: no interval, compare with the noise floor).")
     rows[1]["latency_ms_p50_ci"] = [0.01, 0.085]
     text = findings.findings("backends", runs(rows, tmp_path / "overlap"))
     assert any("(bootstrap intervals overlap: indistinguishable)" in t for t in text)
@@ -241,3 +254,96 @@ def test_timings_sum_job_seconds_by_rule_and_study(tmp_path):
     by_study = timings.time_table(jobs, "study").set_index("study")
     assert by_study.loc["binary", "job_s"] == 23.0
     assert abs(by_study.loc["precision", "share"] - 14 / 37) < 1e-12
+
+
+def test_heat_map_marks_ties_with_the_findings_adjusted_decision(tmp_path):
+    # e4m3 gets 6 more examples wrong than fp32 and none right that fp32 misses: the exact
+    # McNemar p is 2 / 2**6 = 0.031 alone, 0.0625 after Benjamini-Hochberg with fp4's p = 1.
+    rows = [
+        {
+            "study": "precision",
+            "model": "cnn",
+            "precision": p,
+            "backend": "torch-cpu",
+            "test_acc": acc,
+        }
+        for p, acc in (("fp32", 342 / 360), ("e4m3", 336 / 360), ("fp4", 342 / 360))
+    ]
+    table = runs(rows, tmp_path)
+    e4m3, fp32 = (read_run(table.loc[i, "path"], "digits") for i in (1, 0))
+    assert significance.mcnemar_runs(e4m3, fp32) < 0.05  # unadjusted, it would be "different"
+    text = findings.findings("precision", table)
+    assert "indistinguishable" in next(t for t in text if t.startswith("e4m3 against fp32"))
+    keys = ["dataset", "act", "model", "precision"]
+    assert findings.tied_with_reference(table, keys) == {
+        ("digits", "relu", "cnn", "e4m3"),
+        ("digits", "relu", "cnn", "fp4"),
+    }
+    figure = heatmap(table)
+    marks = [t.get_text() for t in figure.axes[0].texts]
+    assert sum("≈ fp32" in mark for mark in marks) == 2
+    # Far apart (60 examples): distinguishable after the correction too, and left unmarked.
+    rows[1]["test_acc"] = 282 / 360
+    table = runs(rows, tmp_path / "apart")
+    assert findings.tied_with_reference(table, keys) == {("digits", "relu", "cnn", "fp4")}
+    marks = [t.get_text() for t in heatmap(table).axes[0].texts]
+    assert sum("≈ fp32" in mark for mark in marks) == 1
+
+
+COMPARATIVE = re.compile(
+    r"against|than|keeps|fastest|cheapest|by format|by test accuracy|the most|\d\.\d+x |"
+    r"1/\d+ of",
+    re.IGNORECASE,
+)
+INTERVAL = re.compile(r"\[[-+]?\d[\d.e+-]*, [-+]?\d[\d.e+-]*\]|\(≥ \d")
+
+
+def _synthetic_study(study: str, folder: Path) -> pd.DataFrame:
+    """Every kind of comparison the findings make: formats against fp32 (two models, two seeds),
+    backends (two seeds), a ranking of models, binarised networks against cnn; each run with a
+    predictions file and the benchmark's latency and throughput intervals."""
+    grid = {
+        "precision": [("cnn", p, "torch-cpu") for p in ("fp32", "e4m3", "fp4")]
+        + [("vit", p, "torch-cpu") for p in ("fp32", "e4m3", "fp4")],
+        "backends": [("mnist_cnn", "fp32", b) for b in ("torch-cpu", "numba-cpu", "keras-cpu")],
+        "architectures": [("resnet18", "fp32", "torch-cpu"), ("custom_cnn", "fp32", "torch-cpu")],
+        "binary": [("cnn", "fp32", "keras-cpu"), ("bnn", "fp32", "keras-cpu")],
+    }[study]
+    rows = []
+    for i, (model, precision, backend) in enumerate(grid):
+        for seed in (0, 1):
+            latency = 1.0 + 0.5 * i + 0.01 * seed
+            rows.append(
+                {
+                    "study": study,
+                    "model": model,
+                    "precision": precision,
+                    "backend": backend,
+                    "seed": seed,
+                    "test_acc": 0.95 - 0.03 * i - 0.01 * seed,
+                    "latency_ms_p50": latency,
+                    "latency_ms_p50_ci": str([0.95 * latency, 1.05 * latency]),
+                    "infer_throughput_sps": 1000 / latency,
+                    "infer_throughput_sps_ci": [950 / latency, 1050 / latency],
+                    "train_throughput_sps": 2000.0 / (1 + i) + 10 * seed,
+                    "est_footprint_mb": 4.0 / (1 + i),
+                    "size_mem_mb": 4.0,
+                }
+            )
+    return runs(rows, folder)
+
+
+def test_no_comparison_in_the_findings_goes_without_its_interval(tmp_path):
+    """A scan of every sentence of complete synthetic studies: a sentence that compares states
+    an interval (or a one-sided bound) or says the figure is computed, not sampled."""
+    checked = 0
+    for study in ("precision", "backends", "architectures", "binary"):
+        table = _synthetic_study(study, tmp_path / study)
+        table = accuracy_target.with_accuracy_target(table, study, 0.9)
+        for sentence in findings.findings(study, table, config={"accuracy_target": 0.9}):
+            missing = sentence.replace(findings.EXACT, "")
+            assert "no interval" not in missing and "untested" not in missing, sentence
+            if COMPARATIVE.search(sentence):
+                checked += 1
+                assert INTERVAL.search(sentence) or findings.EXACT in sentence, sentence
+    assert checked >= 12  # the scan saw the comparisons, not an empty list

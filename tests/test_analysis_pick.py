@@ -120,7 +120,21 @@ def test_a_tie_on_accuracy_is_named_and_broken_on_latency(tmp_path) -> None:
     assert list(result.ranked["model"][:2]) == ["tie", "big"]  # faster first
     assert result.tie.startswith("tie: s/big/fp32/torch-cpu/0 and s/tie/fp32/keras-cpu/0 are ")
     assert "indistinguishable at this test size (n = 360)" in result.tie
-    assert "broken on p50 latency, then footprint: s/tie/fp32/keras-cpu/0 (0.8 ms" in result.tie
+    assert (
+        "broken on p50 latency [95% bootstrap interval], then footprint: s/tie/fp32/keras-cpu/0 "
+        "(0.8 ms (no interval recorded), 1 MB)" in result.tie
+    )
+    # With the benchmark's intervals (as runs.csv holds them: text), each latency carries its
+    # interval, and overlapping ones are said to leave the choice open.
+    timed = runs.assign(latency_ms_p50_ci=None)
+    timed.loc[timed["model"] == "tie", "latency_ms_p50_ci"] = "[0.7, 0.9]"
+    timed.loc[timed["model"] == "big", "latency_ms_p50_ci"] = "[4.5, 5.5]"
+    tie = pick(timed, Budget()).tie
+    assert "s/tie/fp32/keras-cpu/0 (0.8 ms [0.7, 0.9], 1 MB) before s/big" in tie
+    assert "(5 ms [4.5, 5.5], 40 MB)" in tie and "overlap" not in tie
+    timed.loc[timed["model"] == "big", "latency_ms_p50_ci"] = "[0.85, 5.5]"
+    noise = "their latency intervals overlap too: that order is within the timing noise"
+    assert pick(timed, Budget()).tie.endswith(noise)
     apart = _with_predictions(_runs(), tmp_path / "apart", {"big": 4, "tie": 18})
     assert pick(apart, Budget()).tie is None  # 14 discordant examples: big is better
     assert preset_table(runs)["tie"].notna().any()

@@ -192,3 +192,36 @@ def test_pick_a_model_answers_for_the_chosen_device(
     assert "gpubox has no measurement for 1 candidates" in pick_tab.warning[0].value
     assert pick_tab.dataframe[2].value["model"].tolist() == ["cnn"]  # the Keras run, elsewhere only
     assert pick_tab.dataframe[3].value["model"].tolist() == ["mnist_cnn"]  # the catalog's row
+    assert "meets_target" in pick_tab.dataframe[3].value.columns
+
+
+def test_pick_a_model_filters_on_the_accuracy_target(
+    dashboard_config: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from tradeoffs.analysis.load import read_metrics
+
+    results = tmp_path / "results"
+    shutil.copytree(dashboard_config.parent / "results", results)
+    for study in ("backends", "binary"):  # each study's runs.csv, as aggregate writes it
+        runs = read_metrics(sorted(results.glob(f"{study}/runs/**/metrics.json")))
+        ok = runs["status"] == "ok"
+        verdict = study == "backends"  # the backends run meets its target, the binary one not
+        runs = runs.assign(
+            acc_ratio_lo=[0.995 if verdict else 0.9 if o else None for o in ok],
+            meets_target=[verdict if o else None for o in ok],
+        )
+        (results / study / "tables").mkdir(parents=True, exist_ok=True)
+        runs.to_csv(results / study / "tables" / "runs.csv", index=False)
+    at = _app(monkeypatch, dashboard_config, results)
+    pick_tab = at.tabs[5]
+    assert "**2 runs fit** (no constraint), best first:" in _texts(pick_tab.markdown)
+    assert "meets_target" in pick_tab.dataframe[0].value.columns
+    pick_tab.checkbox(key="meets_target").check().run()
+    pick_tab = at.tabs[5]
+    assert not at.exception
+    assert "**1 runs fit** (meets the accuracy target), best first:" in _texts(pick_tab.markdown)
+    assert pick_tab.dataframe[0].value["run"].str.startswith("backends/").tolist() == [True]
+    why = pick_tab.dataframe[1].value.set_index("run")["why"]
+    assert why[why.index.str.contains("binary")].iloc[0] == (
+        "below the accuracy target (ratio bound 0.9)"
+    )

@@ -1,5 +1,6 @@
-"""The command line every per-run job shares (`tradeoffs.jobs.cli`): the run's identity and the
-job's options parsed into one call, a JobError or a full disk as one line, no traceback."""
+"""The per-run jobs (`tradeoffs.jobs`): the command line they share (`jobs.cli`: the run's
+identity and the job's options parsed into one call, a JobError or a full disk as one line, no
+traceback), and the skip job's records."""
 
 from __future__ import annotations
 
@@ -9,7 +10,11 @@ from pathlib import Path
 import pytest
 
 from tradeoffs import io
+from tradeoffs.config import study_with_defaults
+from tradeoffs.identity import RunId
 from tradeoffs.jobs import JobError, cli
+from tradeoffs.jobs.skip import skip
+from tradeoffs.records.validate import read_history
 from tradeoffs.runspec import RunSpec
 
 RUN = ["--study", "s", "--dataset", "digits", "--model", "mnist_cnn", "--act", "relu"]
@@ -59,3 +64,32 @@ def test_an_option_may_not_overwrite_a_run_argument(monkeypatch, tmp_path):
     _argv(monkeypatch, tmp_path, "--dataset", "other")
     with pytest.raises(AssertionError, match="dataset"):
         cli.run("a job", lambda spec, dataset: None, cli.option("--other", dest="dataset"))
+
+
+def test_the_skip_job_leaves_every_record_of_a_skipped_run(digits_data_dir, tmp_path, capsys):
+    """The skip job runs the evaluate, benchmark and metrics jobs' not-run paths in one call."""
+    spec = RunSpec(
+        **RunId("s", "digits", "mnist_cnn", "relu", "fp32", "torch-cuda", 0).keys(),
+        run_dir=tmp_path / "run",
+        data_dir=digits_data_dir,
+        study_config=study_with_defaults({}),
+    )
+    bench, output = spec.run_dir / "bench" / "eager.json", spec.run_dir / "metrics.json"
+    skip(
+        spec,
+        reason="no CUDA here",
+        eval_datasets=["digits"],
+        runtime="eager",
+        bench=bench,
+        fraction=0.95,
+        output=output,
+    )
+    assert capsys.readouterr().out.startswith("skipped: no CUDA here")
+    assert spec.model_path.read_text() == "" and read_history(spec.run_dir / "history.csv") == []
+    for path in (spec.run_dir / "train.json", spec.run_dir / "eval" / "digits.json", bench):
+        record = io.read_json(path)
+        assert (record["status"], record["reason"]) == ("skipped", "no CUDA here"), path
+    assert io.read_json(bench)["runtime"] == "eager" and "sweep" not in io.read_json(bench)
+    metrics = io.read_json(output)
+    assert metrics["status"] == "skipped" and metrics["reason"] == "no CUDA here"
+    assert metrics["test_acc"] is None and metrics["backend"] == "torch-cuda"

@@ -182,6 +182,9 @@ def test_a_small_torch_network_reaches_every_requested_batch_at_the_default_budg
     assert [p["batch_size"] for p in record["sweep"]] == [1, 8, 128, 512]
     assert record["sweep_stopped"] is None
     assert record["infer_throughput_sps"] > 0 and record["batch_latency_ms_p50"] > 0
+    lo, hi = record["infer_throughput_sps_ci"]  # the throughput batch's, from its p50 interval
+    assert 0 < lo <= record["infer_throughput_sps"] <= hi
+    assert record["infer_throughput_sps_ci"] == record["sweep"][-1]["throughput_sps_ci"]
 
 
 def test_projection_from_one_point_is_per_sample_and_from_two_a_line():
@@ -209,7 +212,7 @@ def test_out_of_memory_ends_the_sweep_and_other_errors_propagate():
         == "batch 32: out of memory (CUDA out of memory. Tried to allocate 2 GiB)"
     )
     # the throughput batch (32) was never timed: its keys are null and say why
-    assert record["infer_throughput_sps"] is None
+    assert record["infer_throughput_sps"] is None and record["infer_throughput_sps_ci"] is None
     assert record["infer_throughput_sps_reason"] == record["sweep_stopped"]
 
     def broken(batch):

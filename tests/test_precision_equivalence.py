@@ -102,12 +102,48 @@ def fast_learnable(x: torch.Tensor, values: torch.Tensor) -> torch.Tensor:
     return quantizer(x)
 
 
+U = 2.0**-24  # fp32's unit roundoff
+
+
+def sum_bound(x: torch.Tensor, values: torch.Tensor, upstream: torch.Tensor) -> torch.Tensor:
+    """Per (unsorted) value, (n + 1) * U * sum |t| over its n terms t = upstream * scale: how
+    far the fused backward's float64 lanes may lie from the reference's fp32 chain (each
+    within U |sum| resp. (n - 1) U sum |t| of the exact sum of the terms), in float64."""
+    scale = x.abs().amax().clamp_min(torch.finfo(x.dtype).tiny)
+    order = torch.sort(values)
+    index = reference_nearest(x / scale, order.values).reshape(-1)
+    terms = (upstream * scale).reshape(-1).double()
+    count = torch.zeros(values.numel(), dtype=torch.float64).index_add_(
+        0, index.clamp_max(values.numel() - 1), torch.ones_like(terms)
+    )
+    magnitude = torch.zeros_like(count).index_add_(
+        0, index.clamp_max(values.numel() - 1), terms.abs()
+    )
+    bound = torch.empty_like(count)
+    bound[order.indices] = (count + 1) * U * magnitude
+    return bound
+
+
+def assert_sums_within_bound(fast: torch.Tensor, ref: torch.Tensor, bound: torch.Tensor) -> None:
+    """|fast - ref| <= bound where both are finite; elsewhere identical, unless the terms
+    reach fp32's overflow (the fp32 chain may overflow where float64 does not)."""
+    finite = torch.isfinite(fast) & torch.isfinite(ref)
+    assert ((fast.double() - ref.double()).abs()[finite] <= bound[finite]).all()
+    same = (fast == ref) | (fast.isnan() & ref.isnan())
+    assert (same | finite | (bound >= U * torch.finfo(torch.float32).max)).all()
+
+
 def assert_learnable_matches(x: torch.Tensor, values: torch.Tensor, seed: int = 0) -> None:
+    """Output and gradient to x bit for bit; the gradient to the values bit for bit on the
+    torch path (below FEW_MIN_ELEMENTS), within `sum_bound` on the kernels'."""
     upstream = torch.randn(x.shape, generator=torch.Generator().manual_seed(seed))
     fast = run(fast_learnable, x, values, upstream)
     ref = run(reference_learnable, x, values, upstream)
-    for name, a, b in zip(("output", "grad x", "grad values"), fast, ref, strict=True):
+    for name, a, b in zip(("output", "grad x"), fast[:2], ref[:2], strict=True):
         assert identical(a, b), name
+    if x.numel() < search.FEW_MIN_ELEMENTS:
+        assert identical(fast[2], ref[2]), "grad values"
+    assert_sums_within_bound(fast[2], ref[2], sum_bound(x, values, upstream))
 
 
 @pytest.fixture(autouse=True)
@@ -120,7 +156,9 @@ def one_thread():
     torch.set_num_threads(threads)
 
 
-SIZES = [1000, search.MIN_ELEMENTS + 5]  # the searchsorted path and the table path
+# the searchsorted path; the comparisons (fp8/fp6: the searchsorted path at 1000 when the
+# comparisons are off, the table path from MIN_ELEMENTS); the table path for fp8/fp6
+SIZES = [search.FEW_MIN_ELEMENTS - 5, 1000, search.MIN_ELEMENTS + 5]
 WITH_FINE = [*SIZES, search.FINE_ELEMENTS + 5]  # and the finer 16-bit table
 
 
@@ -224,13 +262,35 @@ def test_compiled_and_traced_graphs_use_the_reference_formula():
 # --- the search itself ---
 
 
-def test_large_cpu_tensors_take_the_table_path(monkeypatch):
-    def refused(x, midpoints):
+def test_cpu_tensors_from_the_comparisons_threshold_take_a_kernel(monkeypatch):
+    def refused(*args):
         raise AssertionError("searchsorted called")
 
     monkeypatch.setattr(search, "_searchsorted", refused)
     for bits in LEARNABLE_BITS.values():
         LearnableQuantizer(bits)(torch.randn(search.MIN_ELEMENTS))
+        LearnableQuantizer(bits)(torch.randn(search.FEW_MIN_ELEMENTS))
+    monkeypatch.setattr(search, "_by_tables", refused)
+    for bits in (2, 3, 4):  # few levels: comparisons at every size
+        LearnableQuantizer(bits)(torch.randn(search.FINE_ELEMENTS))
+
+
+@pytest.mark.parametrize("count", [1, 5, search.FEW_MIDPOINTS, search.MAX_COMPARED])
+def test_count_below_by_comparisons_equals_searchsorted(count):
+    gen = torch.Generator().manual_seed(count)
+    midpoints = torch.randn(count, generator=gen).sort().values
+    midpoints[count // 2 :] = midpoints[count // 2]  # equal midpoints: empty buckets
+    x = torch.cat(
+        [
+            torch.randn(search.FEW_MIN_ELEMENTS, generator=gen),
+            midpoints,
+            midpoints.nextafter(midpoints + 1),
+            midpoints.nextafter(midpoints - 1),
+            torch.tensor([float("nan"), -float("nan"), float("inf"), -float("inf")]),
+            torch.tensor([0.0, -0.0, 1e-45, -1e-45]),
+        ]
+    )
+    assert torch.equal(count_below(x, midpoints).long(), torch.searchsorted(midpoints, x))
 
 
 @pytest.mark.parametrize("per_cell", [1, 3, search.MAX_PER_CELL + 1])
@@ -250,6 +310,24 @@ def test_count_below_equals_searchsorted_however_many_midpoints_share_a_cell(per
         ]
     )
     assert torch.equal(count_below(x, midpoints).long(), torch.searchsorted(midpoints, x))
+
+
+def test_fused_sums_per_level_are_the_float64_sums_rounded_once():
+    """The kernel's sums (int16 indices) lie within U |sum| (its one rounding to fp32) plus
+    n float64 roundings of the exact sums of the fp32 terms, cancellation included."""
+    gen = torch.Generator().manual_seed(0)
+    n, levels = 50_000, 9
+    grad = torch.randn(n, generator=gen) * torch.rand(n, generator=gen).pow(8) * 1e3
+    index = torch.randint(0, levels, (n,), generator=gen)
+    scale = torch.tensor(0.37)
+    fast = search.sum_per_level(grad, scale, index.to(torch.int16), levels, torch.float32)
+    terms = (grad * scale).double()
+    exact = torch.zeros(levels, dtype=torch.float64).index_add_(0, index, terms)
+    magnitude = torch.zeros(levels, dtype=torch.float64).index_add_(0, index, terms.abs())
+    assert ((fast.double() - exact).abs() <= U * exact.abs() + n * 2.0**-53 * magnitude).all()
+    chain = search.sum_per_level(grad, scale, index, levels, torch.float32)  # index_add_
+    count = torch.bincount(index, minlength=levels).double()
+    assert ((fast.double() - chain.double()).abs() <= (count + 1) * U * magnitude).all()
 
 
 # --- OCP formats ---

@@ -7,22 +7,33 @@ import copy
 import math
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from scipy import stats
 from test_analysis_figures import _assert_png
 from test_analysis_records import write_run
 
-from tradeoffs.analysis import robustness
+from tradeoffs.analysis import findings, robustness
 from tradeoffs.analysis.aggregate import comparison_table, summary_table
 from tradeoffs.analysis.figures import figures_for
 from tradeoffs.analysis.figures.draw import draw
+from tradeoffs.analysis.figures.robustness import accuracy_vs_severity
 from tradeoffs.analysis.load import read_metrics
+from tradeoffs.analysis.robustness import CorruptedExamples
 from tradeoffs.analysis.time_to_accuracy import time_to_accuracy
 from tradeoffs.config import ConfigError, check_config
 from tradeoffs.corrupted_sets import corrupted_sets
 from tradeoffs.identity import RunId as Run
 from tradeoffs.records.metrics import merge_metrics
+from tradeoffs.records.predictions import (
+    CORRUPTED_FILE,
+    SUFFIX,
+    ExamplePredictions,
+    write,
+    write_sets,
+)
 from tradeoffs.runspec import RunSpec
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -248,3 +259,164 @@ def test_dataset_names_of_corrupted_sets_are_reserved() -> None:
     taken = {"digits-c-fog-1": {"format": "digits"}}
     with pytest.raises(ConfigError, match="taken by a corrupted test set"):
         check_config(config_with(option, taken), SCHEMA)
+
+
+def examples(correct: np.ndarray) -> ExamplePredictions:
+    """Predictions of a two-class test set whose true labels are all 0."""
+    label = np.zeros(correct.size, np.uint16)
+    predicted = np.where(correct, 0, 1).astype(np.uint16)
+    return ExamplePredictions(label, predicted, np.ones(correct.size, np.float16))
+
+
+def with_accuracy(acc: float, n: int, rng: np.random.Generator) -> np.ndarray:
+    """A seeded correctness pattern of exactly round(acc * n) right answers out of n."""
+    correct = np.arange(n) < round(acc * n)
+    return rng.permutation(correct)
+
+
+def corrupted_examples(clean: float, accs: dict, n: int, seed: int) -> CorruptedExamples:
+    rng = np.random.default_rng(seed)
+    sets = {
+        f"digits-c-{c}-{s}": examples(with_accuracy(acc, n, rng)) for (c, s), acc in accs.items()
+    }
+    return CorruptedExamples(examples(with_accuracy(clean, n, rng)), sets)
+
+
+def test_mce_interval_of_a_run_against_itself_is_one() -> None:
+    run = corrupted_examples(*REFERENCE, n=200, seed=0)
+    assert robustness.mce_intervals(run, run) == {
+        "mce_ci": [1.0, 1.0],
+        "relative_mce_ci": [1.0, 1.0],
+    }
+
+
+def test_mce_interval_covers_the_value_and_narrows_with_the_test_size() -> None:
+    widths = []
+    for n in (400, 1600):
+        run = corrupted_examples(*QUANTISED, n=n, seed=1)
+        reference = corrupted_examples(*REFERENCE, n=n, seed=2)
+        found = robustness.mce_intervals(run, reference)
+        lo, hi = found["mce_ci"]
+        assert lo < 1.3125 < hi and lo > 1.0  # the hand-computed mCE; clearly worse than 1
+        lo_rel, hi_rel = found["relative_mce_ci"]
+        assert lo_rel < 1.25 < hi_rel
+        widths.append(hi - lo)
+    # A bootstrap interval shrinks as 1 / sqrt(n): four times the images, about half the width.
+    assert widths[1] / widths[0] == pytest.approx(0.5, abs=0.12)
+
+
+def test_mce_interval_is_none_when_undefined_or_unpaired() -> None:
+    run = corrupted_examples(*QUANTISED, n=100, seed=1)
+    # A reference with a single error on fog: resamples without that image have no fog error.
+    nearly = {
+        k: (0.99 if k[0] == "fog" and k[1] == 1 else 1.0) if k[0] == "fog" else v
+        for k, v in REFERENCE[1].items()
+    }
+    reference = corrupted_examples(REFERENCE[0], nearly, n=100, seed=2)
+    assert robustness.mce_intervals(run, reference)["mce_ci"] is None
+    other = corrupted_examples(*REFERENCE, n=120, seed=2)
+    assert robustness.mce_intervals(run, other) == {"mce_ci": None, "relative_mce_ci": None}
+
+
+def write_examples(run_dir: Path, dataset: str, found: CorruptedExamples) -> None:
+    write(run_dir / "eval" / f"{dataset}{SUFFIX}", found.clean)
+    write_sets(run_dir / CORRUPTED_FILE, found.sets)
+
+
+def test_robustness_table_shows_mce_with_its_interval(tmp_path: Path) -> None:
+    paths = []
+    for precision, (clean, accs), seed in (("fp32", REFERENCE, 2), ("fp4", QUANTISED, 1)):
+        run = Run("precision", "digits", "cnn", "relu", precision, "torch-cpu", 0)
+        path = corrupted_run(tmp_path, run, clean, accs)
+        write_examples(path.parent, "digits", corrupted_examples(clean, accs, 100, seed))
+        paths.append(path)
+    runs = robustness.with_corruption_errors(
+        read_metrics(paths), {"model": None, "precision": "fp32"}
+    )
+    fp4 = runs.set_index("precision").loc["fp4"]
+    lo, hi = fp4["mce_ci"]
+    assert fp4["mce"] == pytest.approx(1.3125) and lo < fp4["mce"] < hi
+    table = robustness.robustness_table(runs).set_index("precision")
+    assert table.loc["fp4", "mce_ci"] == [lo, hi]  # one seed: the run's own interval
+    shown = robustness.robustness_markdown(table.reset_index()).set_index("precision")
+    assert shown.loc["fp4", "mce"] == f"1.31 [{lo:.2f}, {hi:.2f}]"
+    assert "mce_ci" not in shown
+
+
+def test_severity_figure_legend_gives_mce_with_its_interval(tmp_path: Path) -> None:
+    paths = []
+    for precision, (clean, accs), seed in (("fp32", REFERENCE, 2), ("fp4", QUANTISED, 1)):
+        run = Run("precision", "digits", "cnn", "relu", precision, "torch-cpu", 0)
+        path = corrupted_run(tmp_path, run, clean, accs)
+        write_examples(path.parent, "digits", corrupted_examples(clean, accs, 100, seed))
+        paths.append(path)
+    runs = robustness.with_corruption_errors(
+        read_metrics(paths), {"model": None, "precision": "fp32"}
+    )
+    runs.to_csv(tmp_path / "runs.csv", index=False)  # as the figure job reads it
+    lo, hi = runs.set_index("precision").loc["fp4", "mce_ci"]
+    fig = accuracy_vs_severity(pd.read_csv(tmp_path / "runs.csv"), "precision")
+    legend = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert f"fp4, mCE 1.31 [{lo:.2f}, {hi:.2f}]" in legend
+    assert "fp32, mCE 1.00 [1.00, 1.00]" in legend
+
+
+def test_findings_state_mce_with_its_interval_and_verdict(tmp_path: Path) -> None:
+    paths = []
+    cases = (("fp32", REFERENCE, 2), ("fp4", QUANTISED, 1), ("fp8", REFERENCE, 3))
+    for precision, (clean, accs), seed in cases:
+        run = Run("precision", "digits", "cnn", "relu", precision, "torch-cpu", 0)
+        path = corrupted_run(tmp_path, run, clean, accs)
+        write_examples(path.parent, "digits", corrupted_examples(clean, accs, 100, seed))
+        paths.append(path)
+    runs = robustness.with_corruption_errors(
+        read_metrics(paths), {"model": None, "precision": "fp32"}
+    )
+    sentences = findings.robustness_sentences(runs)
+    mce_sentence = next(s for s in sentences if s.startswith("mCE"))
+    fp4 = runs.set_index("precision").loc["fp4", "mce_ci"]
+    assert f"fp4 1.31 [{fp4[0]:.2f}, {fp4[1]:.2f}]" in mce_sentence
+    assert "fp32 1.00 [1.00, 1.00] (the reference)" in mce_sentence
+    # Same accuracies as the reference on other images: an mCE of 1 the test cannot separate.
+    assert "fp8 1.00 [" in mce_sentence
+    assert "indistinguishable from the reference at this test size, n = 100" in mce_sentence
+    assert any(s.startswith("Relative mCE") for s in sentences)
+    assert findings.robustness_sentences(read_metrics(paths)) == []  # before mCE is computed
+
+
+def test_a_configuration_interval_over_seeds_is_the_t_interval() -> None:
+    values = pd.Series([1.2, 1.3, 1.4])
+    lo, hi = robustness.config_interval(values, pd.Series([[1.0, 1.5]] * 3))
+    expected = stats.t.interval(0.95, 2, loc=1.3, scale=stats.sem(values))
+    assert (lo, hi) == pytest.approx(expected)
+    assert robustness.config_interval(pd.Series([1.2]), pd.Series([[1.0, 1.5]])) == [1.0, 1.5]
+    assert robustness.config_interval(pd.Series([float("nan")]), pd.Series([None])) is None
+
+
+def mce_coverage(trials: int, seed: int = 1) -> tuple[float, float]:
+    """A seeded simulation: each image of each set is right with its set's true accuracy
+    (REFERENCE and QUANTISED above, 400 images), so the true mCE is the hand-computed 1.3125 and
+    the true relative mCE 1.25; the share of trials whose intervals cover them."""
+    rng = np.random.default_rng(seed)
+
+    def draw(clean: float, accs: dict, n: int = 400) -> CorruptedExamples:
+        sets = {f"digits-c-{c}-{s}": examples(rng.random(n) < a) for (c, s), a in accs.items()}
+        return CorruptedExamples(examples(rng.random(n) < clean), sets)
+
+    covered = covered_relative = 0
+    for _ in range(trials):
+        found = robustness.mce_intervals(draw(*QUANTISED), draw(*REFERENCE))
+        lo, hi = found["mce_ci"]
+        covered += lo <= 1.3125 <= hi
+        relative = found["relative_mce_ci"]
+        covered_relative += relative is not None and relative[0] <= 1.25 <= relative[1]
+    return covered / trials, covered_relative / trials
+
+
+@pytest.mark.slow
+def test_mce_interval_covers_the_true_mce_at_about_the_nominal_rate() -> None:
+    """Measured with `mce_coverage` (seed 1): 100 trials covered the true mCE in 0.97 and the
+    true relative mCE in 0.93 of them; 400 trials in 0.9475 and 0.945."""
+    mce_rate, relative_rate = mce_coverage(100)
+    assert 0.9 <= mce_rate <= 0.99
+    assert 0.9 <= relative_rate <= 1.0

@@ -15,7 +15,9 @@ from torch import nn
 
 from tradeoffs import engines, io, precision, runtimes
 from tradeoffs.config import study_with_defaults
+from tradeoffs.data.integrity import sha256_of
 from tradeoffs.measure.sweep import SweepSettings
+from tradeoffs.records.predictions import SUFFIX, read
 from tradeoffs.runspec import RunSpec
 from tradeoffs.runtimes import bench, torch_runtimes
 from tradeoffs.runtimes.base import Loaded
@@ -156,6 +158,14 @@ def test_benchmark_script_writes_one_record_per_runtime(spec, monkeypatch):
     assert record["status"] == "ok"
     # batch 1, benchmark.batch_sizes and the throughput batch (null: the training batch)
     assert [p["batch_size"] for p in record["sweep"]] == [1, 4, TRAIN["batch_size"]]
+    # The check's per-example predictions, beside the record and checksummed in it.
+    kept = out.with_name(f"onnxruntime{SUFFIX}")
+    assert record["runtime_predictions"] == kept.name
+    assert record["runtime_predictions_sha256"] == sha256_of(kept)
+    examples = read(kept)
+    assert len(examples) == record["check_n"] == 360
+    assert examples.correct.mean() == pytest.approx(record["runtime_acc"])
+    assert np.all((examples.confidence > 0) & (examples.confidence <= 1))
     eager = out.with_name("eager.json")
     monkeypatch.setattr(sys, "argv", [*argv[:-4], "--runtime", "eager", "--output", str(eager)])
     runpy.run_path("scripts/benchmark.py", run_name="__main__")

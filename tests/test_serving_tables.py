@@ -39,6 +39,7 @@ def write(folder: Path, model: str, runtime: str, qps: float | None, status="ok"
         record.update(
             server_qps=qps,
             p99_bound_ms=10.0,
+            server_latency_ms_p99=9.0,
             server_latency_ms_p99_ci=[8.0, 9.5],
             points=[level(100, 2.0), level(200, 9.0), level(400, 30.0, dropped=5)],
             multistream=[{"clients": 1, "throughput_qps": 300.0, "latency_ms_p99": 3.0}],
@@ -116,7 +117,8 @@ def test_finding_names_the_fastest_served_record(records):
     served = [s for s in sentences if s.startswith("Under Poisson load")]
     assert served == [
         "Under Poisson load, a (fp32, torch-cpu, onnxruntime) sustains the most requests: "
-        "900 req/s with p99 ≤ 10 ms (2 of 4 served records met the bound)."
+        "900 req/s with p99 9 ms [95% bootstrap interval 8, 9.5] ≤ 10 ms (2 of 4 served "
+        "records met the bound)."
     ]
     assert not any("Poisson" in s for s in findings("s", runs().assign(num_classes=10)))
 

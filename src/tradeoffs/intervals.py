@@ -5,7 +5,10 @@ resamples example indices, so one resample keeps an example's results together a
 
 from __future__ import annotations
 
+import json
+import warnings
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 from scipy import stats
@@ -25,19 +28,24 @@ def wilson(successes: int, n: int) -> list[float] | None:
 
 def bootstrap_examples(statistic: Callable[[np.ndarray], float], n: int) -> list[float] | None:
     """Percentile bootstrap interval of `statistic(indices)` over `n` examples resampled with
-    replacement; None when n is 0. A statistic that does not vary gives a zero-width interval."""
+    replacement; None when n is 0 or the statistic is undefined (NaN) on some resample. A
+    statistic that does not vary gives a zero-width interval."""
     if n <= 0:
         return None
     value = statistic(np.arange(n))
-    result = stats.bootstrap(
-        (np.arange(n),),
-        statistic,
-        vectorized=False,
-        n_resamples=RESAMPLES,
-        confidence_level=LEVEL,
-        method="percentile",
-        rng=np.random.default_rng(SEED),
-    )
+    with warnings.catch_warnings():  # a degenerate or undefined distribution is handled below
+        warnings.simplefilter("ignore", stats.DegenerateDataWarning)
+        result = stats.bootstrap(
+            (np.arange(n),),
+            statistic,
+            vectorized=False,
+            n_resamples=RESAMPLES,
+            confidence_level=LEVEL,
+            method="percentile",
+            rng=np.random.default_rng(SEED),
+        )
+    if np.isnan(result.bootstrap_distribution).any():
+        return None
     lo, hi = result.confidence_interval
     if not (np.isfinite(lo) and np.isfinite(hi)):  # every resample equal: no spread
         lo = hi = value
@@ -47,3 +55,17 @@ def bootstrap_examples(statistic: Callable[[np.ndarray], float], n: int) -> list
 def proportion_ci(values: np.ndarray) -> list[float] | None:
     """Wilson interval of the share of true values in a boolean array."""
     return wilson(int(np.count_nonzero(values)), int(values.size))
+
+
+def as_interval(value: Any) -> list[float] | None:
+    """An interval column's cell as [lo, hi]: a list as a record holds it, or its text
+    "[lo, hi]" as a CSV table holds it (read as JSON, never evaluated); None for anything
+    else (a missing interval)."""
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except json.JSONDecodeError:
+            return None
+    if isinstance(value, list | tuple) and len(value) == 2:
+        return [float(v) for v in value]
+    return None

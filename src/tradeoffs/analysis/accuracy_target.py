@@ -5,16 +5,22 @@ whether the bound clears the target.
 
 The reference is the one the findings use: the fp32 run of the run's own model (the binary
 study: of its full-precision CNN) with the same dataset, activation, backend, seed and host.
+A deployment runtime's reference is its own run's eager model (`with_runtime_target`, on the
+runtime checks' predictions files, bench/{runtime}_predictions.npz).
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from tradeoffs.analysis import significance
 from tradeoffs.analysis.findings import REFERENCE_MODEL, REFERENCE_PRECISION
-from tradeoffs.records.predictions import read_run
+from tradeoffs.analysis.load import HOST
+from tradeoffs.analysis.runtimes import RUN
+from tradeoffs.records.predictions import read, read_run
 
 COLUMNS = ("acc_ratio", "acc_ratio_lo", "meets_target")
 MATCH = ("dataset", "act", "backend", "seed", "host")
@@ -71,3 +77,74 @@ def _bound(
         return significance.ratio_bound(run_preds, ref_preds)
     except ValueError:  # unpaired test sets, or a reference that got nothing right
         return None
+
+
+EAGER = "eager"
+
+
+def with_runtime_target(runtimes: pd.DataFrame, target: float | None) -> pd.DataFrame:
+    """A runtimes table (`analysis.runtimes.read_bench`) with `acc_ratio`, `acc_ratio_lo` and
+    `meets_target` of every runtime against the same run's eager runtime, paired over the
+    check's test examples (None: off, table unchanged). Eager meets it by definition (ratio
+    empty); a runtime without an ok eager record or a predictions file is left untested."""
+    if target is None or runtimes.empty or "predictions_path" not in runtimes:
+        return runtimes
+    runtimes = runtimes.copy()
+    ratio = pd.Series(np.nan, index=runtimes.index)
+    lower = pd.Series(np.nan, index=runtimes.index)
+    meets = pd.Series(None, index=runtimes.index, dtype=object)
+    run_keys = [k for k in RUN if k in runtimes]
+    ok = runtimes[runtimes["status"] == "ok"]
+    eager = {
+        tuple(row[k] for k in run_keys): row["predictions_path"]
+        for _, row in ok[ok["runtime"] == EAGER].iterrows()
+    }
+    for i, row in ok.iterrows():
+        if row["runtime"] == EAGER:
+            meets[i] = True
+            continue
+        bound = _paired_bound(row["predictions_path"], eager.get(tuple(row[k] for k in run_keys)))
+        if bound is not None:
+            ratio[i], lower[i], meets[i] = bound.ratio, bound.lower, bound.meets(target)
+    runtimes["acc_ratio"], runtimes["acc_ratio_lo"], runtimes["meets_target"] = ratio, lower, meets
+    return runtimes
+
+
+def _paired_bound(run: object, reference: object) -> significance.RatioBound | None:
+    """The ratio bound of two predictions files, None when either is missing or unpaired."""
+    if not (isinstance(run, str) and isinstance(reference, str)):
+        return None
+    if not (Path(run).exists() and Path(reference).exists()):
+        return None
+    try:
+        return significance.ratio_bound(read(Path(run)), read(Path(reference)))
+    except ValueError:  # unpaired test sets, or a reference that got nothing right
+        return None
+
+
+def runtime_target_sentence(runtimes: pd.DataFrame, target: float | None) -> str | None:
+    """Which runtimes meet the accuracy target against their eager model, with their bounds."""
+    if target is None or "acc_ratio" not in runtimes:
+        return None
+    tested = runtimes[runtimes["acc_ratio"].notna()]
+    if tested.empty:
+        return None
+    keys = [k for k in ("model", "precision", "backend", "seed", HOST) if runtimes[k].nunique() > 1]
+
+    def named(rows: pd.DataFrame) -> str:
+        return ", ".join(
+            f"{'/'.join(str(r[k]) for k in (*keys, 'runtime'))} {r['acc_ratio']:.3f} "
+            f"(≥ {r['acc_ratio_lo']:.3f})"
+            for _, r in rows.iterrows()
+        )
+
+    met = tested[tested["meets_target"] == True]  # noqa: E712 (object column: True/False)
+    missed = tested[tested["meets_target"] != True]  # noqa: E712
+    parts = [f"met by {named(met)}" if len(met) else "met by none"]
+    if len(missed):
+        parts.append(f"not met by {named(missed)}")
+    return (
+        f"Accuracy target {target:g} of the eager model's accuracy, per deployment runtime "
+        f"(ratio, one-sided 95% lower bound paired over the check's examples): "
+        f"{'; '.join(parts)}."
+    )

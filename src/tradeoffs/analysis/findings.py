@@ -6,8 +6,10 @@ accuracy at most `DID_NOT_LEARN_FACTOR` times chance) are named as such and left
 comparison. Every accuracy is given with its 95% interval and every accuracy comparison with the
 difference, its interval and, when the paired test cannot tell the two apart, "indistinguishable
 at this test size (n = N)" (`analysis/significance.py`, on the runs' per-example predictions
-files; Benjamini-Hochberg across one sentence's comparisons). Latency comparisons use the
-benchmark's bootstrap intervals: overlapping intervals are reported as indistinguishable.
+files; Benjamini-Hochberg across one sentence's comparisons). Latency and inference-throughput
+comparisons use the benchmark's bootstrap intervals: overlapping intervals are reported as
+indistinguishable. Training throughput (one measurement per run) uses t intervals over seeds
+where there are several; sizes are computed, and say they have no interval.
 """
 
 from __future__ import annotations
@@ -16,13 +18,16 @@ import html
 from collections.abc import Callable, Mapping
 from typing import Any
 
+import numpy as np
 import pandas as pd
+from scipy import stats
 
 from tradeoffs import registry
-from tradeoffs.analysis import significance
+from tradeoffs.analysis import noise_floor, robustness, significance
 from tradeoffs.analysis.comparable import comparable_runs, refused_sentences
 from tradeoffs.analysis.load import CONFIG_KEYS, HOST, not_finished, ok_runs
 from tradeoffs.analysis.serving import serving_finding
+from tradeoffs.intervals import LEVEL, as_interval, bootstrap_examples
 from tradeoffs.records.predictions import ExamplePredictions, read_run
 
 DID_NOT_LEARN_FACTOR = 1.5  # test accuracy at most 1.5 x chance: the run did not learn
@@ -92,6 +97,44 @@ def _acc(row: pd.Series) -> str:
     return f"{row['test_acc']:.2f}"
 
 
+EXACT = "computed from the weights, not sampled: no interval"
+
+
+def _with_ci(value: float, interval: list[float] | None, digits: int = 2) -> str:
+    """ "0.92 [0.89, 0.95]", or the value and why it has no interval."""
+    if interval is None:
+        return f"{value:.{digits}f} (no interval: predictions missing)"
+    return f"{value:.{digits}f} [{interval[0]:.{digits}f}, {interval[1]:.{digits}f}]"
+
+
+def mean_interval(configs: pd.DataFrame) -> list[float] | None:
+    """95% interval of the mean test accuracy of several `_configs` rows (e.g. every model in
+    one format): a percentile bootstrap over the test examples of the mean over the rows of
+    each row's accuracy (mean over its seeds), one draw picking the same examples in every run
+    (`intervals.bootstrap_examples`). None when a run has no predictions file or the runs were
+    not evaluated on one test set."""
+    per_config = []
+    for _, row in configs.iterrows():
+        preds = [_predictions(run) for run in row["runs"].itertuples()]
+        if not preds or any(p is None for p in preds):
+            return None
+        if any(not np.array_equal(p.label, preds[0].label) for p in preds):
+            return None
+        per_config.append(np.mean([p.correct for p in preds], axis=0))
+    if not per_config or len({c.size for c in per_config}) != 1:
+        return None
+    correct = np.stack(per_config)
+    return bootstrap_examples(lambda i: float(correct[:, i].mean()), correct.shape[1])
+
+
+def _measured(row: pd.Series, column: str, unit: str) -> str:
+    """ "0.08 ms [0.07, 0.09]" from the runs' bootstrap intervals (`{column}_ci`, the widest
+    over the configuration's seeds), or the value and "no interval recorded"."""
+    lo, hi = _interval(row, f"{column}_ci")
+    value = f"{row[column]:.3g} {unit}"
+    return f"{value} (no interval recorded)" if lo is None else f"{value} [{lo:.3g}, {hi:.3g}]"
+
+
 def _predictions(run: Any) -> ExamplePredictions | None:
     """A run's per-example predictions on its own test split, None when it has none."""
     if not isinstance(getattr(run, "path", None), str):
@@ -131,18 +174,39 @@ def _versus(a: pd.Series, b: pd.Series, comparison: significance.Comparison | No
     return significance.describe(comparison)
 
 
-def _latency_versus(fast: pd.Series, slow: pd.Series, column: str) -> str:
-    """Whether the bootstrap intervals of two runs' latency (mean over seeds) overlap."""
-    lo_fast, hi_fast = _interval(fast, f"{column}_ci")
-    lo_slow, hi_slow = _interval(slow, f"{column}_ci")
-    if None in (hi_fast, lo_slow):
+def _versus_intervals(best: pd.Series, worst: pd.Series, column: str, higher: bool) -> str:
+    """The verdict on two configurations' bootstrap intervals of `column`: overlapping ones
+    are indistinguishable, disjoint ones differ; "" when either has no interval."""
+    lo_best, hi_best = _interval(best, f"{column}_ci")
+    lo_worst, hi_worst = _interval(worst, f"{column}_ci")
+    if None in (lo_best, lo_worst):  # the values already say they have no interval
         return ""
-    return " (bootstrap intervals overlap: indistinguishable)" if hi_fast >= lo_slow else ""
+    overlap = lo_best <= hi_worst if higher else hi_best >= lo_worst
+    if overlap:
+        return " (bootstrap intervals overlap: indistinguishable)"
+    return " (bootstrap intervals disjoint)"
+
+
+def _seed_spread(best: pd.Series, worst: pd.Series, column: str) -> str:
+    """Training throughput is one measurement per run: with several seeds each, the Student t
+    intervals over the seeds and whether they overlap; with one, that nothing tests it."""
+    bounds = []
+    for row in (best, worst):
+        values = row["runs"][column].dropna().to_numpy(dtype=float)
+        if len(values) < 2:
+            return " (one training run each: no interval, compare with the noise floor)"
+        t = stats.ttest_1samp(values, 0.0).confidence_interval(LEVEL)
+        bounds.append((float(t.low), float(t.high)))
+    (lo_best, _), (_, hi_worst) = bounds
+    verdict = "overlap: indistinguishable" if lo_best <= hi_worst else "disjoint"
+    shown = "; ".join(f"[{lo:.3g}, {hi:.3g}]" for lo, hi in bounds)
+    return f" (t intervals over seeds {shown}, {verdict})"
 
 
 def _interval(row: pd.Series, key: str) -> tuple[float | None, float | None]:
     """The widest [lo, hi] of `key` over a configuration's runs."""
-    values = [v for v in row["runs"].get(key, pd.Series(dtype=object)) if isinstance(v, list)]
+    cells = row["runs"].get(key, pd.Series(dtype=object))
+    values = [v for v in map(as_interval, cells) if v is not None]
     if not values:
         return None, None
     return min(v[0] for v in values), max(v[1] for v in values)
@@ -182,27 +246,53 @@ def not_learned_sentence(runs: pd.DataFrame) -> str | None:
     )
 
 
+def reference_comparisons(
+    table: pd.DataFrame,
+) -> list[tuple[pd.Series, significance.Comparison | None]]:
+    """Each configuration of a `_configs` table not in fp32 against the fp32 configuration
+    that differs from it only in the format, paired over examples and seeds, Benjamini-Hochberg
+    adjusted over every such comparison of the table: one family, so the findings and the
+    heat map's "≈ fp32" marks make the same decision. None where there is no fp32 run or no
+    predictions file to pair."""
+    keys = [k for k in CONFIG_KEYS if k in table and k != "precision"]
+    references = {
+        tuple(row[k] for k in keys): row
+        for _, row in table[table["precision"] == REFERENCE_PRECISION].iterrows()
+    }
+    pairs = []
+    for _, row in table[table["precision"] != REFERENCE_PRECISION].iterrows():
+        reference = references.get(tuple(row[k] for k in keys))
+        if reference is not None:
+            pairs.append((row, compare_configs(row, reference)))
+    adjusted = iter(significance.adjust([c for _, c in pairs if c is not None]))
+    return [(row, c if c is None else next(adjusted)) for row, c in pairs]
+
+
+def tied_with_reference(runs: pd.DataFrame, keys: list[str]) -> set[tuple]:
+    """The `keys` values (e.g. dataset, act, model, precision) of the configurations the
+    precision findings call indistinguishable from fp32 (`reference_comparisons` over the
+    runs the findings compare); a group with several configurations needs all of them tied."""
+    tested: dict[tuple, list[bool]] = {}
+    for row, comparison in reference_comparisons(_configs(comparable_runs(runs))):
+        if comparison is not None:
+            cell = tuple(row[k] for k in keys)
+            tested.setdefault(cell, []).append(not comparison.distinguishable)
+    return {cell for cell, ties in tested.items() if all(ties)}
+
+
 def _format_comparisons(table: pd.DataFrame, order: list[str]) -> list[str]:
-    """Per format, each model's accuracy against its fp32 run, paired over examples and seeds,
-    Benjamini-Hochberg adjusted over every (model, format) comparison of the study."""
+    """Per format, each model's accuracy against its fp32 run (`reference_comparisons`)."""
     if REFERENCE_PRECISION not in order:
         return []
-    pairs = []
-    for model, rows in table.groupby("model", sort=True):
-        reference = rows[rows["precision"] == REFERENCE_PRECISION]
-        if reference.empty:
-            continue
-        for _, row in rows[rows["precision"] != REFERENCE_PRECISION].iterrows():
-            pairs.append((row["precision"], model, compare_configs(row, reference.iloc[0])))
-    found = [c for _, _, c in pairs if c is not None]
-    adjusted = iter(significance.adjust(found))
-    pairs = [(p, m, c if c is None else next(adjusted)) for p, m, c in pairs]
+    keys = _varying(table)
+    pairs = [(row, c) for row, c in reference_comparisons(table) if c is not None]
+    shown = [k for k in keys if k != "precision"] or ["model"]
     sentences = []
     for precision in order:
         parts = [
-            f"{model} {significance.describe(c)}"
-            for p, model, c in pairs
-            if p == precision and c is not None
+            f"{_label(row, shown)} {significance.describe(c)}"
+            for row, c in pairs
+            if row["precision"] == precision
         ]
         if parts:
             sentences.append(
@@ -226,15 +316,21 @@ def precision_findings(runs: pd.DataFrame) -> list[str]:
     compared = table[table["model"].isin(common)] if len(common) else table
     mean = compared.groupby("precision")["test_acc"].mean().reindex(order)
     models = ", ".join(sorted(compared["model"].unique()))
-    steps = ", ".join(f"{p} {mean[p]:.2f}" for p in order)
-    sentences = [f"Mean test accuracy by format ({models}, learned in every format): {steps}."]
+    steps = ", ".join(
+        f"{p} {_with_ci(mean[p], mean_interval(compared[compared['precision'] == p]))}"
+        for p in order
+    )
+    sentences = [
+        f"Mean test accuracy by format ({models}, learned in every format) [95% interval over "
+        f"the test examples]: {steps}."
+    ]
     sentences += _format_comparisons(table, order)
     if REFERENCE_PRECISION in order and "est_footprint_mb" in compared:
         sizes = compared.groupby("precision")["est_footprint_mb"].mean()
         low = order[-1]
         sentences.append(
             f"{low} weights take {_ratio(sizes[low], sizes[REFERENCE_PRECISION])} of "
-            f"{REFERENCE_PRECISION}'s deployed footprint (mean over models)."
+            f"{REFERENCE_PRECISION}'s deployed footprint (mean over models; {EXACT})."
         )
     return sentences
 
@@ -291,10 +387,15 @@ def backends_findings(runs: pd.DataFrame) -> list[str]:
         ranked = table.dropna(subset=[column]).sort_values(column, ascending=not higher)
         best, worst = ranked.iloc[0], ranked.iloc[-1]
         factor = best[column] / worst[column] if higher else worst[column] / best[column]
-        note = _latency_versus(best, worst, column) if column == "latency_ms_p50" else ""
+        if column == "train_throughput_sps":
+            shown = [f"{row[column]:.3g} {unit}" for row in (best, worst)]
+            note = _seed_spread(best, worst, column)
+        else:
+            shown = [_measured(row, column, unit) for row in (best, worst)]
+            note = _versus_intervals(best, worst, column, higher)
         sentences.append(
-            f"Fastest {what}: {_label(best, keys)} ({best[column]:.3g} {unit}), {factor:.2f}x "
-            f"{_label(worst, keys)} ({worst[column]:.3g} {unit}){note}."
+            f"Fastest {what}: {_label(best, keys)} ({shown[0]}), {factor:.2f}x "
+            f"{_label(worst, keys)} ({shown[1]}){note}."
         )
     return sentences
 
@@ -321,13 +422,20 @@ def ranking_findings(runs: pd.DataFrame) -> list[str]:
     ):
         if column in table and table[column].notna().any():
             cheap = table.dropna(subset=[column]).sort_values(column)
-            ranked = ", ".join(
-                f"{_label(r, keys)} {r[column]:.3g} {unit}" for _, r in cheap.iterrows()
-            )
-            note = ""
-            if column == "latency_ms_p50" and len(cheap) > 1:
-                note = _latency_versus(cheap.iloc[0], cheap.iloc[1], column)
-                note = note and f"; the two fastest{note}"
+            if column == "latency_ms_p50":
+                ranked = ", ".join(
+                    f"{_label(r, keys)} {_measured(r, column, unit)}" for _, r in cheap.iterrows()
+                )
+                what += " [95% bootstrap interval]"
+                note = ""
+                if len(cheap) > 1:
+                    verdict = _versus_intervals(cheap.iloc[0], cheap.iloc[1], column, False)
+                    note = f"; the two fastest{verdict}"
+            else:
+                ranked = ", ".join(
+                    f"{_label(r, keys)} {r[column]:.3g} {unit}" for _, r in cheap.iterrows()
+                )
+                note = f" ({EXACT})"
             sentences.append(f"By {what}, cheapest first: {ranked}{note}.")
     return sentences
 
@@ -374,6 +482,46 @@ def conditions_sentence(config: Mapping[str, Any] | None) -> str | None:
     return "Conditions: " + "; ".join(parts) + "."
 
 
+def robustness_sentences(runs: pd.DataFrame) -> list[str]:
+    """mCE and relative mCE per configuration with their 95% intervals (`analysis.robustness`),
+    each said to be indistinguishable from the reference's 1 when its interval holds 1."""
+    if "mce" not in runs:
+        return []
+    table = robustness.robustness_table(runs)
+    if table.empty or table["mce"].isna().all():
+        return []
+    keys = _varying(table)
+    n = _test_size(runs)
+    intervals = table["mce_ci"] if "mce_ci" in table else pd.Series(None, index=table.index)
+    reference = (table["mce"] == 1.0) & intervals.map(lambda ci: ci == [1.0, 1.0])
+    order = {p: -bits for p, bits in registry.PRECISION_BITS.items()}
+    table = table.assign(_order=table["precision"].map(order), _reference=reference)
+    table = table.sort_values(["_order", *keys], kind="stable")
+    sentences = []
+    for metric, what in (("mce", "mCE"), ("relative_mce", "Relative mCE")):
+        rows = table.dropna(subset=[metric])
+        parts = []
+        for _, row in rows.iterrows():
+            interval = row.get(f"{metric}_ci")
+            text = f"{_label(row, keys)} {robustness.with_interval(row[metric], interval)}"
+            if row["_reference"]:
+                text += " (the reference)"
+            elif not isinstance(interval, list):
+                text += (
+                    " (no interval: a predictions file is missing, or the reference's errors "
+                    "vanish on some resamples)"
+                )
+            elif interval[0] <= 1.0 <= interval[1]:
+                text += f" (indistinguishable from the reference at this test size, n = {n})"
+            parts.append(text)
+        if parts:
+            sentences.append(
+                f"{what} against each run's reference (1 = as robust; above 1 less robust) "
+                f"[95% interval]: {'; '.join(parts)}."
+            )
+    return sentences
+
+
 def target_sentence(runs: pd.DataFrame, target: float | None) -> str | None:
     """Which runs meet the accuracy target and which do not, with their bounds."""
     if target is None or "acc_ratio" not in runs:
@@ -417,19 +565,25 @@ def findings(
     runs: pd.DataFrame,
     serving: pd.DataFrame | None = None,
     config: Mapping[str, Any] | None = None,
+    noise: Mapping[str, Any] | None = None,
 ) -> list[str]:
     """The study's findings as sentences: the conditions that bound them (`config`, the study's
     settings), its seed's comparison (the ranking for a study we do not know) over the runs
     that compare across machines, which runs meet the study's `accuracy_target`, serving under
     load (`serving`: the study's serving table, if it serves), the machines, the pairs of
     machines not compared and why, then the runs that did not learn and the runs that did not
-    finish."""
+    finish. The machine's noise floor follows the last latency sentence (`noise`: the last
+    `benchmarks/noise_floor.py` measurement, `analysis.noise_floor.measurement`)."""
     sentences = STUDY_FINDINGS.get(study, ranking_findings)(comparable_runs(runs))
     if not sentences:
         sentences = ["Nothing to compare: fewer than two runs finished and learned."]
+    latency = [i for i, s in enumerate(sentences) if "latency" in s]
+    if latency:
+        sentences.insert(latency[-1] + 1, noise_floor.noise_sentence(runs, noise))
     conditions = conditions_sentence(config)
     if conditions:
         sentences.insert(0, conditions)
+    sentences += robustness_sentences(runs)
     target = target_sentence(runs, (config or {}).get("accuracy_target"))
     if target:
         sentences.append(target)
@@ -484,8 +638,10 @@ def findings_markdown(
     runs: pd.DataFrame,
     serving: pd.DataFrame | None = None,
     config: Mapping[str, Any] | None = None,
+    noise: Mapping[str, Any] | None = None,
 ) -> str:
-    lines = "\n".join(f"- {sentence}" for sentence in findings(study, runs, serving, config))
+    sentences = findings(study, runs, serving, config, noise)
+    lines = "\n".join(f"- {sentence}" for sentence in sentences)
     return f"# {study}: findings\n\n{lines}\n"
 
 
@@ -494,7 +650,9 @@ def findings_html(
     runs: pd.DataFrame,
     serving: pd.DataFrame | None = None,
     config: Mapping[str, Any] | None = None,
+    noise: Mapping[str, Any] | None = None,
 ) -> str:
     """The findings as a small HTML page, for the Snakemake report."""
-    items = "".join(f"<li>{html.escape(s)}</li>" for s in findings(study, runs, serving, config))
+    sentences = findings(study, runs, serving, config, noise)
+    items = "".join(f"<li>{html.escape(s)}</li>" for s in sentences)
     return f"<html><body><h3>{html.escape(study)}: findings</h3><ul>{items}</ul></body></html>\n"

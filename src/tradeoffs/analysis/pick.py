@@ -18,6 +18,7 @@ import pandas as pd
 from tradeoffs.analysis import significance
 from tradeoffs.analysis.frontier import FRONTIER_COLUMNS, with_model_size
 from tradeoffs.identity import KEYS
+from tradeoffs.intervals import as_interval
 from tradeoffs.records.predictions import read_run
 
 ACCURACY = "test_acc"
@@ -224,11 +225,31 @@ def break_tie(ranked: pd.DataFrame, budget: Budget) -> tuple[pd.DataFrame, str |
         ranked = ranked.loc[order].reset_index(drop=True)
     note = (
         f"tie: {_name(first)} and {_name(second)} are indistinguishable on accuracy "
-        f"({significance.describe(comparison)}); broken on {budget.percentile} latency, then "
-        f"footprint: {_name(winner)} ({_fmt(winner[cost[0]])} ms, {_fmt(winner[cost[1]])} MB) "
-        f"before {_name(other)} ({_fmt(other[cost[0]])} ms, {_fmt(other[cost[1]])} MB)"
+        f"({significance.describe(comparison)}); broken on {budget.percentile} latency "
+        f"[95% bootstrap interval], then footprint: {_name(winner)} "
+        f"({_latency(winner, cost[0])}, {_fmt(winner[cost[1]])} MB) before {_name(other)} "
+        f"({_latency(other, cost[0])}, {_fmt(other[cost[1]])} MB){_overlap(winner, other, cost[0])}"
     )
     return ranked, note
+
+
+def _latency(row: pd.Series, column: str) -> str:
+    """ "1.2 ms [1.1, 1.3]": the latency and its bootstrap interval (`{column}_ci`)."""
+    interval = as_interval(row.get(f"{column}_ci"))
+    value = f"{_fmt(row[column])} ms"
+    if interval is None:
+        return f"{value} (no interval recorded)"
+    return f"{value} [{_fmt(interval[0])}, {_fmt(interval[1])}]"
+
+
+def _overlap(a: pd.Series, b: pd.Series, column: str) -> str:
+    """Whether the latency that broke a tie is itself beyond the timing noise."""
+    ia, ib = as_interval(a.get(f"{column}_ci")), as_interval(b.get(f"{column}_ci"))
+    if ia is None or ib is None:
+        return ""
+    if ia[0] <= ib[1] and ib[0] <= ia[1]:
+        return "; their latency intervals overlap too: that order is within the timing noise"
+    return ""
 
 
 def preset_table(runs: pd.DataFrame, presets: Mapping[str, Budget] = PRESETS) -> pd.DataFrame:

@@ -32,6 +32,9 @@ KEY_COLUMNS = (
     "setup_s",
     "runtime_size_mb",
     "p99_ci_met",
+    "acc_ratio",
+    "acc_ratio_lo",
+    "meets_target",
     "reason",
 )
 FRONTIER_COST = "single_stream_latency_ms"
@@ -50,7 +53,8 @@ def _scalars(record: dict[str, Any]) -> dict[str, Any]:
 
 
 def read_bench(paths: Sequence[str | Path]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(runtimes, sweep): one row per bench/{runtime}.json, and one per swept batch size."""
+    """(runtimes, sweep): one row per bench/{runtime}.json, and one per swept batch size; a
+    record naming its check's predictions file gets its path as `predictions_path`."""
     rows, points = [], []
     for path in paths:
         try:
@@ -63,7 +67,9 @@ def read_bench(paths: Sequence[str | Path]) -> tuple[pd.DataFrame, pd.DataFrame]
         identity = {key: record.get(key) for key in RUN_KEYS}
         # A record from before `host` was a key: its import folder's host, else this machine's.
         identity[HOST] = identity[HOST] or host_of_path(path) or fingerprint.host_name()
-        rows.append({**identity, **_scalars(record)})
+        kept = record.get("runtime_predictions")
+        found = {"predictions_path": str(Path(path).parent / kept)} if kept else {}
+        rows.append({**identity, **_scalars(record), **found})
         points += [{**identity, **_scalars(point)} for point in record.get("sweep") or []]
     return with_eager_ratio(_frame(rows)), _frame(points)
 

@@ -245,12 +245,18 @@ def pick_tab(found: catalog.Catalog) -> None:
         "Min requests/s within the serving p99 bound", min_value=0.0, value=None, key="min_qps"
     )
     datasets = st.multiselect("Datasets", sorted(runs["dataset"].unique()))
+    target = st.checkbox(
+        "Only runs that meet their study's accuracy target (lower bound of the accuracy ratio "
+        "to the reference, paired over the test examples)",
+        key="meets_target",
+    )
     budget = pick.Budget(
         max_latency_ms=latency,
         percentile=percentile,
         max_footprint_mb=footprint,
         max_disk_mb=disk,
         min_accuracy=accuracy,
+        meets_target=target,
         min_server_qps=server_qps,
         backends=tuple(backends) or None,
         datasets=tuple(datasets) or None,
@@ -260,7 +266,7 @@ def pick_tab(found: catalog.Catalog) -> None:
     if result.tie:
         st.info(literal(result.tie))
     shown = ["rank", "run", "test_acc", budget.latency_column, "model_size_mb", "size_disk_mb"]
-    shown += ["server_qps", "p99_bound_ms"]
+    shown += ["acc_ratio_lo", "meets_target", "server_qps", "p99_bound_ms"]
     st.dataframe(result.ranked[[c for c in shown if c in result.ranked]], hide_index=True)
     st.markdown(f"**{len(result.excluded)} excluded**, and why:")
     st.dataframe(result.excluded[["run", "why"]], hide_index=True)

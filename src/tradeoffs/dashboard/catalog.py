@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from tradeoffs.analysis.catalog import with_targets
 from tradeoffs.analysis.load import IDENTITY, read_metrics
 from tradeoffs.analysis.serving import with_server_qps
 from tradeoffs.hosts import HOSTS_DIR, host_of_path
@@ -44,7 +45,8 @@ def run_label(row: pd.Series) -> str:
 
 def load_catalog(results: str | Path) -> Catalog:
     """Every `{study}/runs/**/metrics.json` under `results`, and every imported machine's
-    (`hosts/{host}/{study}/runs/**`)."""
+    (`hosts/{host}/{study}/runs/**`), with each study's serving rates and accuracy-target tests
+    (`acc_ratio_lo`, `meets_target` of its tables/runs.csv) where the pipeline wrote them."""
     results = Path(results)
     if not results.is_dir():
         raise CatalogError(
@@ -74,6 +76,8 @@ def load_catalog(results: str | Path) -> Catalog:
     serving = [pd.read_csv(p) for p in sorted(results.glob("*/tables/serving.csv"))]
     if serving:
         runs = with_server_qps(runs, pd.concat(serving, ignore_index=True))
+    tables = [pd.read_csv(p) for p in sorted(results.glob("*/tables/runs.csv"))]
+    runs = with_targets(runs, pd.concat(tables, ignore_index=True) if tables else None)
     runs.insert(0, "run", runs.apply(run_label, axis=1))
     return Catalog(results, runs, problems)
 

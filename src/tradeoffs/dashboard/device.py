@@ -44,14 +44,17 @@ def unmeasured(runs: pd.DataFrame, host: str) -> pd.DataFrame:
 
 
 def catalog_rows(results: Path, host: str) -> pd.DataFrame | None:
-    """The catalog's rows of `host` (every runtime), most accurate first; None when the
-    pipeline has not written the catalog yet."""
+    """The catalog's rows of `host` (every runtime), most accurate first, with whether each
+    meets its study's accuracy target (format and runtime; a catalog from before the column
+    shows none); None when the pipeline has not written the catalog yet."""
     path = results / CATALOG
     if not path.is_file():
         return None
+    columns = duckdb.execute("SELECT * FROM read_parquet(?) LIMIT 0", [str(path)]).df().columns
+    target = ", meets_target" if "meets_target" in columns else ""
     query = (
         "SELECT model, precision, backend, runtime, status, accuracy, latency_ms_p95, "
-        "single_stream_latency_ms, offline_throughput_sps FROM read_parquet(?) "
+        f"single_stream_latency_ms, offline_throughput_sps{target} FROM read_parquet(?) "
         "WHERE host = ? ORDER BY accuracy DESC NULLS LAST, latency_ms_p95"
     )
     return duckdb.execute(query, [str(path), host]).df()

@@ -14,7 +14,7 @@ from tradeoffs.jobs import JobError
 from tradeoffs.measure.sweep import SweepSettings
 from tradeoffs.records.not_run import upstream_status
 from tradeoffs.runspec import RunSpec
-from tradeoffs.runtimes.bench import measure
+from tradeoffs.runtimes.bench import measure, predictions_path
 
 
 def runtime_head(spec: RunSpec, runtime: str) -> dict[str, Any]:
@@ -27,11 +27,13 @@ def runtime_head(spec: RunSpec, runtime: str) -> dict[str, Any]:
 def measurements(spec: RunSpec, name: str) -> dict[str, Any]:
     """bench/{name}.json's keys: the sweep's timing keys for every runtime; eager adds the
     engine's device facts (the device, its memory). The model's own facts (sizes, FLOPs) are
-    train.json's: the train job counts them with the model in hand."""
+    train.json's: the train job counts them with the model in hand. Writes the check's
+    per-example predictions to bench/{name}_predictions.npz."""
     engine = engines.load(spec.framework)
     device_facts = engine.benchmark(spec) if name == runtimes.DEFAULT else {}
     settings = SweepSettings.from_cfg(spec.bench_cfg, spec.throughput_batch)
-    return {**device_facts, **measure(name, engine.loaded(spec), settings, spec.device)}
+    examples = predictions_path(spec.run_dir, name)
+    return {**device_facts, **measure(name, engine.loaded(spec), settings, spec.device, examples)}
 
 
 def bench_record(spec: RunSpec, name: str) -> dict[str, Any]:

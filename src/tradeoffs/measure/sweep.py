@@ -211,6 +211,7 @@ def summarize_sweep(
         **measured("batch_latency_ms_p50", batched.get("latency_ms_p50"), stopped),
         **measured("batch_latency_ms_p95", batched.get("latency_ms_p95"), stopped),
         **measured("infer_throughput_sps", batched.get("throughput_sps"), stopped),
+        "infer_throughput_sps_ci": batched.get("throughput_sps_ci"),
         "bench_batch_size": settings.throughput_batch,
         "bench_warmup": settings.warmup,
         "bench_repeats": single["repeats"],

@@ -2,11 +2,13 @@
 of a quantiser (divide by the scale, find the level, gather it, add x - x for the straight-
 through estimator) is its own pass over the tensor and its own allocation; here each loop
 reads the tensor once. Same arithmetic, operation for operation, as the torch ops they replace
-(IEEE fp32 division and products, rint's ties to even, sums in element order), so the same
-bits.
+(IEEE fp32 division and products, rint's ties to even), so the same bits; but for the
+per-level sums of the backward (`sum_per_level`: float64 partial sums, bounded against the
+fp32 chain in docs/architecture.md, Precision).
 
 Compiled on first use and cached next to this file (numba's `cache=True`); imported only for
-tensors large enough to pay for it (`search.MIN_ELEMENTS`), so small models never load numba.
+tensors large enough to pay for it (`search.FEW_MIN_ELEMENTS`, `search.MIN_ELEMENTS`), so
+tiny models never load numba.
 """
 
 from __future__ import annotations
@@ -52,10 +54,56 @@ def round_to_levels(
 
 
 @numba.njit(cache=True, nogil=True)
+def round_to_few_levels(
+    x: np.ndarray,
+    scale: np.float32,
+    midpoints: np.ndarray,
+    levels: np.ndarray,
+    index: np.ndarray,
+    out: np.ndarray,
+) -> None:
+    """With y = x[i] / scale: index[i] = how many `midpoints` are not >= y (all of them for
+    a NaN y: searchsorted's count), out[i] = levels[index[i]]. One vectorised comparison per
+    midpoint and element, no tables: for codebooks of a few levels."""
+    y = np.empty(CHUNK, np.float32)
+    count = np.empty(CHUNK, np.int32)
+    for start in range(0, x.size, CHUNK):
+        m = min(CHUNK, x.size - start)
+        for j in range(m):
+            y[j] = x[start + j] / scale
+            count[j] = 0
+        for c in range(midpoints.size):
+            midpoint = midpoints[c]
+            for j in range(m):
+                count[j] += np.int32(not y[j] <= midpoint)
+        for j in range(m):
+            index[start + j] = count[j]
+            out[start + j] = levels[count[j]]
+
+
+LANES = 8  # interleaved partial sums per level: independent chains of additions
+
+
+@numba.njit(cache=True, nogil=True)
 def sum_per_level(grad: np.ndarray, scale: np.float32, index: np.ndarray, sums: np.ndarray) -> None:
-    """sums[index[i]] += grad[i] * scale, in element order (fp32 products and sums)."""
-    for i in range(grad.size):
-        sums[index[i]] += grad[i] * scale
+    """sums[l] = the sum of the fp32 products grad[i] * scale over the i with index[i] == l,
+    accumulated in float64 in LANES partial sums (element i into lane i % LANES), the lanes
+    added in order and rounded to fp32 once. Not index_add_'s one fp32 chain per level,
+    whose every addition waits for the previous one: see docs/architecture.md, Precision,
+    for the bound between the two."""
+    partial = np.zeros((LANES, sums.size), np.float64)
+    whole = grad.size - grad.size % LANES
+    for start in range(0, whole, LANES):
+        for lane in range(LANES):
+            i = start + lane
+            partial[lane, index[i]] += np.float64(grad[i] * scale)
+    for i in range(whole, grad.size):
+        partial[0, index[i]] += np.float64(grad[i] * scale)
+    for level in range(sums.size):
+        total = 0.0
+        for lane in range(LANES):
+            total += partial[lane, level]
+        sums[level] = np.float32(total)
 
 
 @numba.njit(cache=True, nogil=True)

@@ -14,16 +14,19 @@ not trained), so one initialisation (largest level 1) fits weights and activatio
 range, and the values learn the shape of the distribution.
 
 Computation (docs/architecture.md, Precision): one autograd function rounds and saves only the
-int32 level of each element; the search is `search.count_below`'s table lookup; the output is
+level of each element; the search is `search.round_to_levels` (a numba kernel); the output is
 a read of the scaled codebook; the backward passes the gradient straight to x and sums it per
-level with a deterministic index_add_. Outputs and gradients equal the straight-through
-formula `ste(x, values[nearest(x / scale, values)] * scale)` bit for bit (at one thread; at
-more, that formula's index_put_ accumulation is itself nondeterministic); compiled and exported
-graphs (torch.compile, torch.export) trace that formula.
+level, deterministically (`search.sum_per_level`). Outputs and the gradient to x equal the
+straight-through formula `ste(x, values[nearest(x / scale, values)] * scale)` bit for bit; the
+gradient to the values too on the torch path, within a stated bound of it on the kernels'
+(float64 partial sums; at more than one thread that formula's index_put_ accumulation is
+itself nondeterministic); compiled and exported graphs (torch.compile, torch.export) trace
+that formula.
 """
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -83,19 +86,32 @@ def straight_through_round(x: torch.Tensor, values: torch.Tensor) -> torch.Tenso
     return ste(x, values[index].to(x.dtype) * scale)
 
 
+def _codebook(v: torch.Tensor, scale: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """The midpoints of the sorted values `v` and one more at +inf; the levels v * scale and
+    one more, NaN: an element whose x / scale is NaN (x is +-inf or NaN) comes out NaN, as
+    x - x makes it in the formula. + 0.0 turns a level of -0 into +0, as adding x - x (+0)
+    does. For fp32 CPU tensors in numpy (the same fp32 operations): these small arrays cost
+    microseconds there, tens of them in torch ops, at every forward of every quantiser."""
+    if v.device.type == "cpu" and v.dtype == torch.float32 == scale.dtype:
+        values, s = v.detach().numpy(), np.float32(scale.item())
+        midpoints = np.empty(values.size, np.float32)
+        levels = np.empty(values.size + 1, np.float32)
+        with np.errstate(all="ignore"):  # a non-finite scale: NaN and inf, as in torch
+            midpoints[:-1] = (values[1:] + values[:-1]) / np.float32(2)
+            levels[:-1] = values * s + np.float32(0)
+        midpoints[-1], levels[-1] = np.inf, np.nan
+        return torch.from_numpy(midpoints), torch.from_numpy(levels)
+    inf, nan = v.new_full((1,), float("inf")), v.new_full((1,), float("nan"))
+    return torch.cat([(v[1:] + v[:-1]) / 2, inf]), torch.cat([v * scale + 0.0, nan])
+
+
 class _RoundToValues(torch.autograd.Function):
-    """straight_through_round in one node: forward saves the int32 levels and the scale."""
+    """straight_through_round in one node: forward saves the levels and the scale."""
 
     @staticmethod
     def forward(ctx, x: torch.Tensor, values: torch.Tensor) -> torch.Tensor:
         scale = _fused_scale(x)
-        v = values.to(x.dtype)
-        inf, nan = v.new_full((1,), float("inf")), v.new_full((1,), float("nan"))
-        # A last midpoint at +inf and a NaN level: an element whose x / scale is NaN (x is
-        # +-inf or NaN) comes out NaN, as x - x makes it in the formula.
-        midpoints = torch.cat([(v[1:] + v[:-1]) / 2, inf])
-        # + 0.0 turns a level of -0 into +0, as adding x - x (+0) does in the formula
-        levels = torch.cat([v * scale + 0.0, nan])
+        midpoints, levels = _codebook(values.to(x.dtype), scale)
         index, out = round_to_levels(x, scale, midpoints, levels)
         ctx.save_for_backward(index, scale)
         ctx.values_dtype, ctx.levels = values.dtype, values.numel()

@@ -15,6 +15,10 @@ each call; where they cost more than they save (small tensors), where a cell hol
 MAX_PER_CELL midpoints, off the CPU, for other dtypes or NaN midpoints, torch.searchsorted
 does it. Both give the same integers for every input, NaN included (it counts every
 midpoint); +-inf must not occur (a quantiser divides by the amax: |x| <= 1).
+
+For a codebook of at most FEW_MIDPOINTS midpoints (fp2..fp4), and for any on a tensor
+below MIN_ELEMENTS, no tables: `kernels.round_to_few_levels` compares every element with
+every midpoint (branch-free, vectorised), the same integers again, +-inf included.
 """
 
 from __future__ import annotations
@@ -27,6 +31,11 @@ MAX_PER_CELL = 16  # comparisons per element (branch-free, ~1 cycle each) beyond
 # a binary search costs less: learned codebooks crowd a cell with several midpoints
 MIN_ELEMENTS = 1 << 13  # below this, the tables (~65 us a call) cost more than a binary search
 FINE_ELEMENTS = 1 << 18  # from here, the 16-bit tables (~1 ms a call)
+FEW_MIDPOINTS = 16  # up to this many (fp2..fp4), one vectorised comparison per midpoint and
+# element (`kernels.round_to_few_levels`) beats the tables at every size; below MIN_ELEMENTS
+# it beats a binary search up to MAX_COMPARED midpoints (fp8: 255 and the +inf)
+MAX_COMPARED = 256
+FEW_MIN_ELEMENTS = 1 << 9  # from here, that kernel (~1 us a call) beats torch's ~10 ops
 
 
 def _cell_order(shift: int) -> tuple[np.ndarray, np.ndarray]:
@@ -60,42 +69,78 @@ def _searchsorted(x: torch.Tensor, midpoints: torch.Tensor) -> torch.Tensor:
     return torch.searchsorted(midpoints, x.contiguous())
 
 
-def _usable(x: torch.Tensor, midpoints: torch.Tensor) -> bool:
+def _usable(x: torch.Tensor, midpoints: torch.Tensor, by_comparisons: bool) -> bool:
     return (
         x.device.type == "cpu"
         and x.dtype == torch.float32 == midpoints.dtype
-        and x.numel() >= MIN_ELEMENTS
-        and not bool(midpoints.isnan().any())
+        and x.numel() >= (FEW_MIN_ELEMENTS if by_comparisons else MIN_ELEMENTS)
+        and not np.isnan(midpoints.detach().numpy()).any()
     )
+
+
+def _by_comparisons(
+    x: torch.Tensor, scale: torch.Tensor, midpoints: torch.Tensor, levels: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
+    from tradeoffs.precision import kernels  # numba: only for tensors where it pays
+
+    index = np.empty(x.numel(), np.int16)
+    out = torch.empty(x.shape, dtype=levels.dtype)
+    kernels.round_to_few_levels(
+        x.detach().contiguous().reshape(-1).numpy(),
+        np.float32(scale.item()),
+        midpoints.detach().numpy(),
+        levels.detach().contiguous().numpy(),
+        index,
+        out.view(-1).numpy(),
+    )
+    return torch.from_numpy(index).view(x.shape), out
+
+
+def _by_tables(
+    x: torch.Tensor, scale: torch.Tensor, midpoints: torch.Tensor, levels: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor] | None:
+    """The table path, or None where a cell holds more than MAX_PER_CELL midpoints."""
+    shift = CELL_SHIFTS[x.numel() >= FINE_ELEMENTS]
+    below, per_cell = _tables(midpoints, shift)
+    if per_cell > MAX_PER_CELL:
+        return None
+    from tradeoffs.precision import kernels  # numba: only for large tensors
+
+    padded = torch.cat([midpoints, midpoints.new_full((per_cell,), float("inf"))])
+    index = np.empty(x.numel(), np.int16)
+    out = torch.empty(x.shape, dtype=levels.dtype)
+    kernels.round_to_levels(
+        x.detach().contiguous().reshape(-1).numpy(),
+        np.float32(scale.item()),
+        shift,
+        below.numpy(),
+        padded.detach().numpy(),
+        per_cell,
+        levels.detach().contiguous().numpy(),
+        index,
+        out.view(-1).numpy(),
+    )
+    return torch.from_numpy(index).view(x.shape), out
 
 
 def round_to_levels(
     x: torch.Tensor, scale: torch.Tensor, midpoints: torch.Tensor, levels: torch.Tensor
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """(index, levels[index]) with index = torch.searchsorted(midpoints, x / scale) for sorted
-    1-D `midpoints` and a 0-d `scale` (see module doc): one pass of `kernels.round_to_levels`
-    on the table path (index int16), x / scale, searchsorted and a gather otherwise (int64)."""
-    if _usable(x, midpoints) and midpoints.numel() < 2**15 and scale.dtype == torch.float32:
-        shift = CELL_SHIFTS[x.numel() >= FINE_ELEMENTS]
-        below, per_cell = _tables(midpoints, shift)
-        if per_cell <= MAX_PER_CELL:
-            from tradeoffs.precision import kernels  # numba: only for large tensors
-
-            padded = torch.cat([midpoints, midpoints.new_full((per_cell,), float("inf"))])
-            index = np.empty(x.numel(), np.int16)
-            out = torch.empty(x.shape, dtype=levels.dtype)
-            kernels.round_to_levels(
-                x.detach().contiguous().reshape(-1).numpy(),
-                np.float32(scale.item()),
-                shift,
-                below.numpy(),
-                padded.detach().numpy(),
-                per_cell,
-                levels.detach().contiguous().numpy(),
-                index,
-                out.view(-1).numpy(),
-            )
-            return torch.from_numpy(index).view(x.shape), out
+    1-D `midpoints` and a 0-d `scale` (see module doc): one pass of
+    `kernels.round_to_few_levels` for a few midpoints, of `kernels.round_to_levels` on the
+    table path (index int16 on both), x / scale, searchsorted and a gather otherwise (int64)."""
+    by_comparisons = midpoints.numel() <= FEW_MIDPOINTS or (
+        x.numel() < MIN_ELEMENTS and midpoints.numel() <= MAX_COMPARED
+    )
+    fast = None
+    if scale.dtype == torch.float32 and _usable(x, midpoints, by_comparisons):
+        if by_comparisons:
+            fast = _by_comparisons(x, scale, midpoints, levels)
+        elif midpoints.numel() < 2**15:
+            fast = _by_tables(x, scale, midpoints, levels)
+    if fast is not None:
+        return fast
     index = _searchsorted(x / scale, midpoints)
     return index, levels.index_select(0, index.reshape(-1)).view(x.shape)
 
@@ -110,9 +155,10 @@ def count_below(x: torch.Tensor, midpoints: torch.Tensor) -> torch.Tensor:
 def sum_per_level(
     grad: torch.Tensor, scale: torch.Tensor, index: torch.Tensor, levels: int, dtype: torch.dtype
 ) -> torch.Tensor:
-    """Per value of `index` (0..levels-1), the sum of grad * scale (a 0-d tensor) as `dtype`,
-    in element order: index_add_'s sums; by `kernels.sum_per_level` for round_to_levels'
-    int16 indices of fp32 gradients."""
+    """Per value of `index` (0..levels-1), the sum of grad * scale (a 0-d tensor) as `dtype`:
+    index_add_'s, in element order; for round_to_levels' int16 indices of fp32 gradients
+    `kernels.sum_per_level`'s float64 partial sums, within (n + 1) * 2^-24 * sum |terms| of
+    those (docs/architecture.md, Precision)."""
     fused = index.dtype == torch.int16 and grad.dtype == torch.float32 == dtype == scale.dtype
     if fused and grad.device.type == "cpu":
         from tradeoffs.precision import kernels

@@ -4,29 +4,36 @@ the eager model's predictions on the test set, then swept over batch sizes. The 
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import numpy as np
+from scipy import special
 
 from tradeoffs import runtimes
 from tradeoffs.intervals import proportion_ci
 from tradeoffs.measure.sweep import SweepSettings, sweep
+from tradeoffs.records.predictions import SUFFIX, ExamplePredictions, from_probs, write
 from tradeoffs.runtimes.base import Loaded, Runtime, UnsupportedError
 
 EVAL_BATCH = 256  # check batches are padded to one size: one input shape per runtime
 
 
-def top1(runtime: Runtime, loaded: Loaded) -> np.ndarray:
-    """The runtime's top-1 class of every test image."""
+def predictions(runtime: Runtime, loaded: Loaded) -> ExamplePredictions:
+    """The runtime's top-1 class and its softmax probability for every test image, with the
+    true labels (the compact per-example form the evaluations keep)."""
     n = len(loaded.labels)
     size = min(EVAL_BATCH, n)
-    classes = []
+    outputs = []
     for start in range(0, n, size):
         count = min(size, n - start)
         index = (start + np.arange(size) % count).astype(np.int64)
         out = runtime.logits(runtime.call(runtime.place(loaded.take(loaded.images, index))))
-        classes.append(np.asarray(out)[:count].argmax(axis=1))
-    return np.concatenate(classes)
+        outputs.append(np.asarray(out, dtype=np.float64)[:count])
+    out = np.concatenate(outputs)
+    is_probs = np.all(out >= 0) and np.allclose(out.sum(axis=1), 1.0, atol=1e-3)
+    probs = out if is_probs else special.softmax(out, axis=1)  # a softmax head's or logits
+    return from_probs(probs, np.asarray(loaded.labels))
 
 
 def check(name: str, predicted: np.ndarray, reference: np.ndarray, labels: np.ndarray) -> dict:
@@ -52,20 +59,30 @@ def check(name: str, predicted: np.ndarray, reference: np.ndarray, labels: np.nd
 
 
 def measure(
-    name: str, loaded: Loaded, settings: SweepSettings, device: str = "cpu"
+    name: str,
+    loaded: Loaded,
+    settings: SweepSettings,
+    device: str = "cpu",
+    examples_to: Path | None = None,
 ) -> dict[str, Any]:
     """Build, check, then sweep runtime `name`; a model the runtime cannot take is `skipped`
-    with the exporter's message."""
+    with the exporter's message. With `examples_to`, the check's per-example predictions are
+    written there (`tradeoffs.records.predictions`) and the record names the file and its sha256
+    (`runtime_predictions`, `runtime_predictions_sha256`), so a runtime's accuracy can later be
+    compared with eager's on the same examples."""
     head = {"runtime": name, "runtime_kind": runtimes.kind(name)}
     reference = loaded.build(runtimes.DEFAULT)
-    expected = top1(reference, loaded)
+    expected = predictions(reference, loaded)
     try:
         runtime = reference if name == runtimes.DEFAULT else loaded.build(name)
-        predicted = expected if runtime is reference else top1(runtime, loaded)
+        found = expected if runtime is reference else predictions(runtime, loaded)
     except UnsupportedError as error:
         return {**head, "status": "skipped", "reason": str(error)}
-    checked = check(name, predicted, expected, loaded.labels)
+    checked = check(name, found.predicted, expected.predicted, found.label)
     record = {**head, **checked, "runtime_detail": runtime.detail}
+    if examples_to is not None:
+        record["runtime_predictions"] = examples_to.name
+        record["runtime_predictions_sha256"] = write(examples_to, found)
     if checked["status"] != "ok":
         return record
 
@@ -84,3 +101,8 @@ def measure(
         "runtime_size_mb": runtime.size_mb,
         **timings,
     }
+
+
+def predictions_path(run_dir: str | Path, name: str) -> Path:
+    """bench/{name}_predictions.npz of a run: runtime `name`'s per-example check predictions."""
+    return Path(run_dir) / "bench" / f"{name}{SUFFIX}"

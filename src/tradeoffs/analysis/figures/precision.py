@@ -15,29 +15,15 @@ from tradeoffs.analysis.figures.common import (
     ordered,
     require,
 )
-from tradeoffs.analysis.findings import REFERENCE_PRECISION, compare_run_sets
+from tradeoffs.analysis.findings import REFERENCE_PRECISION, tied_with_reference
 from tradeoffs.registry import PRECISION_BITS
-
-
-def _tied_with_reference(done: pd.DataFrame, keys: list[str]) -> set[tuple]:
-    """The (dataset, act, model, precision) cells whose runs the paired test cannot tell from
-    the same model's fp32 runs (`findings.compare_run_sets`, on their predictions files)."""
-    tied = set()
-    groups = dict(tuple(done.groupby(keys)))
-    for cell, runs in groups.items():
-        reference = groups.get((*cell[:3], REFERENCE_PRECISION))
-        if cell[3] == REFERENCE_PRECISION or reference is None:
-            continue
-        comparison = compare_run_sets(runs, reference)
-        if comparison is not None and not comparison.distinguishable:
-            tied.add(cell)
-    return tied
 
 
 def heatmap(runs: pd.DataFrame) -> Figure:
     """Mean test accuracy (over seeds), architecture x format, one map per dataset and
     activation; a cell without an ok run names the runs' status, and a cell indistinguishable
-    from the model's fp32 (paired test) is marked "≈ fp32"."""
+    from the model's fp32 by the precision findings' decision (paired test, Benjamini-Hochberg
+    adjusted over the study's comparisons: `findings.tied_with_reference`) is marked "≈ fp32"."""
     data = labelled_runs(runs)
     done = data[data["status"] == "ok"]
     require(done, ["test_acc"], "test accuracy")
@@ -49,7 +35,7 @@ def heatmap(runs: pd.DataFrame) -> Figure:
     not_learned = (
         done.groupby(keys)["did_not_learn"].all() if "did_not_learn" in done else pd.Series()
     )
-    tied = _tied_with_reference(done, keys)
+    tied = tied_with_reference(data, keys)
     fig, axes = style.panels(
         len(cells),
         ncols=min(len(cells), 4),

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import math
 import shutil
+from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import tensorflow as tf
@@ -66,7 +68,7 @@ def train(spec: RunSpec, on_epoch_end: EpochHook | None = None) -> None:
         run = saved.progress
         chosen = Selection.of(s, saved.selection, saved.best_weights)
         print(f"resumed after epoch {len(run.epochs)}", flush=True)
-    restored = False  # the checkpoint read back (into the first phase left to run)
+    unread = _Resume(folder, saved, data.test_x[:1]) if saved else None
     writer = _tensorboard(spec) if s.tensorboard else None
 
     with device_scope(spec):
@@ -81,19 +83,12 @@ def train(spec: RunSpec, on_epoch_end: EpochHook | None = None) -> None:
         phase = None  # the phase the model is compiled for
         try:
             while (index := run.next_phase(plan)) is not None:
-                if index != phase:  # a new phase (resumed: read the checkpoint back)
-                    phase, begun = index, bool(run.phase_epochs[index])
-                    if index == 1:  # fine-tuning: the top layers unfrozen
-                        start_fine_tuning(model, spec.transfer_cfg)
-                    if index and not begun:  # a phase has a patience of its own
-                        chosen.restart_patience()
-                    tracked = _compiled(model, s, plan[index], steps_per_epoch)
-                    reread = bool(saved) and not restored  # the first phase a resumed run enters
-                    restored = restored or reread
-                    if reread:
-                        checkpoint.restore(folder, saved, tracked, data.test_x[:1], begun)
-                    if reread and not begun:  # a phase starts with a fresh optimiser
-                        tracked = _compiled(model, s, plan[index], steps_per_epoch)
+                if index != phase:
+                    phase = index
+                    tracked = _enter_phase(
+                        model, spec, s, (index, plan[index], steps_per_epoch), run, chosen, unread
+                    )
+                    unread = None  # read back into the first phase a resumed run enters
 
                 epoch = len(run.epochs) + 1
                 x, y = epoch_images(data, spec.seed, epoch, used, s.augment)
@@ -136,7 +131,7 @@ def train(spec: RunSpec, on_epoch_end: EpochHook | None = None) -> None:
                     on_epoch_end(epoch)
         except tf.errors.ResourceExhaustedError as error:
             failure = f"out of memory: {error.message.splitlines()[0]}"
-        if saved and not restored:  # nothing was left to run: killed after the last checkpoint
+        if unread is not None:  # nothing was left to run: killed after the last checkpoint
             if failure is None and len(plan) > 1:
                 start_fine_tuning(model, spec.transfer_cfg)  # as the last phase left it
             checkpoint.restore_weights(folder, saved, model)
@@ -166,6 +161,42 @@ def train(spec: RunSpec, on_epoch_end: EpochHook | None = None) -> None:
         **model_facts(modelfile.load(spec.model_path), spec.model_path),
     )
     shutil.rmtree(folder, ignore_errors=True)
+
+
+@dataclass(frozen=True)
+class _Resume:
+    """A checkpoint still to be read back into the model, and what reading it needs."""
+
+    folder: Path
+    saved: checkpoint.Saved
+    sample: np.ndarray  # one input, to build the optimiser's slots before restoring them
+
+
+def _enter_phase(
+    model: tf.keras.Model,
+    spec: RunSpec,
+    s: TrainSettings,
+    entered: tuple[int, Phase, int],
+    run: checkpoint.Progress,
+    chosen: Selection,
+    unread: _Resume | None,
+) -> tf.train.Checkpoint:
+    """Prepare the phase `entered` (its index, plan and steps per epoch): fine-tuning unfreezes
+    the top layers, a phase has a patience of its own; compile it, and read back `unread`'s
+    checkpoint when a resumed run enters here. Returns what the phase's checkpoints hold."""
+    index, phase, steps_per_epoch = entered
+    begun = bool(run.phase_epochs[index])
+    if index == 1:
+        start_fine_tuning(model, spec.transfer_cfg)
+    if index and not begun:
+        chosen.restart_patience()
+    tracked = _compiled(model, s, phase, steps_per_epoch)
+    if unread is None:
+        return tracked
+    checkpoint.restore(unread.folder, unread.saved, tracked, unread.sample, begun)
+    if not begun:  # a phase starts with a fresh optimiser
+        tracked = _compiled(model, s, phase, steps_per_epoch)
+    return tracked
 
 
 def _compiled(
