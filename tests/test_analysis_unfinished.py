@@ -67,7 +67,10 @@ def test_a_study_without_a_finished_run_writes_every_output(
     titles: list[str] = []
     monkeypatch.setattr(
         "tradeoffs.analysis.figures.draw.style.save",
-        lambda fig, path, title: (titles.append(title), save(fig, path, title)),
+        lambda fig, path, title, metadata=None: (
+            titles.append(title),
+            save(fig, path, title, metadata),
+        ),
     )
     for figure in figures_for(study, corrupted=True):
         draw(figure, runs, tmp_path / f"{figure}.png")
