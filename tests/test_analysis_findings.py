@@ -135,7 +135,10 @@ def test_precision_findings_compare_every_format_with_fp32_paired(tmp_path):
         "fp2 0.30 [0.25, 0.34]."
     )
     e4m3 = next(t for t in text if t.startswith("e4m3 against fp32"))
-    assert "cnn -0.011 [" in e4m3 and "indistinguishable at this test size (n = 360)" in e4m3
+    assert (
+        "cnn -0.011 [" in e4m3
+        and "indistinguishable at this test size (n = 360; paired-test p = 0.12)" in e4m3
+    )
     fp4 = next(t for t in text if t.startswith("fp4 against fp32"))
     assert "cnn -0.081 [" in fp4 and "indistinguishable" not in fp4.split("; vit")[0]
     assert (

@@ -51,7 +51,7 @@ def test_a_small_difference_on_few_examples_is_indistinguishable():
     predicted = labels.copy()
     predicted[:4] = (predicted[:4] + 1) % 10  # 4 of 360 more errors
     c = sig.compare_runs(run(labels, labels), run(labels, predicted))
-    assert not c.distinguishable and "(n = 360)" in sig.describe(c)
+    assert not c.distinguishable and "(n = 360; paired-test p = 0.12)" in sig.describe(c)
     assert c.difference == pytest.approx(4 / 360) and c.p_value == pytest.approx(0.125)
 
 
@@ -118,3 +118,17 @@ def test_a_run_five_percent_worse_on_1000_examples_fails_a_99_percent_target():
 def test_ratio_bound_refuses_unpaired_runs():
     with pytest.raises(sig.NotPairedError):
         sig.ratio_bound(run(LABELS, LABELS), run(LABELS[:10], LABELS[:10]))
+
+
+def test_a_tie_whose_interval_excludes_zero_names_the_p_value_that_decided_it():
+    """The findings' correction can keep a difference whose own interval excludes 0 a tie; the
+    sentence then says why, rather than an interval that seems to contradict it."""
+    corrected = sig.Comparison(-0.039, (-0.075, -0.006), 0.03, 360, 1, 5, 19, p_adjusted=0.08)
+    assert sig.describe(corrected) == (
+        "-0.039 [-0.075, -0.006], indistinguishable at this test size "
+        "(n = 360; adjusted p = 0.08 over the finding's comparisons)"
+    )
+    untested = sig.Comparison(-0.017, (-0.033, -0.003), 0.06, 360, 1, 4, 10)
+    assert sig.describe(untested).endswith("(n = 360; paired-test p = 0.06)")
+    covering = sig.Comparison(-0.008, (-0.022, 0.006), 0.3, 360, 1, 4, 7)
+    assert sig.describe(covering).endswith("(n = 360)")

@@ -174,9 +174,20 @@ def seed_interval(accuracies: Sequence[float], n: int) -> tuple[float, float]:
 
 def describe(c: Comparison) -> str:
     """ "+0.031 [-0.005, +0.067]", then "indistinguishable at this test size (n = 360)" when the
-    test cannot tell the two apart (the wording every finding uses)."""
+    test cannot tell the two apart (the wording every finding uses); when the interval excludes 0
+    the parenthesis also gives the p-value that decided it."""
     text = f"{c.difference:+.3f} [{c.ci[0]:+.3f}, {c.ci[1]:+.3f}]"
     if c.distinguishable:
         return text
     seeds = f", {c.seeds} seeds" if c.seeds > 1 else ""
-    return f"{text}, indistinguishable at this test size (n = {c.n}{seeds})"
+    return f"{text}, indistinguishable at this test size (n = {c.n}{seeds}{_why_tied(c)})"
+
+
+def _why_tied(c: Comparison) -> str:
+    """Why a difference whose (unadjusted) interval excludes 0 is still called a tie: the
+    finding's multiplicity correction, or the paired test itself, does not reject."""
+    if c.ci[0] <= 0 <= c.ci[1]:
+        return ""
+    if c.p_adjusted is not None and c.p_value < ALPHA:
+        return f"; adjusted p = {c.p_adjusted:.2g} over the finding's comparisons"
+    return f"; paired-test p = {c.p_value:.2g}"
