@@ -228,7 +228,8 @@ def study_serving(study):
 def served_first(wildcards):
     """Snakemake priority of a run's train, benchmark and serving jobs: 1 in a study with
     `serving:` (after training its run still waits on a benchmark, then the run's longest job,
-    serving), else 0. Started last, that chain leaves a core idle at the end of the run."""
+    serving), else 0. Started last, that chain leaves a core idle at the end of the run.
+    """
     return int("serving" in config["studies"][wildcards.study])
 
 

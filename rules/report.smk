@@ -9,7 +9,6 @@ its options in the registry (the rule's params), redraws the figures it draws al
 
 from tradeoffs.analysis import plan
 
-
 for _set, (_names, _studies) in plan.figure_sets(config).items():
 
     rule:
