@@ -11,6 +11,9 @@ from dataclasses import dataclass
 import psutil
 
 from tradeoffs.measure.memory import ResourceMonitor
+from tradeoffs.records.history import Epoch
+
+Scores = tuple[float | None, float | None]  # (loss, accuracy) on one split
 
 
 @dataclass
@@ -20,6 +23,33 @@ class Window:
     seconds: float = 0.0
     cpu_s: float = 0.0
     peak_rss_mb: float = 0.0
+
+    def epoch(
+        self,
+        epoch: int,
+        samples: int,
+        peak_vram_mb: float | None,
+        *,
+        train: Scores,
+        val: Scores,
+        test: Scores,
+    ) -> Epoch:
+        """Epoch `epoch`'s history record: this window's measurements with the epoch's scores
+        (`val` is (None, None) when nothing is held out)."""
+        return Epoch(
+            epoch=epoch,
+            samples=samples,
+            train_s=self.seconds,
+            cpu_s=self.cpu_s,
+            train_loss=train[0],
+            train_acc=train[1],
+            test_loss=test[0],
+            test_acc=test[1],
+            peak_rss_mb=self.peak_rss_mb,
+            peak_vram_mb=peak_vram_mb,
+            val_loss=val[0],
+            val_acc=val[1],
+        )
 
 
 @contextmanager

@@ -102,19 +102,13 @@ def train(spec: RunSpec, on_epoch_end: EpochHook | None = None) -> None:
                 )
                 # the test set's learning curve: recorded, never chooses anything
                 test_loss, test_acc = evaluate(model, data.test_x, data.test_y, s.batch_size)
-                e = Epoch(
-                    epoch=epoch,
-                    samples=used,
-                    train_s=window.seconds,
-                    cpu_s=window.cpu_s,
-                    train_loss=train_loss,
-                    train_acc=train_acc,
-                    test_loss=test_loss,
-                    test_acc=test_acc,
-                    peak_rss_mb=window.peak_rss_mb,
-                    peak_vram_mb=peak_vram_mb(spec),
-                    val_loss=val_loss,
-                    val_acc=val_acc,
+                e = window.epoch(
+                    epoch,
+                    used,
+                    peak_vram_mb(spec),
+                    train=(train_loss, train_acc),
+                    val=(val_loss, val_acc),
+                    test=(test_loss, test_acc),
                 )
                 run.epochs.append(e)
                 run.phase_epochs[index] += 1

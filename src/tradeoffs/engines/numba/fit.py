@@ -82,19 +82,13 @@ def train(spec: RunSpec, on_epoch_end: EpochHook | None = None) -> None:
         val_loss, val_acc = evaluate(model, val_xs, val_y) if len(val_y) else (None, None)
         # the test set's learning curve: recorded, never chooses anything
         test_loss, test_acc = evaluate(model, test_xs, data.test_y)
-        e = Epoch(
-            epoch=epoch,
-            samples=used,
-            train_s=window.seconds,
-            cpu_s=window.cpu_s,
-            train_loss=loss,
-            train_acc=acc,
-            test_loss=test_loss,
-            test_acc=test_acc,
-            peak_rss_mb=window.peak_rss_mb,
-            peak_vram_mb=peak_vram_mb(spec),
-            val_loss=val_loss,
-            val_acc=val_acc,
+        e = window.epoch(
+            epoch,
+            used,
+            peak_vram_mb(spec),
+            train=(loss, acc),
+            val=(val_loss, val_acc),
+            test=(test_loss, test_acc),
         )
         epochs.append(e)
         print(progress_line(e, s.epochs), flush=True)
