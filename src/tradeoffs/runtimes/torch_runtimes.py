@@ -118,13 +118,14 @@ def onnxruntime(model: nn.Module, sample: torch.Tensor, device: torch.device) ->
 @contextlib.contextmanager
 def _quantized_ops_allowed() -> Iterator[None]:
     """torch flags its quantised kernels' output resize as nondeterministic and refuses them
-    while the run's deterministic mode is on; on the CPU they are deterministic in practice."""
-    before = torch.are_deterministic_algorithms_enabled()
-    torch.use_deterministic_algorithms(False)
+    while the run's deterministic mode is on; on the CPU they are deterministic in practice.
+    (The debug-mode setter is the flag without an import of torch's compiler stack.)"""
+    before = torch.get_deterministic_debug_mode()
+    torch.set_deterministic_debug_mode("default")
     try:
         yield
     finally:
-        torch.use_deterministic_algorithms(before)
+        torch.set_deterministic_debug_mode(before)
 
 
 def _state_mb(model: nn.Module) -> float:
