@@ -16,7 +16,29 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-CHUNK = 1024  # elements per inner loop: its scratch arrays stay in L1
+CHUNK = 1024  # elements per inner loop: its scratch arrays stay in L1. Every inner loop runs
+# exactly CHUNK times (a constant trip count, which the compiler vectorises fully; a variable
+# one cost 2-3x); a tensor's last partial chunk goes through zero-padded scratch copies.
+
+
+@numba.njit(cache=True, nogil=True)
+def _cells_chunk(x, scale, shift, below, bounds, per_cell, levels, index, out, y, k, count):
+    """round_to_levels on one chunk of exactly CHUNK elements (y, k, count: scratch)."""
+    offset = below.size // 2
+    y_bits = y.view(np.int32)
+    for j in range(CHUNK):
+        y[j] = x[j] / scale
+    for j in range(CHUNK):  # unsigned indices: no negative-index wraparound to check
+        k[j] = below[np.uintp((y_bits[j] >> shift) + offset)]
+    for j in range(CHUNK):
+        count[j] = k[j]
+    for c in range(per_cell):  # no branch on the data: its outcome is unpredictable
+        for j in range(CHUNK):
+            count[j] += np.int32(y[j] > bounds[np.uintp(k[j] + c)])
+    for j in range(CHUNK):
+        index[j] = count[j]
+    for j in range(CHUNK):
+        out[j] = levels[np.uintp(count[j])]
 
 
 @numba.njit(cache=True, nogil=True)
@@ -34,23 +56,44 @@ def round_to_levels(
     """With y = x[i] / scale: index[i] = how many `bounds` lie below y, out[i] =
     levels[index[i]]. y's cell, (its int32 bits >> shift) + len(below) / 2, has below[cell]
     bounds below it and at most `per_cell` inside it; `bounds` ends with per_cell +infs."""
-    offset = below.size // 2
     y = np.empty(CHUNK, np.float32)
-    y_bits = y.view(np.int32)
-    cell = np.empty(CHUNK, np.intp)
-    for start in range(0, x.size, CHUNK):
-        m = min(CHUNK, x.size - start)
-        for j in range(m):  # two loops the compiler vectorises
-            y[j] = x[start + j] / scale
-        for j in range(m):
-            cell[j] = (y_bits[j] >> shift) + offset
-        for j in range(m):  # unsigned indices: no negative-index wraparound to check
-            first = np.uintp(below[cell[j]])
-            k = first
-            for c in range(per_cell):  # no branch on the data: its outcome is unpredictable
-                k += np.uintp(y[j] > bounds[first + np.uintp(c)])
-            index[start + j] = k
-            out[start + j] = levels[k]
+    k, count = np.empty(CHUNK, np.int32), np.empty(CHUNK, np.int32)
+    whole = x.size - x.size % CHUNK
+    for s in range(0, whole, CHUNK):
+        e = s + CHUNK
+        _cells_chunk(
+            x[s:e], scale, shift, below, bounds, per_cell, levels, index[s:e], out[s:e], y, k, count
+        )
+    if whole < x.size:
+        xs, ix, os = _tail(x, whole, index.dtype)
+        _cells_chunk(xs, scale, shift, below, bounds, per_cell, levels, ix, os, y, k, count)
+        index[whole:] = ix[: x.size - whole]
+        out[whole:] = os[: x.size - whole]
+
+
+@numba.njit(cache=True, nogil=True)
+def _tail(x, whole, index_dtype):
+    """The last x.size - whole (< CHUNK) elements zero-padded to CHUNK, and outputs for them."""
+    xs = np.zeros(CHUNK, np.float32)
+    xs[: x.size - whole] = x[whole:]
+    return xs, np.empty(CHUNK, index_dtype), np.empty(CHUNK, np.float32)
+
+
+@numba.njit(cache=True, nogil=True)
+def _few_chunk(x, scale, midpoints, levels, index, out, y, count) -> None:
+    """round_to_few_levels on one chunk of exactly CHUNK elements (y, count: scratch)."""
+    for j in range(CHUNK):
+        y[j] = x[j] / scale
+    for j in range(CHUNK):
+        count[j] = 0
+    for c in range(midpoints.size):
+        midpoint = midpoints[c]
+        for j in range(CHUNK):
+            count[j] += np.int32(not y[j] <= midpoint)
+    for j in range(CHUNK):
+        index[j] = count[j]
+    for j in range(CHUNK):
+        out[j] = levels[np.uintp(count[j])]
 
 
 @numba.njit(cache=True, nogil=True)
@@ -67,18 +110,15 @@ def round_to_few_levels(
     midpoint and element, no tables: for codebooks of a few levels."""
     y = np.empty(CHUNK, np.float32)
     count = np.empty(CHUNK, np.int32)
-    for start in range(0, x.size, CHUNK):
-        m = min(CHUNK, x.size - start)
-        for j in range(m):
-            y[j] = x[start + j] / scale
-            count[j] = 0
-        for c in range(midpoints.size):
-            midpoint = midpoints[c]
-            for j in range(m):
-                count[j] += np.int32(not y[j] <= midpoint)
-        for j in range(m):
-            index[start + j] = count[j]
-            out[start + j] = levels[count[j]]
+    whole = x.size - x.size % CHUNK
+    for s in range(0, whole, CHUNK):
+        e = s + CHUNK
+        _few_chunk(x[s:e], scale, midpoints, levels, index[s:e], out[s:e], y, count)
+    if whole < x.size:
+        xs, ix, os = _tail(x, whole, index.dtype)
+        _few_chunk(xs, scale, midpoints, levels, ix, os, y, count)
+        index[whole:] = ix[: x.size - whole]
+        out[whole:] = os[: x.size - whole]
 
 
 LANES = 8  # interleaved partial sums per level: independent chains of additions
