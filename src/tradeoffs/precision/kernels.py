@@ -147,6 +147,23 @@ def sum_per_level(grad: np.ndarray, scale: np.float32, index: np.ndarray, sums: 
 
 
 @numba.njit(cache=True, nogil=True)
+def _grid_chunk(x, scale, largest, min_exponent, mantissa, out, y, quantum_bits, inverse_bits):
+    """round_to_grid on one chunk of exactly CHUNK elements (the rest: scratch)."""
+    y_bits = y.view(np.int32)
+    quantum = quantum_bits.view(np.float32)
+    inverse = inverse_bits.view(np.float32)
+    for j in range(CHUNK):
+        y[j] = min(max(np.float32(x[j] / scale), -largest), largest)
+    for j in range(CHUNK):
+        field = max(y_bits[j] & 0x7F800000, min_exponent) - mantissa
+        quantum_bits[j] = field
+        inverse_bits[j] = 0x7F000000 - field  # 2^-e for the quantum 2^e
+    for j in range(CHUNK):
+        rounded = np.float32(np.rint(y[j] * inverse[j]) * quantum[j])
+        out[j] = np.float32(rounded * scale) + np.float32(x[j] - x[j])
+
+
+@numba.njit(cache=True, nogil=True)
 def round_to_grid(
     x: np.ndarray,
     scale: np.float32,
@@ -161,20 +178,14 @@ def round_to_grid(
     straight-through estimator's x - x. Dividing by the quantum, a power of two, is
     multiplying by its inverse (built in the exponent field): the same bits."""
     y = np.empty(CHUNK, np.float32)
-    y_bits = y.view(np.int32)
-    quantum_bits = np.empty(CHUNK, np.int32)
-    quantum = quantum_bits.view(np.float32)
-    inverse_bits = np.empty(CHUNK, np.int32)
-    inverse = inverse_bits.view(np.float32)
-    for start in range(0, x.size, CHUNK):
-        m = min(CHUNK, x.size - start)
-        for j in range(m):  # three loops the compiler vectorises
-            y[j] = min(max(np.float32(x[start + j] / scale), -largest), largest)
-        for j in range(m):
-            field = max(y_bits[j] & 0x7F800000, min_exponent) - mantissa
-            quantum_bits[j] = field
-            inverse_bits[j] = 0x7F000000 - field  # 2^-e for the quantum 2^e
-        for j in range(m):
-            xj = x[start + j]
-            rounded = np.float32(np.rint(y[j] * inverse[j]) * quantum[j])
-            out[start + j] = np.float32(rounded * scale) + np.float32(xj - xj)
+    quantum_bits, inverse_bits = np.empty(CHUNK, np.int32), np.empty(CHUNK, np.int32)
+    whole = x.size - x.size % CHUNK
+    for s in range(0, whole, CHUNK):
+        e = s + CHUNK
+        _grid_chunk(
+            x[s:e], scale, largest, min_exponent, mantissa, out[s:e], y, quantum_bits, inverse_bits
+        )
+    if whole < x.size:
+        xs, _, os = _tail(x, whole, np.int16)
+        _grid_chunk(xs, scale, largest, min_exponent, mantissa, os, y, quantum_bits, inverse_bits)
+        out[whole:] = os[: x.size - whole]
