@@ -121,6 +121,87 @@ def round_to_few_levels(
         out[whole:] = os[: x.size - whole]
 
 
+@numba.njit(cache=True, nogil=True)
+def cell_tables(midpoints, shift, rank, non_finite, below) -> int:
+    """below[k] = how many `midpoints` lie below cell k (all of them for the cells of inf and
+    NaN); returns the most midpoints one cell holds. `rank`: each cell's rank in value order,
+    `non_finite`: the cells of exponent 255 (`search._cell_order`)."""
+    half = rank.size // 2
+    per_rank = np.zeros(rank.size, np.int32)
+    bits = midpoints.view(np.int32)
+    for i in range(midpoints.size):
+        per_rank[rank[(bits[i] >> shift) + half]] += 1
+    below_rank = np.empty(rank.size, np.int32)
+    total, most = 0, 0
+    for r in range(rank.size):
+        below_rank[r] = total
+        total += per_rank[r]
+        most = max(most, per_rank[r])
+    for k in range(rank.size):
+        below[k] = midpoints.size if non_finite[k] else below_rank[rank[k]]
+    return most
+
+
+ABS_LANES = 16  # independent running maxima: a vectorised reduction
+
+
+@numba.njit(cache=True, nogil=True)
+def abs_max(x: np.ndarray) -> np.float32:
+    """max |x| at least fp32's smallest normal; NaN if x holds one: the learnable quantiser's
+    scale, as torch's aminmax, maximum and clamp_min give it (a maximum is exact in any
+    order)."""
+    running = np.zeros(ABS_LANES, np.float32)
+    nan = np.int32(0)
+    whole = x.size - x.size % ABS_LANES
+    for s in range(0, whole, ABS_LANES):
+        for lane in range(ABS_LANES):
+            a = abs(x[s + lane])
+            running[lane] = a if a > running[lane] else running[lane]
+            nan |= np.int32(a != a)
+    for i in range(whole, x.size):
+        a = abs(x[i])
+        running[0] = a if a > running[0] else running[0]
+        nan |= np.int32(a != a)
+    if nan:
+        return np.float32(np.nan)
+    largest = np.float32(np.finfo(np.float32).tiny)
+    for lane in range(ABS_LANES):
+        largest = running[lane] if running[lane] > largest else largest
+    return largest
+
+
+@numba.njit(cache=True, nogil=True)
+def round_to_values(x, values, shift, rank, non_finite, max_per_cell, index, out):
+    """The learnable quantiser's forward in one call: scale = abs_max(x); the sorted
+    `values`' midpoints (v[i] + v[i+1]) / 2 and one more at +inf, the levels v * scale + 0 and
+    one more, NaN (as `learnable._codebook`); then index and out as `round_to_few_levels`
+    (shift 0) or `round_to_levels` (cells of `shift` bits, tables from `cell_tables`).
+    Returns (scale, done): not done, nothing written, where a midpoint is NaN or a cell holds
+    more than `max_per_cell` midpoints."""
+    n = values.size
+    midpoints = np.empty(n + max_per_cell, np.float32)  # +inf padding for the cells' path
+    for i in range(n - 1):
+        midpoints[i] = (values[i + 1] + values[i]) / np.float32(2)
+    midpoints[n - 1 :] = np.inf
+    for i in range(n - 1):
+        if np.isnan(midpoints[i]):
+            return np.float32(np.nan), False
+    scale = abs_max(x)
+    levels = np.empty(n + 1, np.float32)
+    for i in range(n):
+        levels[i] = values[i] * scale + np.float32(0)
+    levels[n] = np.nan
+    if shift == 0:
+        round_to_few_levels(x, scale, midpoints[:n], levels, index, out)
+        return scale, True
+    below = np.empty(rank.size, np.int32)
+    per_cell = cell_tables(midpoints[:n], shift, rank, non_finite, below)
+    if per_cell > max_per_cell:
+        return scale, False
+    round_to_levels(x, scale, shift, below, midpoints, per_cell, levels, index, out)
+    return scale, True
+
+
 LANES = 8  # interleaved partial sums per level: independent chains of additions
 
 
@@ -144,6 +225,16 @@ def sum_per_level(grad: np.ndarray, scale: np.float32, index: np.ndarray, sums: 
         for lane in range(LANES):
             total += partial[lane, level]
         sums[level] = np.float32(total)
+
+
+@numba.njit(cache=True, nogil=True)
+def sums_to_values(grad: np.ndarray, scale: np.float32, index: np.ndarray, values: int):
+    """sum_per_level over levels 0..values (the last: NaN elements, whose terms are all
+    +-inf or NaN), that last sum added to the top value's in fp32; the first `values` sums."""
+    sums = np.zeros(values + 1, np.float32)
+    sum_per_level(grad, scale, index, sums)
+    sums[values - 1] += sums[values]
+    return sums[:values]
 
 
 @numba.njit(cache=True, nogil=True)

@@ -30,7 +30,12 @@ import numpy as np
 import torch
 from torch import nn
 
-from tradeoffs.precision.search import round_to_levels, sum_per_level
+from tradeoffs.precision.search import (
+    round_to_levels,
+    round_to_values,
+    sum_per_level,
+    sums_to_values,
+)
 from tradeoffs.precision.ste import ste
 
 # bits -> (exponent bits, mantissa bits) of the unsigned minifloat giving the magnitudes
@@ -110,18 +115,25 @@ class _RoundToValues(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, x: torch.Tensor, values: torch.Tensor) -> torch.Tensor:
+        ctx.values_dtype, ctx.levels = values.dtype, values.numel()
+        fused = round_to_values(x, values)
+        if fused is not None:  # the kernels' path: its int16 levels and fp32 scale as numpy
+            ctx.index, out, ctx.scale = fused
+            return out
         scale = _fused_scale(x)
         midpoints, levels = _codebook(values.to(x.dtype), scale)
         index, out = round_to_levels(x, scale, midpoints, levels)
+        ctx.index = None
         ctx.save_for_backward(index, scale)
-        ctx.values_dtype, ctx.levels = values.dtype, values.numel()
         return out
 
     @staticmethod
     def backward(ctx, grad: torch.Tensor) -> tuple[torch.Tensor | None, torch.Tensor | None]:
-        index, scale = ctx.saved_tensors
         grad_values = None
-        if ctx.needs_input_grad[1]:
+        if ctx.needs_input_grad[1] and ctx.index is not None:
+            grad_values = sums_to_values(grad, ctx.scale, ctx.index, ctx.levels)
+        elif ctx.needs_input_grad[1]:
+            index, scale = ctx.saved_tensors
             sums = sum_per_level(grad, scale, index, ctx.levels + 1, ctx.values_dtype)
             # NaN elements (a non-finite scale: every term is +-inf or NaN) joined the top level
             sums[-2] += sums[-1]

@@ -54,15 +54,14 @@ _ORDER = {shift: _cell_order(shift) for shift in CELL_SHIFTS}
 
 
 def _tables(midpoints: torch.Tensor, shift: int = CELL_SHIFTS[0]) -> tuple[torch.Tensor, int]:
-    """Per cell, how many midpoints lie below it; and the most midpoints one cell holds. In
-    numpy: such arrays cost microseconds there, tens of them in torch ops."""
+    """Per cell, how many midpoints lie below it; and the most midpoints one cell holds
+    (`kernels.cell_tables`)."""
+    from tradeoffs.precision import kernels
+
     rank, non_finite = _ORDER[shift]
-    m = midpoints.detach().numpy()
-    ranks = rank[(m.view(np.int32) >> shift) + rank.size // 2]
-    per_rank = np.bincount(ranks, minlength=rank.size)
-    below = (np.cumsum(per_rank) - per_rank)[rank]
-    below[non_finite] = m.size  # NaN counts every midpoint
-    return torch.from_numpy(below.astype(np.int32)), int(per_rank.max())
+    below = np.empty(rank.size, np.int32)
+    most = kernels.cell_tables(midpoints.detach().numpy(), shift, rank, non_finite, below)
+    return torch.from_numpy(below), int(most)
 
 
 def _searchsorted(x: torch.Tensor, midpoints: torch.Tensor) -> torch.Tensor:
@@ -130,9 +129,7 @@ def round_to_levels(
     1-D `midpoints` and a 0-d `scale` (see module doc): one pass of
     `kernels.round_to_few_levels` for a few midpoints, of `kernels.round_to_levels` on the
     table path (index int16 on both), x / scale, searchsorted and a gather otherwise (int64)."""
-    by_comparisons = midpoints.numel() <= FEW_MIDPOINTS or (
-        x.numel() < MIN_ELEMENTS and midpoints.numel() <= MAX_COMPARED
-    )
+    by_comparisons = _by_comparisons_at(x.numel(), midpoints.numel())
     fast = None
     if scale.dtype == torch.float32 and _usable(x, midpoints, by_comparisons):
         if by_comparisons:
@@ -143,6 +140,50 @@ def round_to_levels(
         return fast
     index = _searchsorted(x / scale, midpoints)
     return index, levels.index_select(0, index.reshape(-1)).view(x.shape)
+
+
+def _by_comparisons_at(numel: int, midpoints: int) -> bool:
+    """Whether a tensor of `numel` elements and a codebook of `midpoints` (the +inf guard
+    included) take the comparisons (else the tables)."""
+    return midpoints <= FEW_MIDPOINTS or (numel < MIN_ELEMENTS and midpoints <= MAX_COMPARED)
+
+
+def round_to_values(
+    x: torch.Tensor, values: torch.Tensor
+) -> tuple[np.ndarray, torch.Tensor, np.float32] | None:
+    """The learnable quantiser's forward on the kernels' path in one call
+    (`kernels.round_to_values`): (index, out, scale) equal to scale = the amax of x, the
+    codebook of the sorted `values` (`learnable._codebook`) and round_to_levels, the index
+    flat int16 and the scale fp32 in numpy (for `sums_to_values`); None where no kernel
+    applies (then the caller takes those steps one by one)."""
+    n = values.numel()
+    by_comparisons = _by_comparisons_at(x.numel(), n)
+    usable = (
+        x.device.type == "cpu"
+        and x.dtype == torch.float32 == values.dtype
+        and values.device.type == "cpu"
+        and x.numel() >= (FEW_MIN_ELEMENTS if by_comparisons else MIN_ELEMENTS)
+        and n < 2**15
+    )
+    if not usable:
+        return None
+    from tradeoffs.precision import kernels
+
+    shift = 0 if by_comparisons else CELL_SHIFTS[x.numel() >= FINE_ELEMENTS]
+    rank, non_finite = _ORDER[shift or CELL_SHIFTS[0]]
+    index = np.empty(x.numel(), np.int16)
+    out = torch.empty(x.shape, dtype=x.dtype)
+    scale, done = kernels.round_to_values(
+        x.detach().contiguous().reshape(-1).numpy(),
+        values.detach().contiguous().numpy(),
+        shift,
+        rank,
+        non_finite,
+        MAX_PER_CELL,
+        index,
+        out.view(-1).numpy(),
+    )
+    return (index, out, np.float32(scale)) if done else None  # numba returns a float64
 
 
 def count_below(x: torch.Tensor, midpoints: torch.Tensor) -> torch.Tensor:
@@ -169,3 +210,15 @@ def sum_per_level(
         return torch.from_numpy(sums)
     scaled = (grad * scale).to(dtype).reshape(-1)
     return scaled.new_zeros(levels).index_add_(0, index.reshape(-1), scaled)
+
+
+def sums_to_values(
+    grad: torch.Tensor, scale: np.float32, index: np.ndarray, values: int
+) -> torch.Tensor:
+    """The gradient to the `values` values from `round_to_values`' index and scale:
+    sum_per_level's kernel sums, the NaN elements' (level `values`) added to the top
+    value's (`kernels.sums_to_values`)."""
+    from tradeoffs.precision import kernels
+
+    flat = grad.detach().contiguous().reshape(-1).numpy()
+    return torch.from_numpy(kernels.sums_to_values(flat, np.float32(scale), index, values))
