@@ -142,42 +142,35 @@ def cell_tables(midpoints, shift, rank, non_finite, below) -> int:
     return most
 
 
-ABS_LANES = 16  # independent running maxima: a vectorised reduction
+SMALLEST_NORMAL_BITS = 0x00800000  # fp32's smallest normal, as int32 bits
+INF_BITS = 0x7F800000
 
 
 @numba.njit(cache=True, nogil=True)
 def abs_max(x: np.ndarray) -> np.float32:
     """max |x| at least fp32's smallest normal; NaN if x holds one: the learnable quantiser's
-    scale, as torch's aminmax, maximum and clamp_min give it (a maximum is exact in any
-    order)."""
-    running = np.zeros(ABS_LANES, np.float32)
-    nan = np.int32(0)
-    whole = x.size - x.size % ABS_LANES
-    for s in range(0, whole, ABS_LANES):
-        for lane in range(ABS_LANES):
-            a = abs(x[s + lane])
-            running[lane] = a if a > running[lane] else running[lane]
-            nan |= np.int32(a != a)
-    for i in range(whole, x.size):
-        a = abs(x[i])
-        running[0] = a if a > running[0] else running[0]
-        nan |= np.int32(a != a)
-    if nan:
+    scale, as torch's aminmax, maximum and clamp_min give it. As the integer maximum of the
+    bit patterns of |x| (sign bit cleared), whose order is the floats' (+inf above every
+    finite value, NaN patterns above +inf): one vectorised integer reduction."""
+    bits = x.view(np.int32)
+    largest = np.int32(SMALLEST_NORMAL_BITS)
+    for i in range(x.size):
+        largest = max(largest, bits[i] & 0x7FFFFFFF)
+    if largest > INF_BITS:
         return np.float32(np.nan)
-    largest = np.float32(np.finfo(np.float32).tiny)
-    for lane in range(ABS_LANES):
-        largest = running[lane] if running[lane] > largest else largest
-    return largest
+    return np.array([largest], np.int32).view(np.float32)[0]
 
 
 @numba.njit(cache=True, nogil=True)
-def round_to_values(x, values, shift, rank, non_finite, max_per_cell, index, out):
+def round_to_values(x, values, shift, rank, non_finite, fine, max_per_cell, index, out):
     """The learnable quantiser's forward in one call: scale = abs_max(x); the sorted
     `values`' midpoints (v[i] + v[i+1]) / 2 and one more at +inf, the levels v * scale + 0 and
     one more, NaN (as `learnable._codebook`); then index and out as `round_to_few_levels`
-    (shift 0) or `round_to_levels` (cells of `shift` bits, tables from `cell_tables`).
-    Returns (scale, done): not done, nothing written, where a midpoint is NaN or a cell holds
-    more than `max_per_cell` midpoints."""
+    (shift 0) or `round_to_levels` (cells of `shift` bits, tables from `cell_tables`; where
+    `fine` = (shift, rank, non_finite) of finer cells, shift > 0, and a coarse cell holds
+    more than one midpoint, the finer tables if their cells hold fewer: every midpoint a cell
+    holds is one more pass, the finer tables cost ~80 us). Returns (scale, done): not done,
+    nothing written, where a midpoint is NaN or a cell holds more than `max_per_cell`."""
     n = values.size
     midpoints = np.empty(n + max_per_cell, np.float32)  # +inf padding for the cells' path
     for i in range(n - 1):
@@ -196,6 +189,12 @@ def round_to_values(x, values, shift, rank, non_finite, max_per_cell, index, out
         return scale, True
     below = np.empty(rank.size, np.int32)
     per_cell = cell_tables(midpoints[:n], shift, rank, non_finite, below)
+    fine_shift, fine_rank, fine_non_finite = fine
+    if fine_shift > 0 and per_cell > 1:
+        fine_below = np.empty(fine_rank.size, np.int32)
+        fine_per_cell = cell_tables(midpoints[:n], fine_shift, fine_rank, fine_non_finite, fine_below)
+        if fine_per_cell < per_cell:
+            shift, below, per_cell = fine_shift, fine_below, fine_per_cell
     if per_cell > max_per_cell:
         return scale, False
     round_to_levels(x, scale, shift, below, midpoints, per_cell, levels, index, out)

@@ -30,7 +30,7 @@ CELL_SHIFTS = (20, 16)  # 32 - 12 and 32 - 16 bits of each fp32 value name its c
 MAX_PER_CELL = 16  # comparisons per element (branch-free, ~1 cycle each) beyond which
 # a binary search costs less: learned codebooks crowd a cell with several midpoints
 MIN_ELEMENTS = 1 << 13  # below this, the tables (~65 us a call) cost more than a binary search
-FINE_ELEMENTS = 1 << 18  # from here, the 16-bit tables (~1 ms a call)
+FINE_ELEMENTS = 1 << 17  # from here, the 16-bit tables (~80 us) where they thin the 12-bit cells
 FEW_MIDPOINTS = 16  # up to this many (fp2..fp4), one vectorised comparison per midpoint and
 # element (`kernels.round_to_few_levels`) beats the tables at every size; below MIN_ELEMENTS
 # it beats a binary search up to MAX_COMPARED midpoints (fp8: 255 and the +inf)
@@ -169,16 +169,16 @@ def round_to_values(
         return None
     from tradeoffs.precision import kernels
 
-    shift = 0 if by_comparisons else CELL_SHIFTS[x.numel() >= FINE_ELEMENTS]
-    rank, non_finite = _ORDER[shift or CELL_SHIFTS[0]]
+    shift = 0 if by_comparisons else CELL_SHIFTS[0]
+    fine = CELL_SHIFTS[1] if x.numel() >= FINE_ELEMENTS else 0
     index = np.empty(x.numel(), np.int16)
     out = torch.empty(x.shape, dtype=x.dtype)
     scale, done = kernels.round_to_values(
         x.detach().contiguous().reshape(-1).numpy(),
         values.detach().contiguous().numpy(),
         shift,
-        rank,
-        non_finite,
+        *_ORDER[CELL_SHIFTS[0]],
+        (fine, *_ORDER[CELL_SHIFTS[1]]),
         MAX_PER_CELL,
         index,
         out.view(-1).numpy(),
