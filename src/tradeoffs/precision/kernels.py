@@ -22,7 +22,7 @@ CHUNK = 1024  # elements per inner loop: its scratch arrays stay in L1. Every in
 
 
 @numba.njit(cache=True, nogil=True)
-def _cells_chunk(x, scale, shift, below, bounds, per_cell, levels, index, out, y, k, count):
+def _cells_chunk(x, scale, shift, below, bounds, per_cell, levels, top, index, out, y, k, count):
     """round_to_levels on one chunk of exactly CHUNK elements (y, k, count: scratch)."""
     offset = below.size // 2
     y_bits = y.view(np.int32)
@@ -36,7 +36,7 @@ def _cells_chunk(x, scale, shift, below, bounds, per_cell, levels, index, out, y
         for j in range(CHUNK):
             count[j] += np.int32(y[j] > bounds[np.uintp(k[j] + c)])
     for j in range(CHUNK):
-        index[j] = count[j]
+        index[j] = min(count[j], top)
     for j in range(CHUNK):
         out[j] = levels[np.uintp(count[j])]
 
@@ -50,23 +50,24 @@ def round_to_levels(
     bounds: np.ndarray,
     per_cell: int,
     levels: np.ndarray,
+    top: int,
     index: np.ndarray,
     out: np.ndarray,
 ) -> None:
-    """With y = x[i] / scale: index[i] = how many `bounds` lie below y, out[i] =
-    levels[index[i]]. y's cell, (its int32 bits >> shift) + len(below) / 2, has below[cell]
-    bounds below it and at most `per_cell` inside it; `bounds` ends with per_cell +infs."""
-    y = np.empty(CHUNK, np.float32)
-    k, count = np.empty(CHUNK, np.int32), np.empty(CHUNK, np.int32)
+    """With y = x[i] / scale and k = how many `bounds` lie below y: out[i] = levels[k],
+    index[i] = min(k, top). y's cell, (its int32 bits >> shift) + len(below) / 2, has
+    below[cell] bounds below it and at most `per_cell` inside it; `bounds` ends with per_cell
+    +infs."""
+    scratch = np.empty(CHUNK, np.float32), np.empty(CHUNK, np.int32), np.empty(CHUNK, np.int32)
     whole = x.size - x.size % CHUNK
     for s in range(0, whole, CHUNK):
         e = s + CHUNK
         _cells_chunk(
-            x[s:e], scale, shift, below, bounds, per_cell, levels, index[s:e], out[s:e], y, k, count
+            x[s:e], scale, shift, below, bounds, per_cell, levels, top, index[s:e], out[s:e], *scratch
         )
     if whole < x.size:
         xs, ix, os = _tail(x, whole, index.dtype)
-        _cells_chunk(xs, scale, shift, below, bounds, per_cell, levels, ix, os, y, k, count)
+        _cells_chunk(xs, scale, shift, below, bounds, per_cell, levels, top, ix, os, *scratch)
         index[whole:] = ix[: x.size - whole]
         out[whole:] = os[: x.size - whole]
 
@@ -80,7 +81,7 @@ def _tail(x, whole, index_dtype):
 
 
 @numba.njit(cache=True, nogil=True)
-def _few_chunk(x, scale, midpoints, levels, index, out, y, count) -> None:
+def _few_chunk(x, scale, midpoints, levels, top, index, out, y, count) -> None:
     """round_to_few_levels on one chunk of exactly CHUNK elements (y, count: scratch)."""
     for j in range(CHUNK):
         y[j] = x[j] / scale
@@ -91,7 +92,7 @@ def _few_chunk(x, scale, midpoints, levels, index, out, y, count) -> None:
         for j in range(CHUNK):
             count[j] += np.int32(not y[j] <= midpoint)
     for j in range(CHUNK):
-        index[j] = count[j]
+        index[j] = min(count[j], top)
     for j in range(CHUNK):
         out[j] = levels[np.uintp(count[j])]
 
@@ -102,21 +103,22 @@ def round_to_few_levels(
     scale: np.float32,
     midpoints: np.ndarray,
     levels: np.ndarray,
+    top: int,
     index: np.ndarray,
     out: np.ndarray,
 ) -> None:
-    """With y = x[i] / scale: index[i] = how many `midpoints` are not >= y (all of them for
-    a NaN y: searchsorted's count), out[i] = levels[index[i]]. One vectorised comparison per
-    midpoint and element, no tables: for codebooks of a few levels."""
+    """With y = x[i] / scale and k = how many `midpoints` are not >= y (all of them for a
+    NaN y: searchsorted's count): out[i] = levels[k], index[i] = min(k, top). One vectorised
+    comparison per midpoint and element, no tables: for codebooks of a few levels."""
     y = np.empty(CHUNK, np.float32)
     count = np.empty(CHUNK, np.int32)
     whole = x.size - x.size % CHUNK
     for s in range(0, whole, CHUNK):
         e = s + CHUNK
-        _few_chunk(x[s:e], scale, midpoints, levels, index[s:e], out[s:e], y, count)
+        _few_chunk(x[s:e], scale, midpoints, levels, top, index[s:e], out[s:e], y, count)
     if whole < x.size:
         xs, ix, os = _tail(x, whole, index.dtype)
-        _few_chunk(xs, scale, midpoints, levels, ix, os, y, count)
+        _few_chunk(xs, scale, midpoints, levels, top, ix, os, y, count)
         index[whole:] = ix[: x.size - whole]
         out[whole:] = os[: x.size - whole]
 
@@ -169,8 +171,11 @@ def round_to_values(x, values, shift, rank, non_finite, fine, max_per_cell, inde
     (shift 0) or `round_to_levels` (cells of `shift` bits, tables from `cell_tables`; where
     `fine` = (shift, rank, non_finite) of finer cells, shift > 0, and a coarse cell holds
     more than one midpoint, the finer tables if their cells hold fewer: every midpoint a cell
-    holds is one more pass, the finer tables cost ~80 us). Returns (scale, done): not done,
-    nothing written, where a midpoint is NaN or a cell holds more than `max_per_cell`."""
+    holds is one more pass, the finer tables cost ~80 us). The index stops at the top value,
+    len(values) - 1: a NaN element (the NaN level, len(values)) joins it, as the backward
+    adds their gradients (both are +-inf or NaN then: the scale is non-finite), so that 256
+    values' indices fit a byte. Returns (scale, done): not done, nothing written, where a
+    midpoint is NaN or a cell holds more than `max_per_cell`."""
     n = values.size
     midpoints = np.empty(n + max_per_cell, np.float32)  # +inf padding for the cells' path
     for i in range(n - 1):
@@ -185,7 +190,7 @@ def round_to_values(x, values, shift, rank, non_finite, fine, max_per_cell, inde
         levels[i] = values[i] * scale + np.float32(0)
     levels[n] = np.nan
     if shift == 0:
-        round_to_few_levels(x, scale, midpoints[:n], levels, index, out)
+        round_to_few_levels(x, scale, midpoints[:n], levels, n - 1, index, out)
         return scale, True
     below = np.empty(rank.size, np.int32)
     per_cell = cell_tables(midpoints[:n], shift, rank, non_finite, below)
@@ -197,7 +202,7 @@ def round_to_values(x, values, shift, rank, non_finite, fine, max_per_cell, inde
             shift, below, per_cell = fine_shift, fine_below, fine_per_cell
     if per_cell > max_per_cell:
         return scale, False
-    round_to_levels(x, scale, shift, below, midpoints, per_cell, levels, index, out)
+    round_to_levels(x, scale, shift, below, midpoints, per_cell, levels, n - 1, index, out)
     return scale, True
 
 
@@ -224,16 +229,6 @@ def sum_per_level(grad: np.ndarray, scale: np.float32, index: np.ndarray, sums: 
         for lane in range(LANES):
             total += partial[lane, level]
         sums[level] = np.float32(total)
-
-
-@numba.njit(cache=True, nogil=True)
-def sums_to_values(grad: np.ndarray, scale: np.float32, index: np.ndarray, values: int):
-    """sum_per_level over levels 0..values (the last: NaN elements, whose terms are all
-    +-inf or NaN), that last sum added to the top value's in fp32; the first `values` sums."""
-    sums = np.zeros(values + 1, np.float32)
-    sum_per_level(grad, scale, index, sums)
-    sums[values - 1] += sums[values]
-    return sums[:values]
 
 
 @numba.njit(cache=True, nogil=True)

@@ -36,6 +36,7 @@ FEW_MIDPOINTS = 16  # up to this many (fp2..fp4), one vectorised comparison per 
 # it beats a binary search up to MAX_COMPARED midpoints (fp8: 255 and the +inf)
 MAX_COMPARED = 256
 FEW_MIN_ELEMENTS = 1 << 9  # from here, that kernel (~1 us a call) beats torch's ~10 ops
+NO_TOP = np.iinfo(np.int16).max  # the kernels' index cap for plain counts (< 2^15 midpoints)
 
 
 def _cell_order(shift: int) -> tuple[np.ndarray, np.ndarray]:
@@ -89,6 +90,7 @@ def _by_comparisons(
         np.float32(scale.item()),
         midpoints.detach().numpy(),
         levels.detach().contiguous().numpy(),
+        NO_TOP,
         index,
         out.view(-1).numpy(),
     )
@@ -116,6 +118,7 @@ def _by_tables(
         padded.detach().numpy(),
         per_cell,
         levels.detach().contiguous().numpy(),
+        NO_TOP,
         index,
         out.view(-1).numpy(),
     )
@@ -153,8 +156,9 @@ def round_to_values(
 ) -> tuple[np.ndarray, torch.Tensor, np.float32] | None:
     """The learnable quantiser's forward on the kernels' path in one call
     (`kernels.round_to_values`): (index, out, scale) equal to scale = the amax of x, the
-    codebook of the sorted `values` (`learnable._codebook`) and round_to_levels, the index
-    flat int16 and the scale fp32 in numpy (for `sums_to_values`); None where no kernel
+    codebook of the sorted `values` (`learnable._codebook`) and round_to_levels, but the
+    index flat in numpy, a NaN element's at the top value (`kernels.round_to_values`; uint8
+    for up to 256 values), and the scale fp32 (for `sums_to_values`); None where no kernel
     applies (then the caller takes those steps one by one)."""
     n = values.numel()
     by_comparisons = _by_comparisons_at(x.numel(), n)
@@ -171,7 +175,7 @@ def round_to_values(
 
     shift = 0 if by_comparisons else CELL_SHIFTS[0]
     fine = CELL_SHIFTS[1] if x.numel() >= FINE_ELEMENTS else 0
-    index = np.empty(x.numel(), np.int16)
+    index = np.empty(x.numel(), np.uint8 if n <= 256 else np.int16)
     out = torch.empty(x.shape, dtype=x.dtype)
     scale, done = kernels.round_to_values(
         x.detach().contiguous().reshape(-1).numpy(),
@@ -212,13 +216,11 @@ def sum_per_level(
     return scaled.new_zeros(levels).index_add_(0, index.reshape(-1), scaled)
 
 
-def sums_to_values(
-    grad: torch.Tensor, scale: np.float32, index: np.ndarray, values: int
-) -> torch.Tensor:
-    """The gradient to the `values` values from `round_to_values`' index and scale:
-    sum_per_level's kernel sums, the NaN elements' (level `values`) added to the top
-    value's (`kernels.sums_to_values`)."""
+def sums_to_values(grad: torch.Tensor, scale: np.float32, index: np.ndarray, values: int):
+    """The gradient to the `values` values from `round_to_values`' index and scale: the per-
+    level sums of grad * scale (`kernels.sum_per_level`, see sum_per_level)."""
     from tradeoffs.precision import kernels
 
-    flat = grad.detach().contiguous().reshape(-1).numpy()
-    return torch.from_numpy(kernels.sums_to_values(flat, np.float32(scale), index, values))
+    sums = np.zeros(values, np.float32)
+    kernels.sum_per_level(grad.detach().contiguous().reshape(-1).numpy(), scale, index, sums)
+    return torch.from_numpy(sums)
