@@ -63,7 +63,17 @@ def round_to_levels(
     for s in range(0, whole, CHUNK):
         e = s + CHUNK
         _cells_chunk(
-            x[s:e], scale, shift, below, bounds, per_cell, levels, top, index[s:e], out[s:e], *scratch
+            x[s:e],
+            scale,
+            shift,
+            below,
+            bounds,
+            per_cell,
+            levels,
+            top,
+            index[s:e],
+            out[s:e],
+            *scratch,
         )
     if whole < x.size:
         xs, ix, os = _tail(x, whole, index.dtype)
@@ -197,7 +207,9 @@ def round_to_values(x, values, shift, rank, non_finite, fine, max_per_cell, inde
     fine_shift, fine_rank, fine_non_finite = fine
     if fine_shift > 0 and per_cell > 1:
         fine_below = np.empty(fine_rank.size, np.int32)
-        fine_per_cell = cell_tables(midpoints[:n], fine_shift, fine_rank, fine_non_finite, fine_below)
+        fine_per_cell = cell_tables(
+            midpoints[:n], fine_shift, fine_rank, fine_non_finite, fine_below
+        )
         if fine_per_cell < per_cell:
             shift, below, per_cell = fine_shift, fine_below, fine_per_cell
     if per_cell > max_per_cell:

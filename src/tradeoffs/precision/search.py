@@ -30,7 +30,7 @@ CELL_SHIFTS = (20, 16)  # 32 - 12 and 32 - 16 bits of each fp32 value name its c
 MAX_PER_CELL = 16  # comparisons per element (branch-free, ~1 cycle each) beyond which
 # a binary search costs less: learned codebooks crowd a cell with several midpoints
 MIN_ELEMENTS = 1 << 13  # below this, the tables (~65 us a call) cost more than a binary search
-FINE_ELEMENTS = 1 << 17  # from here, the 16-bit tables (~80 us) where they thin the 12-bit cells
+FINE_ELEMENTS = 1 << 18  # from here, the 16-bit tables (~80 us) where they thin the 12-bit cells
 FEW_MIDPOINTS = 16  # up to this many (fp2..fp4), one vectorised comparison per midpoint and
 # element (`kernels.round_to_few_levels`) beats the tables at every size; below MIN_ELEMENTS
 # it beats a binary search up to MAX_COMPARED midpoints (fp8: 255 and the +inf)
