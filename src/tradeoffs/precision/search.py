@@ -9,9 +9,10 @@ binade), though a learned one crowds them. The count of an element is then one t
 one comparison per midpoint a cell can hold, in one pass of `kernels.round_to_levels`. 12 bits
 (3 mantissa bits, 4096 cells) for tensors from MIN_ELEMENTS; 16 bits (7 mantissa bits, 65536
 cells, 16 times finer: a learned fp8 codebook crowds up to 6 midpoints into a 12-bit cell
-within a few steps, rarely 2 into a 16-bit one) from FINE_ELEMENTS, where building the larger
-table costs less than the comparisons it saves. The tables are rebuilt from the midpoints at
-each call; where they cost more than they save (small tensors), where a cell holds more than
+within a few steps, rarely 2 into a 16-bit one) from FINE_ELEMENTS (the learnable quantiser's
+one-call kernel, `round_to_values`, only where the 16-bit cells hold fewer). The tables are
+rebuilt from the midpoints at each call (`kernels.cell_tables`); where they cost more than
+they save (small tensors), where a cell holds more than
 MAX_PER_CELL midpoints, off the CPU, for other dtypes or NaN midpoints, torch.searchsorted
 does it. Both give the same integers for every input, NaN included (it counts every
 midpoint); +-inf must not occur (a quantiser divides by the amax: |x| <= 1).
