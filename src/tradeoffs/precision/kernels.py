@@ -29,10 +29,10 @@ def _cells_chunk(x, scale, shift, below, bounds, per_cell, levels, top, index, o
     for j in range(CHUNK):
         y[j] = x[j] / scale
     for j in range(CHUNK):  # unsigned indices: no negative-index wraparound to check
-        k[j] = below[np.uintp((y_bits[j] >> shift) + offset)]
-    for j in range(CHUNK):
-        count[j] = k[j]
-    for c in range(per_cell):  # no branch on the data: its outcome is unpredictable
+        first = below[np.uintp((y_bits[j] >> shift) + offset)]
+        k[j] = first
+        count[j] = first + np.int32(y[j] > bounds[np.uintp(first)])
+    for c in range(1, per_cell):  # no branch on the data: its outcome is unpredictable
         for j in range(CHUNK):
             count[j] += np.int32(y[j] > bounds[np.uintp(k[j] + c)])
     for j in range(CHUNK):
