@@ -8,8 +8,9 @@ of at most 1.5 for every network and format, at the default's batch size and at 
 preset's (configs/paper.yaml).
 
     python benchmarks/quantized_step.py [--quick] [--networks cnn vit] [--formats fp4 e4m3]
-        [--batch-sizes 64] [--repeats 5] [--threads 2] [--clock cpu|wall] [--profile]
+        [--batch-sizes 64] [--repeats 5] [--threads N] [--clock cpu|wall] [--profile]
 
+`--threads` defaults to config.yaml's `threads`, the thread count its training jobs run at.
 `--clock cpu` (the default) times each step by the process's CPU time (every thread's),
 which other processes on a shared machine inflate far less than wall time; `wall` is the
 time a user waits, on an idle machine.
@@ -95,12 +96,15 @@ def main() -> None:
     parser.add_argument("--formats", nargs="+", default=list(FORMATS), choices=FORMATS)
     parser.add_argument("--batch-sizes", nargs="+", type=int, default=None)
     parser.add_argument("--repeats", type=int, default=5, help="timed steps per model (median)")
-    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument(
+        "--threads", type=int, default=None, help="default: config.yaml's, as its jobs run"
+    )
     parser.add_argument("--clock", choices=list(CLOCKS), default="cpu")
     parser.add_argument("--quick", action="store_true", help="3 repeats, the default's batch")
     parser.add_argument("--profile", action="store_true", help="profiler tables, no timings")
     args = parser.parse_args()
 
+    args.threads = args.threads or load_yaml(ROOT / "config.yaml")["threads"]
     torch.set_num_threads(args.threads)
     default = study(ROOT / "config.yaml")
     batches = args.batch_sizes or [default["train"]["batch_size"]]
