@@ -395,6 +395,31 @@ def test_fused_sums_per_level_are_the_float64_sums_rounded_once():
     assert ((fast.double() - chain.double()).abs() <= (count + 1) * U * magnitude).all()
 
 
+@pytest.mark.parametrize("n", [kernels.CHUNK - 3, 3 * kernels.CHUNK + 13])
+def test_kernel_sums_per_level_are_its_lanes_float64_sums(n):
+    """kernels.sum_per_level bit for bit as its docstring defines it: element i's fp32 term
+    into float64 lane i % LANES in element order (the last n % LANES into lane 0), the lanes
+    added in order, rounded to fp32 once; chunked and tail elements alike."""
+    rng = np.random.default_rng(n)
+    grad = rng.standard_normal(n).astype(np.float32)
+    grad[::7] = rng.choice([-(2.0**40), 2.0**40], grad[::7].size)  # float64 sums then depend
+    # on the order of their additions: other lanes or one chain give other bits
+    index = rng.integers(0, 256, n).astype(np.uint8)
+    index[: n // 2] = rng.integers(100, 104, n // 2)  # long runs into the same few levels
+    scale = np.float32(0.37)
+    terms = (grad * scale).astype(np.float64)
+    lane = np.arange(n) % kernels.LANES
+    lane[n - n % kernels.LANES :] = 0
+    partial = np.zeros((kernels.LANES, 256))
+    np.add.at(partial, (lane, index), terms)  # unbuffered: in element order
+    expected = np.zeros(256)
+    for row in partial:
+        expected += row
+    sums = np.zeros(256, np.float32)
+    kernels.sum_per_level(grad, scale, index, sums)
+    assert np.array_equal(sums.view(np.int32), expected.astype(np.float32).view(np.int32))
+
+
 # --- OCP formats ---
 
 

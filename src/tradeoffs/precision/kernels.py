@@ -42,6 +42,30 @@ def _cells_chunk(x, scale, shift, below, bounds, per_cell, levels, top, index, o
 
 
 @numba.njit(cache=True, nogil=True)
+def _one_per_cell_chunk(x, scale, shift, below, bounds, levels, top, index, out, y):
+    """_cells_chunk where a cell holds at most one midpoint: the lookup, its one comparison,
+    the index and the gather in one scalar loop (the lookups do not vectorise anyway), with
+    no scratch counts written and read back (~10% of the pass)."""
+    offset = below.size // 2
+    y_bits = y.view(np.int32)
+    for j in range(CHUNK):
+        y[j] = x[j] / scale
+    for j in range(CHUNK):
+        first = below[np.uintp((y_bits[j] >> shift) + offset)]
+        count = first + np.int32(y[j] > bounds[np.uintp(first)])
+        index[j] = min(count, top)
+        out[j] = levels[np.uintp(count)]
+
+
+@numba.njit(cache=True, nogil=True)
+def _cells_or_one(x, scale, shift, below, bounds, per_cell, levels, top, index, out, y, k, count):
+    if per_cell == 1:
+        _one_per_cell_chunk(x, scale, shift, below, bounds, levels, top, index, out, y)
+    else:
+        _cells_chunk(x, scale, shift, below, bounds, per_cell, levels, top, index, out, y, k, count)
+
+
+@numba.njit(cache=True, nogil=True)
 def round_to_levels(
     x: np.ndarray,
     scale: np.float32,
@@ -62,7 +86,7 @@ def round_to_levels(
     whole = x.size - x.size % CHUNK
     for s in range(0, whole, CHUNK):
         e = s + CHUNK
-        _cells_chunk(
+        _cells_or_one(
             x[s:e],
             scale,
             shift,
@@ -77,7 +101,7 @@ def round_to_levels(
         )
     if whole < x.size:
         xs, ix, os = _tail(x, whole, index.dtype)
-        _cells_chunk(xs, scale, shift, below, bounds, per_cell, levels, top, ix, os, *scratch)
+        _cells_or_one(xs, scale, shift, below, bounds, per_cell, levels, top, ix, os, *scratch)
         index[whole:] = ix[: x.size - whole]
         out[whole:] = os[: x.size - whole]
 
@@ -222,24 +246,39 @@ LANES = 8  # interleaved partial sums per level: independent chains of additions
 
 
 @numba.njit(cache=True, nogil=True)
+def _sums_chunk(grad, scale, index, partial, terms):
+    """sum_per_level's additions for one chunk of exactly CHUNK elements (terms: scratch):
+    the fp32 products widened to float64 in one vectorised loop first, then the scalar
+    scatter into partial[level, lane] (a lane's row constant across an unrolled group)."""
+    for j in range(CHUNK):
+        terms[j] = np.float64(grad[j] * scale)
+    for start in range(0, CHUNK, LANES):
+        for lane in range(LANES):
+            partial[np.uintp(index[start + lane]), lane] += terms[start + lane]
+
+
+@numba.njit(cache=True, nogil=True)
 def sum_per_level(grad: np.ndarray, scale: np.float32, index: np.ndarray, sums: np.ndarray) -> None:
     """sums[l] = the sum of the fp32 products grad[i] * scale over the i with index[i] == l,
-    accumulated in float64 in LANES partial sums (element i into lane i % LANES), the lanes
-    added in order and rounded to fp32 once. Not index_add_'s one fp32 chain per level,
-    whose every addition waits for the previous one: see docs/architecture.md, Precision,
-    for the bound between the two."""
-    partial = np.zeros((LANES, sums.size), np.float64)
+    accumulated in float64 in LANES partial sums (element i into lane i % LANES, the last
+    grad.size % LANES into lane 0), the lanes added in order and rounded to fp32 once. Not
+    index_add_'s one fp32 chain per level, whose every addition waits for the previous one:
+    see docs/architecture.md, Precision, for the bound between the two."""
+    partial = np.zeros((sums.size, LANES), np.float64)
+    terms = np.empty(CHUNK, np.float64)
+    chunked = grad.size - grad.size % CHUNK
+    for start in range(0, chunked, CHUNK):
+        end = start + CHUNK
+        _sums_chunk(grad[start:end], scale, index[start:end], partial, terms)
     whole = grad.size - grad.size % LANES
-    for start in range(0, whole, LANES):
-        for lane in range(LANES):
-            i = start + lane
-            partial[lane, index[i]] += np.float64(grad[i] * scale)
+    for i in range(chunked, whole):
+        partial[index[i], i % LANES] += np.float64(grad[i] * scale)
     for i in range(whole, grad.size):
-        partial[0, index[i]] += np.float64(grad[i] * scale)
+        partial[index[i], 0] += np.float64(grad[i] * scale)
     for level in range(sums.size):
         total = 0.0
         for lane in range(LANES):
-            total += partial[lane, level]
+            total += partial[level, lane]
         sums[level] = np.float32(total)
 
 
