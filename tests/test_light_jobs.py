@@ -1,7 +1,7 @@
 """Jobs load only what they use: the metrics job of a run without corrupted sets (it only reads
 and writes records) no pandas, scipy, plotting library or framework; the benchmark job's
 job and the torch engine no pandas (only train and evaluate write tables), nor torch's FLOP
-counter (only the train job counts FLOPs); training's deterministic mode not torch's compiler."""
+counter (only the train job counts FLOPs)."""
 
 from __future__ import annotations
 
@@ -53,13 +53,3 @@ def test_only_counting_flops_loads_torch_flop_counter() -> None:
     code += "from tradeoffs.engines.torch.bench import forward_flops; "
     code += f"print(forward_flops(torch.nn.Linear(3, 2), torch.zeros(1, 3)), {counter})"
     assert heavy_modules(code)[:3] == ["False", "12", "True"]
-
-
-def test_deterministic_training_loads_no_compiler_stack() -> None:
-    """`use_deterministic_algorithms` imports torch._inductor (about 1 s a train job); the
-    engine's set-up turns on the same flag without it."""
-    code = "import sys, types, torch; from tradeoffs.engines.torch.device import configure; "
-    code += "spec = types.SimpleNamespace(threads=1, seed=0, device='cpu'); "
-    code += "configure(spec, training=True); "
-    code += "print(torch.are_deterministic_algorithms_enabled(), 'torch._inductor' in sys.modules)"
-    assert heavy_modules(code)[:2] == ["True", "False"]
