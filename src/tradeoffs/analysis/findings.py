@@ -633,26 +633,13 @@ def machine_sentences(runs: pd.DataFrame) -> list[str]:
     return [f"Measured on {'; '.join(machines)}."]
 
 
-def findings_markdown(
-    study: str,
-    runs: pd.DataFrame,
-    serving: pd.DataFrame | None = None,
-    config: Mapping[str, Any] | None = None,
-    noise: Mapping[str, Any] | None = None,
-) -> str:
-    sentences = findings(study, runs, serving, config, noise)
+def findings_markdown(study: str, sentences: list[str]) -> str:
+    """The study's findings (`findings`' sentences) as findings.md."""
     lines = "\n".join(f"- {sentence}" for sentence in sentences)
     return f"# {study}: findings\n\n{lines}\n"
 
 
-def findings_html(
-    study: str,
-    runs: pd.DataFrame,
-    serving: pd.DataFrame | None = None,
-    config: Mapping[str, Any] | None = None,
-    noise: Mapping[str, Any] | None = None,
-) -> str:
-    """The findings as a small HTML page, for the Snakemake report."""
-    sentences = findings(study, runs, serving, config, noise)
+def findings_html(study: str, sentences: list[str]) -> str:
+    """The findings (`findings`' sentences) as a small HTML page, for the Snakemake report."""
     items = "".join(f"<li>{html.escape(s)}</li>" for s in sentences)
     return f"<html><body><h3>{html.escape(study)}: findings</h3><ul>{items}</ul></body></html>\n"
