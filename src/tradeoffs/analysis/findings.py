@@ -20,7 +20,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from tradeoffs import registry
 from tradeoffs.analysis import noise_floor, robustness, significance
@@ -190,6 +189,8 @@ def _versus_intervals(best: pd.Series, worst: pd.Series, column: str, higher: bo
 def _seed_spread(best: pd.Series, worst: pd.Series, column: str) -> str:
     """Training throughput is one measurement per run: with several seeds each, the Student t
     intervals over the seeds and whether they overlap; with one, that nothing tests it."""
+    from scipy import stats  # imported where used: it costs jobs without statistics 0.6 s
+
     bounds = []
     for row in (best, worst):
         values = row["runs"][column].dropna().to_numpy(dtype=float)
