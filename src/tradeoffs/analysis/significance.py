@@ -19,6 +19,7 @@ per-example predictions files (`tradeoffs.records.predictions`); defined in docs
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -62,6 +63,7 @@ def _check_paired(a: ExamplePredictions, b: ExamplePredictions) -> None:
         )
 
 
+@functools.cache  # the frontiers test many pairs with the same counts; a test costs ms
 def mcnemar_exact(a_only: int, b_only: int) -> float:
     """Two-sided exact McNemar p-value of the discordant counts (1 when there are none)."""
     from scipy import stats  # imported where used: it costs jobs without statistics 0.6 s
