@@ -1,13 +1,15 @@
 """Jobs load only what they use: the metrics job of a run without corrupted sets (it only reads
 and writes records) no pandas, scipy, plotting library or framework; the benchmark job's
 job and the torch engine no pandas (only train and evaluate write tables), nor torch's FLOP
-counter (only the train job counts FLOPs)."""
+counter (only the train job counts FLOPs); jobs that compute no statistic no scipy.stats."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 HEAVY = ("pandas", "scipy", "matplotlib", "torch", "tensorflow", "numba", "sklearn")
@@ -53,3 +55,11 @@ def test_only_counting_flops_loads_torch_flop_counter() -> None:
     code += "from tradeoffs.engines.torch.bench import forward_flops; "
     code += f"print(forward_flops(torch.nn.Linear(3, 2), torch.zeros(1, 3)), {counter})"
     assert heavy_modules(code)[:3] == ["False", "12", "True"]
+
+
+@pytest.mark.parametrize("script", ["skip_run.py", "runtimes.py", "serving_table.py", "timings.py"])
+def test_jobs_computing_no_statistic_load_no_scipy_stats(script: str) -> None:
+    """scipy.stats (0.6 s of imports) is imported where a statistic is computed."""
+    code = "import runpy, sys; runpy.run_path(sys.argv[1], run_name='probe'); "
+    code += "print('scipy.stats' in sys.modules)"
+    assert heavy_modules(code, str(ROOT / "scripts" / script))[:1] == ["False"]
