@@ -6,10 +6,10 @@ use rule run_step as serving with:
     input:
         model=model_file,
         record=f"{RUN}/train.json",
-        bench=f"{RUN}/bench/{{runtime}}.json",
-        data=lambda w: prepared(w.dataset),
+        bench=BENCH,
+        data=prepared("{dataset}"),
     output:
-        record=f"{RUN}/serving/{{runtime}}.json",
+        record=SERVING,
     log:
         f"{RUN}/logs/serving_{{runtime}}.log",
     benchmark:
@@ -17,7 +17,7 @@ use rule run_step as serving with:
     priority: served_first
     params:
         script="serving",
-        options=lambda w, output: ["--runtime", w.runtime, "--output", output.record],
+        options=["--runtime", "{runtime}", "--output", SERVING],
 
 
 rule serving_table:
