@@ -241,11 +241,14 @@ def served_first(wildcards):
     return int("serving" in config["studies"][wildcards.study])
 
 
+# The studies with `serving:` (rules/serving.smk has its rules only when there are some).
+SERVED = [study for study, spec in config["studies"].items() if "serving" in spec]
+
+
 def serving_targets():
     """The serving tables and figure of every study with `serving:`."""
     files = ("tables/serving.csv", "tables/serving.md", "figures/serving_latency.png")
-    served = [s for s, spec in config["studies"].items() if "serving" in spec]
-    return [f"{RESULTS}/{s}/{f}" for s in served for f in files]
+    return [f"{RESULTS}/{s}/{f}" for s in SERVED for f in files]
 
 
 def run_runtimes(study_spec, backend):
