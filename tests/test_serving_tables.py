@@ -166,3 +166,45 @@ def test_dashboard_catalog_joins_each_study_serving_table(tmp_path, records):
     served.to_csv(results / "s" / "tables" / "serving.csv", index=False)
     runs = load_catalog(results).runs.set_index("model")
     assert runs.loc["a", "server_qps"] == 200.0 and pd.isna(runs.loc["b", "server_qps"])
+
+
+@pytest.mark.parametrize(
+    "rates",
+    [
+        (9e3, 1.1e4, 2.6e4, 5.2e4),
+        (2.6e4, 4e4, 4.7e4, 5.5e4),
+        (8.7e3, 1.3e4, 1.55e4, 1.75e4),
+        (340, 510, 600, 690),
+        (10, 1e3, 1e5, 1e7),
+        (1e-3, 1, 1e4, 1e9),
+    ],
+)
+def test_log_axes_label_several_ticks_that_do_not_collide(rates):
+    """Less than a decade of data still gets several labelled ticks; many decades get one a
+    decade; no two labels of an axis overlap, and minor ticks have none."""
+    levels = pd.DataFrame(
+        [
+            {"mode": "poisson", "runtime": "eager", "seed": 0, "dropped": 0, **IDENTITY}
+            | {"model": "a", "backend": "torch-cpu", "offered_qps": rate, "latency_ms_p50": p}
+            | {"latency_ms_p99": 2 * p}
+            for rate, p in zip(rates, (1.3, 1.5, 4.0, 9.0), strict=True)
+        ]
+    )
+    serving = pd.DataFrame(
+        [{"runtime": "eager", "model": "a", "backend": "torch-cpu", "server_qps": rates[2]}]
+        + [{"p99_bound_ms": 20.0, **IDENTITY}]
+    ).assign(**IDENTITY, model="a", backend="torch-cpu")
+    figure = serving_latency(levels, serving)
+    figure.canvas.draw()
+    renderer = figure.canvas.get_renderer()
+    (ax,) = figure.axes
+    for axis, (low, high) in ((ax.xaxis, ax.get_xlim()), (ax.yaxis, ax.get_ylim())):
+        shown = [
+            t
+            for t, v in zip(axis.get_ticklabels(), axis.get_ticklocs(), strict=True)
+            if t.get_text() and low <= v <= high
+        ]
+        assert len(shown) >= 3, [t.get_text() for t in shown]
+        boxes = [t.get_window_extent(renderer) for t in shown]
+        assert not any(a.overlaps(b) for i, a in enumerate(boxes) for b in boxes[i + 1 :])
+        assert not any(t.get_text() for t in axis.get_minorticklabels())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -13,7 +14,12 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.axes import Axes  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.ticker import FormatStrFormatter, NullFormatter  # noqa: E402
+from matplotlib.ticker import (  # noqa: E402
+    FixedLocator,
+    FormatStrFormatter,
+    MaxNLocator,
+    NullFormatter,
+)
 
 from tradeoffs import io  # noqa: E402
 
@@ -96,11 +102,29 @@ def rotate_ticks(ax: Axes) -> None:
         tick.set_horizontalalignment("right")
 
 
-def log_x(ax: Axes) -> None:
-    """A log x axis with plain numbers on the decades only."""
-    ax.set_xscale("log")
-    ax.xaxis.set_major_formatter(FormatStrFormatter("%g"))
-    ax.xaxis.set_minor_formatter(NullFormatter())
+def log_axis(ax: Axes, which: str) -> None:
+    """Put `ax`'s x or y axis (`which`) on a log scale labelled with plain numbers at `log_ticks`
+    of the plotted data's limits, none on the minor ticks (their labels collide). Call it after
+    plotting."""
+    axis = ax.xaxis if which == "x" else ax.yaxis
+    (ax.set_xscale if which == "x" else ax.set_yscale)("log")
+    axis.set_major_locator(FixedLocator(log_ticks(*axis.get_view_interval())))
+    axis.set_major_formatter(FormatStrFormatter("%g"))
+    axis.set_minor_formatter(NullFormatter())
+
+
+def log_ticks(low: float, high: float) -> list[float]:
+    """Three to seven ticks in [low, high] on a log axis, as sparse as that allows: the decades,
+    else 1, 2 and 5 times each decade, else every integer multiple of one, else evenly spaced
+    round numbers (data within a fraction of a decade)."""
+    if not 0 < low < high:
+        return []
+    decades = range(math.floor(math.log10(low)), math.ceil(math.log10(high)) + 1)
+    for multiples in ((1,), (1, 2, 5), range(1, 10)):
+        ticks = [m * 10.0**d for d in decades for m in multiples if low <= m * 10.0**d <= high]
+        if len(ticks) >= 3:
+            return ticks[:: math.ceil(len(ticks) / 7)]  # at most 7 labels: every k-th decade
+    return [t for t in MaxNLocator(nbins=4).tick_values(low, high) if low <= t <= high]
 
 
 def placeholder(message: str) -> Figure:

@@ -82,7 +82,7 @@ def _frontier(runs: pd.DataFrame, cost: str, value: str, by: tuple[str, ...], hu
                 label="tied with frontier",
             )
         if (subset[column] > 0).all():
-            style.log_x(ax)
+            style.log_axis(ax, "x")
         texts = [
             ax.text(row[column], row[value], point_name(row), fontsize=7)
             for _, row in best.iterrows()

@@ -28,8 +28,8 @@ def throughput_batch(sweep: pd.DataFrame) -> Figure:
             ax.plot(
                 points.index, points.to_numpy(), "-o", markersize=3, color=palette[name], label=name
             )
-        style.log_x(ax)
-        ax.set_yscale("log")
+        style.log_axis(ax, "x")
+        style.log_axis(ax, "y")
         ax.set_title(label, fontsize=10)
         ax.set_xlabel("Batch size")
         ax.set_ylabel("Throughput (samples/s)")
@@ -55,7 +55,7 @@ def runtime_frontier_figure(runtimes: pd.DataFrame) -> Figure:
             )
         front = here[here["on_frontier"]].sort_values(FRONTIER_COST)
         ax.step(front[FRONTIER_COST], front[FRONTIER_VALUE], where="post", color="0.3", lw=1)
-        ax.set_xscale("log")
+        style.log_axis(ax, "x")
         ax.set_title(dataset, fontsize=10)
         ax.set_xlabel("Single-stream latency (p90 at batch 1, ms)")
         ax.set_ylabel("Test accuracy under the runtime")

@@ -63,8 +63,8 @@ def serving_latency(levels: pd.DataFrame, serving: pd.DataFrame) -> Figure:
                 va="bottom",
                 color="0.3",
             )
-        ax.set_xscale("log")
-        ax.set_yscale("log")
+        style.log_axis(ax, "x")
+        style.log_axis(ax, "y")
         ax.set_title(label, fontsize=10)
         ax.set_xlabel("Offered load (Poisson requests/s)")
         ax.set_ylabel("Latency (ms; p99 solid, p50 dotted)")
