@@ -7,10 +7,11 @@ NaN equal to NaN); the gradient to the input stays the upstream gradient."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 
-from tradeoffs.precision import search
+from tradeoffs.precision import kernels, learnable, search
 from tradeoffs.precision.learnable import LEARNABLE_BITS, LearnableQuantizer, initial_values
 from tradeoffs.precision.modules import make_quantizer
 from tradeoffs.precision.ocp import FORMATS
@@ -263,16 +264,80 @@ def test_compiled_and_traced_graphs_use_the_reference_formula():
 
 
 def test_cpu_tensors_from_the_comparisons_threshold_take_a_kernel(monkeypatch):
+    """From the thresholds on, the learnable forward is the one kernel call
+    (`search.round_to_values`), never the step-by-step path or a binary search."""
+
     def refused(*args):
-        raise AssertionError("searchsorted called")
+        raise AssertionError("step-by-step path called")
 
     monkeypatch.setattr(search, "_searchsorted", refused)
+    monkeypatch.setattr(learnable, "round_to_levels", refused)
     for bits in LEARNABLE_BITS.values():
         LearnableQuantizer(bits)(torch.randn(search.MIN_ELEMENTS))
         LearnableQuantizer(bits)(torch.randn(search.FEW_MIN_ELEMENTS))
-    monkeypatch.setattr(search, "_by_tables", refused)
     for bits in (2, 3, 4):  # few levels: comparisons at every size
         LearnableQuantizer(bits)(torch.randn(search.FINE_ELEMENTS))
+
+
+@pytest.mark.parametrize("bits", [6, 8])
+def test_learnable_matches_reference_where_the_kernel_takes_the_finer_cells(bits):
+    """A learned codebook crowding a 12-bit cell, on a tensor from FINE_ELEMENTS: the one-call
+    kernel takes the 16-bit cells, whose cells hold fewer midpoints; the same numbers."""
+    values = initial_values(bits)
+    values[-6:-1] = 0.5 + torch.arange(5) / 128  # five levels in one 12-bit cell, [0.5, 0.5625)
+    v = values.sort().values
+    midpoints = torch.cat([(v[1:] + v[:-1]) / 2, torch.tensor([float("inf")])])
+    held = {}
+    for shift in search.CELL_SHIFTS:
+        below = np.empty(1 << (32 - shift), np.int32)
+        held[shift] = kernels.cell_tables(midpoints.numpy(), shift, *search._ORDER[shift], below)
+    assert held[search.CELL_SHIFTS[1]] < held[search.CELL_SHIFTS[0]]  # the finer cells pay
+    gen = torch.Generator().manual_seed(bits)
+    x = torch.cat(
+        [
+            torch.randn(search.FINE_ELEMENTS + 5, generator=gen),
+            0.5 + torch.rand(4096, generator=gen) / 16,  # inside the crowded cell
+            torch.ones(1),  # amax 1: x / scale == x
+        ]
+    )
+    assert_learnable_matches(x, values)
+
+
+def test_learnable_with_a_nan_value_takes_the_torch_path():
+    """A NaN value (a diverged optimiser; sorted last) makes a NaN midpoint: the kernel
+    declines and the step-by-step torch path (unchanged from before the one-call kernel)
+    runs. It matches the reference but for elements near the top, which it gives the NaN
+    value (a binary search over midpoints holding NaN, then the +inf guard) where the
+    reference gives one of the two largest finite values; the gradient to x is the upstream
+    gradient either way."""
+    values = initial_values(4)
+    values[5] = float("nan")
+    x = torch.randn(search.MIN_ELEMENTS + 5, generator=torch.Generator().manual_seed(1))
+    ordered = torch.sort(values).values
+    assert search.round_to_values(x, ordered) is None
+    upstream = torch.randn(x.shape, generator=torch.Generator().manual_seed(2))
+    fast = run(fast_learnable, x, values, upstream)
+    ref = run(reference_learnable, x, values, upstream)
+    differ = (fast[0] != ref[0]) & ~(fast[0].isnan() & ref[0].isnan())
+    top = ordered[-3:-1] * x.abs().amax()
+    assert fast[0][differ].isnan().all() and torch.isin(ref[0][differ], top).all()
+    assert differ.float().mean() < 0.05 and identical(fast[1], ref[1])
+
+
+@pytest.mark.parametrize("n", [1, 15, 16, 17, 1000])
+def test_abs_max_is_the_scale_torch_computes(n):
+    """kernels.abs_max (an integer maximum of the bit patterns) against _scale's torch ops, on
+    every kind of fp32: zeros of both signs, subnormals, normals, +-inf, NaN of either sign."""
+    gen = torch.Generator().manual_seed(n)
+    specials = [0.0, -0.0, 1e-45, -1e-42, 1e-38, 3e38, -3.4e38, float("inf"), -float("inf")]
+    cases = [torch.zeros(n), -torch.zeros(n), torch.full((n,), 1e-40)]
+    for special in [*specials, float("nan"), -float("nan")]:
+        x = torch.randn(n, generator=gen)
+        x[torch.randint(0, n, (1,), generator=gen)] = special
+        cases.append(x)
+    for x in cases:
+        expected = x.abs().amax().clamp_min(torch.finfo(torch.float32).tiny)
+        assert identical(torch.tensor(kernels.abs_max(x.numpy())), expected)
 
 
 @pytest.mark.parametrize("count", [1, 5, search.FEW_MIDPOINTS, search.MAX_COMPARED])

@@ -16,7 +16,29 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-CHUNK = 1024  # elements per inner loop: its scratch arrays stay in L1
+CHUNK = 1024  # elements per inner loop: its scratch arrays stay in L1. Every inner loop runs
+# exactly CHUNK times (a constant trip count, which the compiler vectorises fully; a variable
+# one cost 2-3x); a tensor's last partial chunk goes through zero-padded scratch copies.
+
+
+@numba.njit(cache=True, nogil=True)
+def _cells_chunk(x, scale, shift, below, bounds, per_cell, levels, top, index, out, y, k, count):
+    """round_to_levels on one chunk of exactly CHUNK elements (y, k, count: scratch)."""
+    offset = below.size // 2
+    y_bits = y.view(np.int32)
+    for j in range(CHUNK):
+        y[j] = x[j] / scale
+    for j in range(CHUNK):  # unsigned indices: no negative-index wraparound to check
+        first = below[np.uintp((y_bits[j] >> shift) + offset)]
+        k[j] = first
+        count[j] = first + np.int32(y[j] > bounds[np.uintp(first)])
+    for c in range(1, per_cell):  # no branch on the data: its outcome is unpredictable
+        for j in range(CHUNK):
+            count[j] += np.int32(y[j] > bounds[np.uintp(k[j] + c)])
+    for j in range(CHUNK):
+        index[j] = min(count[j], top)
+    for j in range(CHUNK):
+        out[j] = levels[np.uintp(count[j])]
 
 
 @numba.njit(cache=True, nogil=True)
@@ -28,29 +50,61 @@ def round_to_levels(
     bounds: np.ndarray,
     per_cell: int,
     levels: np.ndarray,
+    top: int,
     index: np.ndarray,
     out: np.ndarray,
 ) -> None:
-    """With y = x[i] / scale: index[i] = how many `bounds` lie below y, out[i] =
-    levels[index[i]]. y's cell, (its int32 bits >> shift) + len(below) / 2, has below[cell]
-    bounds below it and at most `per_cell` inside it; `bounds` ends with per_cell +infs."""
-    offset = below.size // 2
-    y = np.empty(CHUNK, np.float32)
-    y_bits = y.view(np.int32)
-    cell = np.empty(CHUNK, np.intp)
-    for start in range(0, x.size, CHUNK):
-        m = min(CHUNK, x.size - start)
-        for j in range(m):  # two loops the compiler vectorises
-            y[j] = x[start + j] / scale
-        for j in range(m):
-            cell[j] = (y_bits[j] >> shift) + offset
-        for j in range(m):  # unsigned indices: no negative-index wraparound to check
-            first = np.uintp(below[cell[j]])
-            k = first
-            for c in range(per_cell):  # no branch on the data: its outcome is unpredictable
-                k += np.uintp(y[j] > bounds[first + np.uintp(c)])
-            index[start + j] = k
-            out[start + j] = levels[k]
+    """With y = x[i] / scale and k = how many `bounds` lie below y: out[i] = levels[k],
+    index[i] = min(k, top). y's cell, (its int32 bits >> shift) + len(below) / 2, has
+    below[cell] bounds below it and at most `per_cell` inside it; `bounds` ends with per_cell
+    +infs."""
+    scratch = np.empty(CHUNK, np.float32), np.empty(CHUNK, np.int32), np.empty(CHUNK, np.int32)
+    whole = x.size - x.size % CHUNK
+    for s in range(0, whole, CHUNK):
+        e = s + CHUNK
+        _cells_chunk(
+            x[s:e],
+            scale,
+            shift,
+            below,
+            bounds,
+            per_cell,
+            levels,
+            top,
+            index[s:e],
+            out[s:e],
+            *scratch,
+        )
+    if whole < x.size:
+        xs, ix, os = _tail(x, whole, index.dtype)
+        _cells_chunk(xs, scale, shift, below, bounds, per_cell, levels, top, ix, os, *scratch)
+        index[whole:] = ix[: x.size - whole]
+        out[whole:] = os[: x.size - whole]
+
+
+@numba.njit(cache=True, nogil=True)
+def _tail(x, whole, index_dtype):
+    """The last x.size - whole (< CHUNK) elements zero-padded to CHUNK, and outputs for them."""
+    xs = np.zeros(CHUNK, np.float32)
+    xs[: x.size - whole] = x[whole:]
+    return xs, np.empty(CHUNK, index_dtype), np.empty(CHUNK, np.float32)
+
+
+@numba.njit(cache=True, nogil=True)
+def _few_chunk(x, scale, midpoints, levels, top, index, out, y, count) -> None:
+    """round_to_few_levels on one chunk of exactly CHUNK elements (y, count: scratch)."""
+    for j in range(CHUNK):
+        y[j] = x[j] / scale
+    for j in range(CHUNK):
+        count[j] = 0
+    for c in range(midpoints.size):
+        midpoint = midpoints[c]
+        for j in range(CHUNK):
+            count[j] += np.int32(not y[j] <= midpoint)
+    for j in range(CHUNK):
+        index[j] = min(count[j], top)
+    for j in range(CHUNK):
+        out[j] = levels[np.uintp(count[j])]
 
 
 @numba.njit(cache=True, nogil=True)
@@ -59,26 +113,109 @@ def round_to_few_levels(
     scale: np.float32,
     midpoints: np.ndarray,
     levels: np.ndarray,
+    top: int,
     index: np.ndarray,
     out: np.ndarray,
 ) -> None:
-    """With y = x[i] / scale: index[i] = how many `midpoints` are not >= y (all of them for
-    a NaN y: searchsorted's count), out[i] = levels[index[i]]. One vectorised comparison per
-    midpoint and element, no tables: for codebooks of a few levels."""
+    """With y = x[i] / scale and k = how many `midpoints` are not >= y (all of them for a
+    NaN y: searchsorted's count): out[i] = levels[k], index[i] = min(k, top). One vectorised
+    comparison per midpoint and element, no tables: for codebooks of a few levels."""
     y = np.empty(CHUNK, np.float32)
     count = np.empty(CHUNK, np.int32)
-    for start in range(0, x.size, CHUNK):
-        m = min(CHUNK, x.size - start)
-        for j in range(m):
-            y[j] = x[start + j] / scale
-            count[j] = 0
-        for c in range(midpoints.size):
-            midpoint = midpoints[c]
-            for j in range(m):
-                count[j] += np.int32(not y[j] <= midpoint)
-        for j in range(m):
-            index[start + j] = count[j]
-            out[start + j] = levels[count[j]]
+    whole = x.size - x.size % CHUNK
+    for s in range(0, whole, CHUNK):
+        e = s + CHUNK
+        _few_chunk(x[s:e], scale, midpoints, levels, top, index[s:e], out[s:e], y, count)
+    if whole < x.size:
+        xs, ix, os = _tail(x, whole, index.dtype)
+        _few_chunk(xs, scale, midpoints, levels, top, ix, os, y, count)
+        index[whole:] = ix[: x.size - whole]
+        out[whole:] = os[: x.size - whole]
+
+
+@numba.njit(cache=True, nogil=True)
+def cell_tables(midpoints, shift, rank, non_finite, below) -> int:
+    """below[k] = how many `midpoints` lie below cell k (all of them for the cells of inf and
+    NaN); returns the most midpoints one cell holds. `rank`: each cell's rank in value order,
+    `non_finite`: the cells of exponent 255 (`search._cell_order`)."""
+    half = rank.size // 2
+    per_rank = np.zeros(rank.size, np.int32)
+    bits = midpoints.view(np.int32)
+    for i in range(midpoints.size):
+        per_rank[rank[(bits[i] >> shift) + half]] += 1
+    below_rank = np.empty(rank.size, np.int32)
+    total, most = 0, 0
+    for r in range(rank.size):
+        below_rank[r] = total
+        total += per_rank[r]
+        most = max(most, per_rank[r])
+    for k in range(rank.size):
+        below[k] = midpoints.size if non_finite[k] else below_rank[rank[k]]
+    return most
+
+
+SMALLEST_NORMAL_BITS = 0x00800000  # fp32's smallest normal, as int32 bits
+INF_BITS = 0x7F800000
+
+
+@numba.njit(cache=True, nogil=True)
+def abs_max(x: np.ndarray) -> np.float32:
+    """max |x| at least fp32's smallest normal; NaN if x holds one: the learnable quantiser's
+    scale, as torch's aminmax, maximum and clamp_min give it. As the integer maximum of the
+    bit patterns of |x| (sign bit cleared), whose order is the floats' (+inf above every
+    finite value, NaN patterns above +inf): one vectorised integer reduction."""
+    bits = x.view(np.int32)
+    largest = np.int32(SMALLEST_NORMAL_BITS)
+    for i in range(x.size):
+        largest = max(largest, bits[i] & 0x7FFFFFFF)
+    if largest > INF_BITS:
+        return np.float32(np.nan)
+    return np.array([largest], np.int32).view(np.float32)[0]
+
+
+@numba.njit(cache=True, nogil=True)
+def round_to_values(x, values, shift, rank, non_finite, fine, max_per_cell, index, out):
+    """The learnable quantiser's forward in one call: scale = abs_max(x); the sorted
+    `values`' midpoints (v[i] + v[i+1]) / 2 and one more at +inf, the levels v * scale + 0 and
+    one more, NaN (as `learnable._codebook`); then index and out as `round_to_few_levels`
+    (shift 0) or `round_to_levels` (cells of `shift` bits, tables from `cell_tables`; where
+    `fine` = (shift, rank, non_finite) of finer cells, shift > 0, and a coarse cell holds
+    more than one midpoint, the finer tables if their cells hold fewer: every midpoint a cell
+    holds is one more pass, the finer tables cost ~80 us). The index stops at the top value,
+    len(values) - 1: a NaN element (the NaN level, len(values)) joins it, as the backward
+    adds their gradients (both are +-inf or NaN then: the scale is non-finite), so that 256
+    values' indices fit a byte. Returns (scale, done): not done, nothing written, where a
+    midpoint is NaN or a cell holds more than `max_per_cell`."""
+    n = values.size
+    midpoints = np.empty(n + max_per_cell, np.float32)  # +inf padding for the cells' path
+    for i in range(n - 1):
+        midpoints[i] = (values[i + 1] + values[i]) / np.float32(2)
+    midpoints[n - 1 :] = np.inf
+    for i in range(n - 1):
+        if np.isnan(midpoints[i]):
+            return np.float32(np.nan), False
+    scale = abs_max(x)
+    levels = np.empty(n + 1, np.float32)
+    for i in range(n):
+        levels[i] = values[i] * scale + np.float32(0)
+    levels[n] = np.nan
+    if shift == 0:
+        round_to_few_levels(x, scale, midpoints[:n], levels, n - 1, index, out)
+        return scale, True
+    below = np.empty(rank.size, np.int32)
+    per_cell = cell_tables(midpoints[:n], shift, rank, non_finite, below)
+    fine_shift, fine_rank, fine_non_finite = fine
+    if fine_shift > 0 and per_cell > 1:
+        fine_below = np.empty(fine_rank.size, np.int32)
+        fine_per_cell = cell_tables(
+            midpoints[:n], fine_shift, fine_rank, fine_non_finite, fine_below
+        )
+        if fine_per_cell < per_cell:
+            shift, below, per_cell = fine_shift, fine_below, fine_per_cell
+    if per_cell > max_per_cell:
+        return scale, False
+    round_to_levels(x, scale, shift, below, midpoints, per_cell, levels, n - 1, index, out)
+    return scale, True
 
 
 LANES = 8  # interleaved partial sums per level: independent chains of additions
@@ -107,6 +244,23 @@ def sum_per_level(grad: np.ndarray, scale: np.float32, index: np.ndarray, sums: 
 
 
 @numba.njit(cache=True, nogil=True)
+def _grid_chunk(x, scale, largest, min_exponent, mantissa, out, y, quantum_bits, inverse_bits):
+    """round_to_grid on one chunk of exactly CHUNK elements (the rest: scratch)."""
+    y_bits = y.view(np.int32)
+    quantum = quantum_bits.view(np.float32)
+    inverse = inverse_bits.view(np.float32)
+    for j in range(CHUNK):
+        y[j] = min(max(np.float32(x[j] / scale), -largest), largest)
+    for j in range(CHUNK):
+        field = max(y_bits[j] & 0x7F800000, min_exponent) - mantissa
+        quantum_bits[j] = field
+        inverse_bits[j] = 0x7F000000 - field  # 2^-e for the quantum 2^e
+    for j in range(CHUNK):
+        rounded = np.float32(np.rint(y[j] * inverse[j]) * quantum[j])
+        out[j] = np.float32(rounded * scale) + np.float32(x[j] - x[j])
+
+
+@numba.njit(cache=True, nogil=True)
 def round_to_grid(
     x: np.ndarray,
     scale: np.float32,
@@ -121,20 +275,14 @@ def round_to_grid(
     straight-through estimator's x - x. Dividing by the quantum, a power of two, is
     multiplying by its inverse (built in the exponent field): the same bits."""
     y = np.empty(CHUNK, np.float32)
-    y_bits = y.view(np.int32)
-    quantum_bits = np.empty(CHUNK, np.int32)
-    quantum = quantum_bits.view(np.float32)
-    inverse_bits = np.empty(CHUNK, np.int32)
-    inverse = inverse_bits.view(np.float32)
-    for start in range(0, x.size, CHUNK):
-        m = min(CHUNK, x.size - start)
-        for j in range(m):  # three loops the compiler vectorises
-            y[j] = min(max(np.float32(x[start + j] / scale), -largest), largest)
-        for j in range(m):
-            field = max(y_bits[j] & 0x7F800000, min_exponent) - mantissa
-            quantum_bits[j] = field
-            inverse_bits[j] = 0x7F000000 - field  # 2^-e for the quantum 2^e
-        for j in range(m):
-            xj = x[start + j]
-            rounded = np.float32(np.rint(y[j] * inverse[j]) * quantum[j])
-            out[start + j] = np.float32(rounded * scale) + np.float32(xj - xj)
+    quantum_bits, inverse_bits = np.empty(CHUNK, np.int32), np.empty(CHUNK, np.int32)
+    whole = x.size - x.size % CHUNK
+    for s in range(0, whole, CHUNK):
+        e = s + CHUNK
+        _grid_chunk(
+            x[s:e], scale, largest, min_exponent, mantissa, out[s:e], y, quantum_bits, inverse_bits
+        )
+    if whole < x.size:
+        xs, _, os = _tail(x, whole, np.int16)
+        _grid_chunk(xs, scale, largest, min_exponent, mantissa, os, y, quantum_bits, inverse_bits)
+        out[whole:] = os[: x.size - whole]

@@ -14,14 +14,15 @@ not trained), so one initialisation (largest level 1) fits weights and activatio
 range, and the values learn the shape of the distribution.
 
 Computation (docs/architecture.md, Precision): one autograd function rounds and saves only the
-level of each element; the search is `search.round_to_levels` (a numba kernel); the output is
-a read of the scaled codebook; the backward passes the gradient straight to x and sums it per
-level, deterministically (`search.sum_per_level`). Outputs and the gradient to x equal the
-straight-through formula `ste(x, values[nearest(x / scale, values)] * scale)` bit for bit; the
-gradient to the values too on the torch path, within a stated bound of it on the kernels'
-(float64 partial sums; at more than one thread that formula's index_put_ accumulation is
-itself nondeterministic); compiled and exported graphs (torch.compile, torch.export) trace
-that formula.
+level of each element and the scale; on the kernels' path the amax, the codebook, the search
+and the gather are one numba call (`search.round_to_values`), else the steps one by one
+(`search.round_to_levels`); the backward passes the gradient straight to x and sums it per
+level, deterministically (`search.sums_to_values`, `search.sum_per_level`). Outputs and the
+gradient to x equal the straight-through formula
+`ste(x, values[nearest(x / scale, values)] * scale)` bit for bit; the gradient to the values
+too on the torch path, within a stated bound of it on the kernels' (float64 partial sums; at
+more than one thread that formula's index_put_ accumulation is itself nondeterministic);
+compiled and exported graphs (torch.compile, torch.export) trace that formula.
 """
 
 from __future__ import annotations
@@ -30,7 +31,12 @@ import numpy as np
 import torch
 from torch import nn
 
-from tradeoffs.precision.search import round_to_levels, sum_per_level
+from tradeoffs.precision.search import (
+    round_to_levels,
+    round_to_values,
+    sum_per_level,
+    sums_to_values,
+)
 from tradeoffs.precision.ste import ste
 
 # bits -> (exponent bits, mantissa bits) of the unsigned minifloat giving the magnitudes
@@ -110,18 +116,25 @@ class _RoundToValues(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, x: torch.Tensor, values: torch.Tensor) -> torch.Tensor:
+        ctx.values_dtype, ctx.levels = values.dtype, values.numel()
+        fused = round_to_values(x, values)
+        if fused is not None:  # the kernels' path: its levels (uint8) and fp32 scale in numpy
+            ctx.index, out, ctx.scale = fused
+            return out
         scale = _fused_scale(x)
         midpoints, levels = _codebook(values.to(x.dtype), scale)
         index, out = round_to_levels(x, scale, midpoints, levels)
+        ctx.index = None
         ctx.save_for_backward(index, scale)
-        ctx.values_dtype, ctx.levels = values.dtype, values.numel()
         return out
 
     @staticmethod
     def backward(ctx, grad: torch.Tensor) -> tuple[torch.Tensor | None, torch.Tensor | None]:
-        index, scale = ctx.saved_tensors
         grad_values = None
-        if ctx.needs_input_grad[1]:
+        if ctx.needs_input_grad[1] and ctx.index is not None:
+            grad_values = sums_to_values(grad, ctx.scale, ctx.index, ctx.levels)
+        elif ctx.needs_input_grad[1]:
+            index, scale = ctx.saved_tensors
             sums = sum_per_level(grad, scale, index, ctx.levels + 1, ctx.values_dtype)
             # NaN elements (a non-finite scale: every term is +-inf or NaN) joined the top level
             sums[-2] += sums[-1]
