@@ -60,3 +60,6 @@ rule all:
     default_target: True
     input:
         all_targets(),
+
+
+state_signatures(workflow.rules)

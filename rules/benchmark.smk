@@ -2,9 +2,9 @@ use rule run_step as benchmark with:
     input:
         model=model_file,
         record=f"{RUN}/train.json",
-        data=lambda w: prepared(w.dataset),
+        data=prepared("{dataset}"),
     output:
-        record=f"{RUN}/bench/{{runtime}}.json",
+        record=BENCH,
     log:
         f"{RUN}/logs/benchmark_{{runtime}}.log",
     benchmark:
@@ -12,4 +12,4 @@ use rule run_step as benchmark with:
     priority: served_first
     params:
         script="benchmark",
-        options=lambda w, output: ["--runtime", w.runtime, "--output", output.record],
+        options=["--runtime", "{runtime}", "--output", BENCH],

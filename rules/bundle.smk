@@ -7,9 +7,12 @@ localrules:
 
 
 rule bundle:
+    # Functions: the file lists are built only when a bundle is asked for, not in every plan.
     input:
-        metrics=[f"{run.folder(RESULTS)}/metrics.json" for run in all_runs(config)],
-        bench=[f for study in config["studies"] for f in study_bench(study)],
+        metrics=lambda w: [
+            f"{run.folder(RESULTS)}/metrics.json" for run in all_runs(config)
+        ],
+        bench=lambda w: [f for study in config["studies"] for f in study_bench(study)],
     output:
         f"{RESULTS}/bundles/{HOST}.tar.gz",
     log:

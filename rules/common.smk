@@ -1,10 +1,13 @@
 """Paths and input functions shared by the rules."""
 
 import functools
+import inspect
 import json
 import re
 import shlex
 
+from snakemake.common import overwrite_function_params
+from snakemake.io import AnnotatedString, _IOFile
 from snakemake.settings.types import DeploymentMethod
 
 from tradeoffs import cluster, registry
@@ -23,6 +26,10 @@ from tradeoffs.runtimes import runtimes_for
 DATA = config["data_dir"]
 RESULTS = config["results_dir"]
 RUN = path_pattern(RESULTS)
+# A run's record of one runtime's benchmark and of its serving run. Params name them as
+# patterns too (Snakemake fills in the wildcards): no function to call for each job.
+BENCH = f"{RUN}/bench/{{runtime}}.json"
+SERVING = f"{RUN}/serving/{{runtime}}.json"
 ENVS = {framework: f"../envs/{name}" for framework, name in ENV_FILES.items()}
 CONDA = DeploymentMethod.CONDA in workflow.deployment_settings.deployment_method
 try:
@@ -87,7 +94,8 @@ PREPARED_DATASETS = "|".join(
 
 
 def prepared(dataset):
-    """The file that marks a dataset as prepared (written last)."""
+    """The file that marks a dataset as prepared (written last); `dataset` may be a
+    `{wildcard}`, which makes it a pattern for a rule's input."""
     return f"{DATA}/prepared/{dataset}/meta.json"
 
 
@@ -233,11 +241,14 @@ def served_first(wildcards):
     return int("serving" in config["studies"][wildcards.study])
 
 
+# The studies with `serving:` (rules/serving.smk has its rules only when there are some).
+SERVED = [study for study, spec in config["studies"].items() if "serving" in spec]
+
+
 def serving_targets():
     """The serving tables and figure of every study with `serving:`."""
     files = ("tables/serving.csv", "tables/serving.md", "figures/serving_latency.png")
-    served = [s for s, spec in config["studies"].items() if "serving" in spec]
-    return [f"{RESULTS}/{s}/{f}" for s in served for f in files]
+    return [f"{RESULTS}/{s}/{f}" for s in SERVED for f in files]
 
 
 def run_runtimes(study_spec, backend):
@@ -275,8 +286,7 @@ def runtime_targets():
     return studies + figures + [f"{RESULTS}/summary/{t}" for t in summary]
 
 
-# A study's `pretrained:` models (rules/pretrained.smk): their names, as a wildcard pattern
-# that matches nothing when there are none.
+# A study's `pretrained:` models (rules/pretrained.smk has its rules only when there are some).
 PRETRAINED = sorted(
     {
         name
@@ -284,7 +294,6 @@ PRETRAINED = sorted(
         for name in study.get("pretrained", {})
     }
 )
-PRETRAINED_MODEL = "|".join(re.escape(name) for name in PRETRAINED) or "(?!)"
 
 
 def pretrained_file(wildcards):
@@ -303,3 +312,18 @@ def figure_outputs(folder, names, category):
         )
         outputs[name] = update(png)
     return outputs
+
+
+def state_signatures(rules):
+    """Give each function of the rules (input, params, priority, conda) its signature once:
+    Snakemake otherwise reads it with inspect.signature up to three times a call, the largest
+    part of what such a function costs each planned job."""
+    for definition in rules:
+        items = [*definition.input, *definition.params, definition.priority]
+        for item in [*items, definition.conda_env]:
+            if isinstance(item, _IOFile) and item.is_callable():
+                item = item._file.callable  # a function in a flag: unpack(...)
+            elif isinstance(item, AnnotatedString):
+                item = item.callable
+            if callable(item):
+                overwrite_function_params(item, inspect.signature(item).parameters)

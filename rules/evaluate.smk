@@ -8,7 +8,7 @@ use rule run_step as evaluate with:
     input:
         model=model_file,
         record=f"{RUN}/train.json",
-        data=lambda w: prepared(w.eval_dataset),
+        data=prepared("{eval_dataset}"),
     output:
         record=f"{RUN}/eval/{{eval_dataset}}.json",
         confusion=f"{RUN}/eval/{{eval_dataset}}_confusion.csv",
@@ -20,7 +20,7 @@ use rule run_step as evaluate with:
         f"{RUN}/benchmarks/evaluate_{{eval_dataset}}.tsv"
     params:
         script="evaluate",
-        options=lambda w: ["--eval-dataset", w.eval_dataset],
+        options=["--eval-dataset", "{eval_dataset}"],
 
 
 # One job per run evaluates it on all of its corrupted test sets (one engine start-up, one

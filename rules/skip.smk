@@ -59,7 +59,7 @@ if UNAVAILABLE:
         input:
             record=f"{RUN}/train.json",
         output:
-            record=f"{RUN}/bench/{{runtime}}.json",
+            record=BENCH,
         log:
             f"{RUN}/logs/benchmark_{{runtime}}.log",
         benchmark:
@@ -77,9 +77,4 @@ if UNAVAILABLE:
         params:
             python=PYTHON["analysis"],
             script="benchmark",
-            options=lambda w, output: [
-                "--runtime",
-                w.runtime,
-                "--output",
-                output.record,
-            ],
+            options=["--runtime", "{runtime}", "--output", BENCH],

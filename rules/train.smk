@@ -11,7 +11,7 @@ EVAL_OWN = {
 # The log is appended to: a resumed job adds its lines to the interrupted one's.
 use rule run_step as train_torch with:
     input:
-        data=lambda w: prepared(w.dataset),
+        data=prepared("{dataset}"),
     output:
         **EVAL_OWN,
         model=f"{RUN}/model.pt",

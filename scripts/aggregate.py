@@ -53,10 +53,9 @@ def main() -> None:
     comparison = aggregate.comparison_table(summary)
     io.write_text(out / "comparison.md", aggregate.to_markdown(comparison, runs))
     noise = noise_floor.measurement(args.noise_floor)
-    text = findings.findings_markdown(args.study, runs, served, study_config, noise)
-    io.write_text(args.findings, text)
-    page = findings.findings_html(args.study, runs, served, study_config, noise)
-    io.write_text(args.findings.with_suffix(".html"), page)
+    sentences = findings.findings(args.study, runs, served, study_config, noise)  # once, for both
+    io.write_text(args.findings, findings.findings_markdown(args.study, sentences))
+    io.write_text(args.findings.with_suffix(".html"), findings.findings_html(args.study, sentences))
     table = robustness.robustness_table(runs)
     with io.atomic_path(out / "robustness.csv") as tmp:
         table.to_csv(tmp, index=False)

@@ -12,6 +12,7 @@ import sys
 import types
 from pathlib import Path
 
+import jsonschema
 import numpy as np
 import pandas as pd
 import psutil
@@ -232,6 +233,27 @@ def _merged(spec: RunSpec, train: dict, evals: dict, bench: dict) -> dict:
 def test_complete_ok_run_is_valid(tmp_path):
     spec = _spec(tmp_path)
     validate_metrics(_merged(spec, *_ok_records(spec)))
+
+
+def test_the_shipped_schemas_are_valid_schemas():
+    """validate_metrics (each metrics job) does not check the schema against its metaschema;
+    this test does, for every schema the package ships."""
+    for schema in (schemas.metrics_schema(), schemas.history_schema(), schemas.config_schema()):
+        jsonschema.validators.validator_for(schema).check_schema(schema)
+
+
+def test_validate_metrics_raises_the_most_relevant_error(tmp_path):
+    """As `jsonschema.validate` does: the best match of the record's errors."""
+    spec = _spec(tmp_path)
+    metrics = _merged(spec, *_ok_records(spec))
+    metrics["test_acc"] = "high"
+    del metrics["model"]
+    expected = jsonschema.exceptions.best_match(
+        jsonschema.Draft202012Validator(schemas.metrics_schema()).iter_errors(metrics)
+    )
+    with pytest.raises(ValidationError) as raised:
+        validate_metrics(metrics)
+    assert raised.value.message == expected.message
 
 
 def test_a_key_two_records_set_is_refused_naming_both(tmp_path):

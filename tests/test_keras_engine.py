@@ -111,3 +111,25 @@ def test_saved_model_is_read_once_until_the_file_changes(data_dir, tmp_path):
     os.utime(spec.model_path, ns=(stamp, stamp))  # another job rewrote it: read it anew
     reread = modelfile.load(spec.model_path)
     assert reread is not kept and reread.count_params() == kept.count_params()
+
+
+def test_the_train_step_is_traced_once(tmp_path):
+    """compile_phase leaves the first training step no variable to create (the accuracy
+    metric's and the optimiser's exist), so TensorFlow traces it once, not twice."""
+    import tensorflow as tf
+
+    from tradeoffs.engines.keras.steps import Phase, compile_phase, fit_epoch
+    from tradeoffs.engines.settings import TrainSettings
+
+    inputs = tf.keras.Input((8, 8, 1))
+    x = tf.keras.layers.Conv2D(4, 3)(inputs)
+    x = tf.keras.layers.BatchNormalization()(tf.keras.layers.Flatten()(x))
+    model = tf.keras.Model(inputs, tf.keras.layers.Dense(3, activation="softmax")(x))
+    spec = make_spec(tmp_path, tmp_path, "cnn")
+    compile_phase(model, TrainSettings.of(spec), Phase(epochs=2, lr=0.01), 2)
+    rng = np.random.default_rng(0)
+    x, y = rng.random((40, 8, 8, 1), dtype=np.float32), rng.integers(0, 3, 40)
+    for _ in range(2):
+        loss, acc = fit_epoch(model, x, y, batch_size=16)
+    assert np.isfinite(loss) and 0 <= acc <= 1
+    assert model.train_function.experimental_get_tracing_count() == 1

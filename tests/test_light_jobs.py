@@ -1,13 +1,15 @@
 """Jobs load only what they use: the metrics job of a run without corrupted sets (it only reads
 and writes records) no pandas, scipy, plotting library or framework; the benchmark job's
 job and the torch engine no pandas (only train and evaluate write tables), nor torch's FLOP
-counter (only the train job counts FLOPs); training's deterministic mode not torch's compiler."""
+counter (only the train job counts FLOPs); jobs that compute no statistic no scipy.stats."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 HEAVY = ("pandas", "scipy", "matplotlib", "torch", "tensorflow", "numba", "sklearn")
@@ -55,11 +57,9 @@ def test_only_counting_flops_loads_torch_flop_counter() -> None:
     assert heavy_modules(code)[:3] == ["False", "12", "True"]
 
 
-def test_deterministic_training_loads_no_compiler_stack() -> None:
-    """`use_deterministic_algorithms` imports torch._inductor (about 1 s a train job); the
-    engine's set-up turns on the same flag without it."""
-    code = "import sys, types, torch; from tradeoffs.engines.torch.device import configure; "
-    code += "spec = types.SimpleNamespace(threads=1, seed=0, device='cpu'); "
-    code += "configure(spec, training=True); "
-    code += "print(torch.are_deterministic_algorithms_enabled(), 'torch._inductor' in sys.modules)"
-    assert heavy_modules(code)[:2] == ["True", "False"]
+@pytest.mark.parametrize("script", ["skip_run.py", "runtimes.py", "serving_table.py", "timings.py"])
+def test_jobs_computing_no_statistic_load_no_scipy_stats(script: str) -> None:
+    """scipy.stats (0.6 s of imports) is imported where a statistic is computed."""
+    code = "import runpy, sys; runpy.run_path(sys.argv[1], run_name='probe'); "
+    code += "print('scipy.stats' in sys.modules)"
+    assert heavy_modules(code, str(ROOT / "scripts" / script))[:1] == ["False"]

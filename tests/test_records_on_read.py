@@ -253,7 +253,7 @@ def test_corrupt_records_never_crash_the_tables(
     aggregate.to_markdown(aggregate.compact_runs(runs))
     aggregate.to_markdown(aggregate.compact_summary(summary))
     aggregate.to_markdown(aggregate.comparison_table(summary), runs)
-    text = findings.findings_markdown("s", runs)
+    text = findings.findings_markdown("s", findings.findings("s", runs))
     assert set(runs["status"]) <= {"ok", "invalid"}
     assert runs.loc[runs["model"] == "cnn", "status"].tolist() == ["ok"]
     event(f"corrupted run: {runs.loc[runs['seed'] == 1, 'status'].tolist()}")

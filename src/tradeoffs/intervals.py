@@ -11,7 +11,6 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-from scipy import stats
 
 LEVEL = 0.95
 RESAMPLES = 1000
@@ -20,6 +19,8 @@ SEED = 0  # every bootstrap of the project draws from this seed: reruns give the
 
 def wilson(successes: int, n: int) -> list[float] | None:
     """The Wilson score interval [lo, hi] of `successes` out of `n`; None when n is 0."""
+    from scipy import stats  # imported where used: it costs jobs without statistics 0.6 s
+
     if n <= 0:
         return None
     ci = stats.binomtest(int(successes), int(n)).proportion_ci(LEVEL, method="wilson")
@@ -30,6 +31,8 @@ def bootstrap_examples(statistic: Callable[[np.ndarray], float], n: int) -> list
     """Percentile bootstrap interval of `statistic(indices)` over `n` examples resampled with
     replacement; None when n is 0 or the statistic is undefined (NaN) on some resample. A
     statistic that does not vary gives a zero-width interval."""
+    from scipy import stats
+
     if n <= 0:
         return None
     value = statistic(np.arange(n))

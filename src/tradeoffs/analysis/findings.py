@@ -20,7 +20,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from tradeoffs import registry
 from tradeoffs.analysis import noise_floor, robustness, significance
@@ -190,6 +189,8 @@ def _versus_intervals(best: pd.Series, worst: pd.Series, column: str, higher: bo
 def _seed_spread(best: pd.Series, worst: pd.Series, column: str) -> str:
     """Training throughput is one measurement per run: with several seeds each, the Student t
     intervals over the seeds and whether they overlap; with one, that nothing tests it."""
+    from scipy import stats  # imported where used: it costs jobs without statistics 0.6 s
+
     bounds = []
     for row in (best, worst):
         values = row["runs"][column].dropna().to_numpy(dtype=float)
@@ -633,26 +634,13 @@ def machine_sentences(runs: pd.DataFrame) -> list[str]:
     return [f"Measured on {'; '.join(machines)}."]
 
 
-def findings_markdown(
-    study: str,
-    runs: pd.DataFrame,
-    serving: pd.DataFrame | None = None,
-    config: Mapping[str, Any] | None = None,
-    noise: Mapping[str, Any] | None = None,
-) -> str:
-    sentences = findings(study, runs, serving, config, noise)
+def findings_markdown(study: str, sentences: list[str]) -> str:
+    """The study's findings (`findings`' sentences) as findings.md."""
     lines = "\n".join(f"- {sentence}" for sentence in sentences)
     return f"# {study}: findings\n\n{lines}\n"
 
 
-def findings_html(
-    study: str,
-    runs: pd.DataFrame,
-    serving: pd.DataFrame | None = None,
-    config: Mapping[str, Any] | None = None,
-    noise: Mapping[str, Any] | None = None,
-) -> str:
-    """The findings as a small HTML page, for the Snakemake report."""
-    sentences = findings(study, runs, serving, config, noise)
+def findings_html(study: str, sentences: list[str]) -> str:
+    """The findings (`findings`' sentences) as a small HTML page, for the Snakemake report."""
     items = "".join(f"<li>{html.escape(s)}</li>" for s in sentences)
     return f"<html><body><h3>{html.escape(study)}: findings</h3><ul>{items}</ul></body></html>\n"

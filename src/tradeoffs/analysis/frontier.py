@@ -87,11 +87,12 @@ def tied_points(points: pd.DataFrame, cost: str, by: Sequence[str]) -> pd.Series
     for _, group in points.groupby(list(by), sort=False):
         front = group[group["on_frontier"]]
         front = front.iloc[np.argsort(-sign * front[cost].to_numpy(float), kind="stable")]
+        frontier = [best for _, best in front.iterrows()]  # once: a row of strings costs ms
         for i, row in group[~group["on_frontier"]].iterrows():
             mine = predictions(row)
             if mine is None:
                 continue
-            for _, best in front.iterrows():
+            for best in frontier:
                 if sign * best[cost] > sign * row[cost]:
                     continue
                 theirs = predictions(best)

@@ -21,7 +21,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from tradeoffs import io
 from tradeoffs.analysis.load import CONFIG_KEYS, HOST, ok_runs
@@ -34,6 +33,8 @@ MEASURES = ("latency_ms_p50", "offline_throughput_sps")
 def summarise(jobs: Sequence[Mapping[str, float]], host: str) -> dict[str, Any]:
     """The record of one noise-floor measurement: per measure the mean and the run-to-run CV
     over `jobs` (each a repeated benchmark job's figures), the host and when."""
+    from scipy import stats  # imported where used: it costs jobs without statistics 0.6 s
+
     if len(jobs) < 2:
         raise ValueError(f"a noise floor needs at least 2 jobs, got {len(jobs)}")
     record: dict[str, Any] = {
@@ -74,6 +75,8 @@ def measurement(path: str | Path | None) -> dict[str, Any] | None:
 def from_seeds(runs: pd.DataFrame, column: str = "latency_ms_p50") -> dict[str, Any] | None:
     """The study's own run-to-run variation: the median over configurations with at least two
     ok seeds on one machine of the CV of `column` across those seeds; None without any."""
+    from scipy import stats
+
     done = ok_runs(runs).dropna(subset=[column]) if column in runs else runs.iloc[:0]
     keys = [k for k in (*CONFIG_KEYS, HOST) if k in done]
     if done.empty or "seed" not in done:

@@ -19,12 +19,12 @@ per-example predictions files (`tradeoffs.records.predictions`); defined in docs
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
-from scipy import stats
 
 from tradeoffs.intervals import LEVEL, RESAMPLES, SEED, bootstrap_examples, wilson
 from tradeoffs.records.predictions import ExamplePredictions
@@ -63,8 +63,11 @@ def _check_paired(a: ExamplePredictions, b: ExamplePredictions) -> None:
         )
 
 
+@functools.cache  # the frontiers test many pairs with the same counts; a test costs ms
 def mcnemar_exact(a_only: int, b_only: int) -> float:
     """Two-sided exact McNemar p-value of the discordant counts (1 when there are none)."""
+    from scipy import stats  # imported where used: it costs jobs without statistics 0.6 s
+
     if a_only + b_only == 0:
         return 1.0
     return float(stats.binomtest(a_only, a_only + b_only, 0.5).pvalue)
@@ -91,6 +94,8 @@ def compare_runs(a: ExamplePredictions, b: ExamplePredictions) -> Comparison:
 
 def compare_seeds(pairs: Sequence[tuple[ExamplePredictions, ExamplePredictions]]) -> Comparison:
     """Runs of a and b paired by seed (module docstring); one pair is `compare_runs`."""
+    from scipy import stats
+
     if len(pairs) == 1:
         return compare_runs(*pairs[0])
     per_seed = [compare_runs(a, b) for a, b in pairs]
@@ -113,6 +118,8 @@ def compare_seeds(pairs: Sequence[tuple[ExamplePredictions, ExamplePredictions]]
 
 def adjust(comparisons: Sequence[Comparison]) -> list[Comparison]:
     """The comparisons of one finding with Benjamini-Hochberg adjusted p-values."""
+    from scipy import stats
+
     if not comparisons:
         return []
     adjusted = stats.false_discovery_control([c.p_value for c in comparisons], method="bh")
@@ -135,6 +142,8 @@ def ratio_bound(run: ExamplePredictions, reference: ExamplePredictions) -> Ratio
     """Non-inferiority of `run` to `reference` (module docstring): the ratio of their accuracies
     and its one-sided lower bound, from a paired bootstrap over the shared test examples (the
     two-sided interval at 1 - 2 * ALPHA, whose lower end is the one-sided LEVEL bound)."""
+    from scipy import stats
+
     _check_paired(run, reference)
     ca, cr = run.correct.astype(np.float64), reference.correct.astype(np.float64)
     if cr.sum() == 0:
@@ -164,6 +173,8 @@ def seed_interval(accuracies: Sequence[float], n: int) -> tuple[float, float]:
     over the seeds' accuracies. The seeds share one test set, so the t interval is about this
     test set's examples; in a seeded simulation 3 seeds covered the population mean at 0.94
     (independent test draws) and 0.93 (one shared test set of varied difficulty)."""
+    from scipy import stats
+
     acc = np.asarray(accuracies, dtype=np.float64)
     if len(acc) > 1 and np.ptp(acc) > 0:
         t = stats.ttest_1samp(acc, 0.0).confidence_interval(LEVEL)

@@ -119,7 +119,8 @@ def onnxruntime(model: nn.Module, sample: torch.Tensor, device: torch.device) ->
 def _quantized_ops_allowed() -> Iterator[None]:
     """torch flags its quantised kernels' output resize as nondeterministic and refuses them
     while the run's deterministic mode is on; on the CPU they are deterministic in practice.
-    (The debug-mode setter is the flag without an import of torch's compiler stack.)"""
+    The debug-mode setter flips the flag alone: `use_deterministic_algorithms` also imports
+    torch's compiler stack (once) and sets inductor's config (on every timed call)."""
     before = torch.get_deterministic_debug_mode()
     torch.set_deterministic_debug_mode("default")
     try:
