@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from tradeoffs.analysis import significance
-from tradeoffs.analysis.findings import REFERENCE_MODEL, REFERENCE_PRECISION
+from tradeoffs.analysis.findings import REFERENCE_MODEL, REFERENCE_PRECISION, target_verdicts
 from tradeoffs.analysis.load import HOST
 from tradeoffs.analysis.runtimes import RUN
 from tradeoffs.records.predictions import read, read_run
@@ -130,21 +130,8 @@ def runtime_target_sentence(runtimes: pd.DataFrame, target: float | None) -> str
     if tested.empty:
         return None
     keys = [k for k in ("model", "precision", "backend", "seed", HOST) if runtimes[k].nunique() > 1]
-
-    def named(rows: pd.DataFrame) -> str:
-        return ", ".join(
-            f"{'/'.join(str(r[k]) for k in (*keys, 'runtime'))} {r['acc_ratio']:.3f} "
-            f"(≥ {r['acc_ratio_lo']:.3f})"
-            for _, r in rows.iterrows()
-        )
-
-    met = tested[tested["meets_target"] == True]  # noqa: E712 (object column: True/False)
-    missed = tested[tested["meets_target"] != True]  # noqa: E712
-    parts = [f"met by {named(met)}" if len(met) else "met by none"]
-    if len(missed):
-        parts.append(f"not met by {named(missed)}")
     return (
         f"Accuracy target {target:g} of the eager model's accuracy, per deployment runtime "
         f"(ratio, one-sided 95% lower bound paired over the check's examples): "
-        f"{'; '.join(parts)}."
+        f"{target_verdicts(tested, [*keys, 'runtime'])}."
     )

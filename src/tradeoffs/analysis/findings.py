@@ -536,6 +536,16 @@ def target_sentence(runs: pd.DataFrame, target: float | None) -> str | None:
         if k in tested and runs[k].nunique() > 1
     ] or ["model"]
 
+    return (
+        f"Accuracy target {target:g} of the reference's accuracy (ratio, one-sided 95% lower "
+        f"bound paired over examples): {target_verdicts(tested, keys)}."
+    )
+
+
+def target_verdicts(tested: pd.DataFrame, keys: list[str]) -> str:
+    """ "met by A 0.990 (≥ 0.970), ...; not met by ...": the tested rows (`acc_ratio`,
+    `acc_ratio_lo`, `meets_target`) named by their `keys` values joined with '/'."""
+
     def named(rows: pd.DataFrame) -> str:
         return ", ".join(
             f"{'/'.join(str(r[k]) for k in keys)} {r['acc_ratio']:.3f} (≥ {r['acc_ratio_lo']:.3f})"
@@ -547,10 +557,7 @@ def target_sentence(runs: pd.DataFrame, target: float | None) -> str | None:
     parts = [f"met by {named(met)}" if len(met) else "met by none"]
     if len(missed):
         parts.append(f"not met by {named(missed)}")
-    return (
-        f"Accuracy target {target:g} of the reference's accuracy (ratio, one-sided 95% lower "
-        f"bound paired over examples): {'; '.join(parts)}."
-    )
+    return "; ".join(parts)
 
 
 STUDY_FINDINGS: dict[str, Callable[[pd.DataFrame], list[str]]] = {
