@@ -323,16 +323,26 @@ def write_examples(run_dir: Path, dataset: str, found: CorruptedExamples) -> Non
     write_sets(run_dir / CORRUPTED_FILE, found.sets)
 
 
-def test_robustness_table_shows_mce_with_its_interval(tmp_path: Path) -> None:
+# (precision, (clean accuracy, corrupted accuracies), seed of the simulated examples)
+PAIR = (("fp32", REFERENCE, 2), ("fp4", QUANTISED, 1))
+
+
+def precision_runs_with_mce(tmp_path: Path, cases: tuple) -> tuple[list[Path], pd.DataFrame]:
+    """The precision study's cnn at each case's precision, with its records and 100 simulated
+    test examples per set: the metrics paths, and the runs read back with mCE against fp32."""
     paths = []
-    for precision, (clean, accs), seed in (("fp32", REFERENCE, 2), ("fp4", QUANTISED, 1)):
+    for precision, (clean, accs), seed in cases:
         run = Run("precision", "digits", "cnn", "relu", precision, "torch-cpu", 0)
         path = corrupted_run(tmp_path, run, clean, accs)
         write_examples(path.parent, "digits", corrupted_examples(clean, accs, 100, seed))
         paths.append(path)
-    runs = robustness.with_corruption_errors(
+    return paths, robustness.with_corruption_errors(
         read_metrics(paths), {"model": None, "precision": "fp32"}
     )
+
+
+def test_robustness_table_shows_mce_with_its_interval(tmp_path: Path) -> None:
+    _, runs = precision_runs_with_mce(tmp_path, PAIR)
     fp4 = runs.set_index("precision").loc["fp4"]
     lo, hi = fp4["mce_ci"]
     assert fp4["mce"] == pytest.approx(1.3125) and lo < fp4["mce"] < hi
@@ -344,15 +354,7 @@ def test_robustness_table_shows_mce_with_its_interval(tmp_path: Path) -> None:
 
 
 def test_severity_figure_legend_gives_mce_with_its_interval(tmp_path: Path) -> None:
-    paths = []
-    for precision, (clean, accs), seed in (("fp32", REFERENCE, 2), ("fp4", QUANTISED, 1)):
-        run = Run("precision", "digits", "cnn", "relu", precision, "torch-cpu", 0)
-        path = corrupted_run(tmp_path, run, clean, accs)
-        write_examples(path.parent, "digits", corrupted_examples(clean, accs, 100, seed))
-        paths.append(path)
-    runs = robustness.with_corruption_errors(
-        read_metrics(paths), {"model": None, "precision": "fp32"}
-    )
+    _, runs = precision_runs_with_mce(tmp_path, PAIR)
     runs.to_csv(tmp_path / "runs.csv", index=False)  # as the figure job reads it
     lo, hi = runs.set_index("precision").loc["fp4", "mce_ci"]
     fig = accuracy_vs_severity(pd.read_csv(tmp_path / "runs.csv"), "precision")
@@ -362,16 +364,8 @@ def test_severity_figure_legend_gives_mce_with_its_interval(tmp_path: Path) -> N
 
 
 def test_findings_state_mce_with_its_interval_and_verdict(tmp_path: Path) -> None:
-    paths = []
-    cases = (("fp32", REFERENCE, 2), ("fp4", QUANTISED, 1), ("fp8", REFERENCE, 3))
-    for precision, (clean, accs), seed in cases:
-        run = Run("precision", "digits", "cnn", "relu", precision, "torch-cpu", 0)
-        path = corrupted_run(tmp_path, run, clean, accs)
-        write_examples(path.parent, "digits", corrupted_examples(clean, accs, 100, seed))
-        paths.append(path)
-    runs = robustness.with_corruption_errors(
-        read_metrics(paths), {"model": None, "precision": "fp32"}
-    )
+    cases = (*PAIR, ("fp8", REFERENCE, 3))
+    paths, runs = precision_runs_with_mce(tmp_path, cases)
     sentences = findings.robustness_sentences(runs)
     mce_sentence = next(s for s in sentences if s.startswith("mCE"))
     fp4 = runs.set_index("precision").loc["fp4", "mce_ci"]
