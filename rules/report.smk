@@ -15,7 +15,7 @@ for _set, (_names, _studies) in plan.figure_sets(config).items():
         name:
             f"figures_{_set}"
         input:
-            unpack(plan.figures_inputs(config, RESULTS, _names)),
+            unpack(plan.figures_inputs(config, RESULTS, _names, UNAVAILABLE)),
         output:
             **figure_outputs(f"{RESULTS}/{{study}}", _names, "{study}"),
         log:

@@ -91,6 +91,10 @@ def test_a_local_run_of_an_absent_device_is_one_skip_job(tmp_path):
     cpu = {rule for rule, wildcards in jobs if "backend=torch-cpu" in wildcards}
     assert mps == {"skip_run"}
     assert {"train_torch", "benchmark", "metrics"} <= cpu  # train evaluates its own dataset
+    # The figures read completed runs only: no job waits on a skipped run's history or tables.
+    figures = re.search(r"^rule figures_\w+:\n\s+input: (.*)$", planned.stdout, re.M)
+    assert "torch-cpu/seed0/history.csv" in figures.group(1)
+    assert "torch-mps/seed0/history.csv" not in planned.stdout
 
     run = tmp_path / "results/backends/runs/synthetic/mnist_cnn/relu/fp32/torch-mps/seed0"
     target = str(run / "metrics.json")
@@ -100,6 +104,7 @@ def test_a_local_run_of_an_absent_device_is_one_skip_job(tmp_path):
     assert metrics["status"] == "skipped"
     assert "Apple-silicon" in metrics["reason"]
     assert (run / "model.pt").stat().st_size == 0  # a skipped run's weights are empty
+    assert (run / "history.csv").exists() and (run / "eval" / "synthetic.json").exists()
     assert "skipped: torch-mps" in (run / "logs" / "skip_run.log").read_text()
 
 

@@ -3,7 +3,7 @@ Snakefile plans them in milliseconds."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -70,13 +70,16 @@ def figure_sets(config: Mapping) -> dict[str, tuple[tuple[str, ...], list[str]]]
     return sets
 
 
-def figures_inputs(config: Mapping, results: str, names: Sequence[str]) -> Callable[[Any], dict]:
+def figures_inputs(
+    config: Mapping, results: str, names: Sequence[str], skipped: Collection[str] = ()
+) -> Callable[[Any], dict]:
     """The input function of a study's figures job: runs.csv, the record files its figures
-    read (history.csv, the eval CSVs), their code."""
+    read (history.csv, the eval CSVs) of the runs whose backend is not `skipped` here (the
+    figures draw completed runs only), their code."""
     needs = {need for name in names for need in FIGURES[name].needs}
 
     def inputs(wildcards: Any) -> dict[str, Any]:
-        runs = study_runs(config, wildcards.study)
+        runs = [r for r in study_runs(config, wildcards.study) if r.backend not in skipped]
         records = {
             "history": [f"{run.folder(results)}/history.csv" for run in runs],
             "eval": [
