@@ -102,16 +102,26 @@ def round_to_levels(
     if whole < x.size:
         xs, ix, os = _tail(x, whole, index.dtype)
         _cells_or_one(xs, scale, shift, below, bounds, per_cell, levels, top, ix, os, *scratch)
-        index[whole:] = ix[: x.size - whole]
-        out[whole:] = os[: x.size - whole]
+        _copy_tail(ix, whole, index)
+        _copy_tail(os, whole, out)
 
 
+# The tails are copied element by element: an array-to-slice assignment compiles numba's
+# shape-mismatch error message, 2 s of a cold compile of these kernels.
 @numba.njit(cache=True, nogil=True)
 def _tail(x, whole, index_dtype):
     """The last x.size - whole (< CHUNK) elements zero-padded to CHUNK, and outputs for them."""
     xs = np.zeros(CHUNK, np.float32)
-    xs[: x.size - whole] = x[whole:]
+    for j in range(x.size - whole):
+        xs[j] = x[whole + j]
     return xs, np.empty(CHUNK, index_dtype), np.empty(CHUNK, np.float32)
+
+
+@numba.njit(cache=True, nogil=True)
+def _copy_tail(tail, whole, dst):
+    """dst[whole:] = tail[: dst.size - whole]: a tail's outputs into place."""
+    for j in range(dst.size - whole):
+        dst[whole + j] = tail[j]
 
 
 @numba.njit(cache=True, nogil=True)
@@ -153,8 +163,8 @@ def round_to_few_levels(
     if whole < x.size:
         xs, ix, os = _tail(x, whole, index.dtype)
         _few_chunk(xs, scale, midpoints, levels, top, ix, os, y, count)
-        index[whole:] = ix[: x.size - whole]
-        out[whole:] = os[: x.size - whole]
+        _copy_tail(ix, whole, index)
+        _copy_tail(os, whole, out)
 
 
 @numba.njit(cache=True, nogil=True)
@@ -324,4 +334,4 @@ def round_to_grid(
     if whole < x.size:
         xs, _, os = _tail(x, whole, np.int16)
         _grid_chunk(xs, scale, largest, min_exponent, mantissa, os, y, quantum_bits, inverse_bits)
-        out[whole:] = os[: x.size - whole]
+        _copy_tail(os, whole, out)

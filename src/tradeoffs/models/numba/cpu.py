@@ -186,7 +186,9 @@ def _logits(theta, offs, affine, images, out, s):
     for c in prange(chunks):
         sc = _chunk(s, c)
         for i in range(c * n // chunks, (c + 1) * n // chunks):
-            out[i] = _forward(images[i], affine, params, sc)
+            z = _forward(images[i], affine, params, sc)
+            for k in range(z.size):  # not out[i] = z: its shape check's message compiles for 2 s
+                out[i, k] = z[k]
 
 
 class CpuModel:
