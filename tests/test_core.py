@@ -12,6 +12,8 @@ from tradeoffs.config import study_with_defaults
 from tradeoffs.evaluation import Predictions, classification_metrics, expected_calibration_error
 from tradeoffs.measure.memory import ResourceMonitor
 from tradeoffs.measure.timing import summarize, time_calls
+from tradeoffs.records import predictions
+from tradeoffs.records.eval import not_run_summary, not_run_tables, write_eval
 from tradeoffs.records.metrics import merge_metrics, validate_metrics
 from tradeoffs.records.not_run import upstream_status, write_not_run
 from tradeoffs.records.provenance import now, provenance
@@ -76,9 +78,37 @@ def test_classification_metrics_on_a_known_case():
     assert summary["acc"] == 0.75
     assert summary["n"] == 4 and summary["loss"] == 0.5
     assert summary["mean_confidence"] == pytest.approx((0.7 + 0.6 + 0.5 + 0.6) / 4)
-    assert confusion.loc["b", "a"] == 1 and confusion.loc["b", "b"] == 1
-    assert report.set_index("class").loc["a", "precision"] == 0.5
-    assert report.set_index("class").loc["c", "recall"] == 1.0
+    assert confusion.tolist() == [[1, 0, 0], [1, 1, 0], [0, 0, 1]]  # rows true, columns predicted
+    by_class = {row["class"]: row for row in report}
+    assert by_class["a"]["precision"] == 0.5 and by_class["c"]["recall"] == 1.0
+    assert list(report[0]) == ["class", "precision", "recall", "f1", "support"]
+
+
+def test_the_eval_tables_are_written_as_csv(tmp_path):
+    probs = np.array([[0.7, 0.2, 0.1], [0.1, 0.6, 0.3], [0.5, 0.4, 0.1]])
+    labels = np.array([0, 1, 1])
+    summary, confusion, report = classification_metrics(
+        Predictions(probs, labels, 0.5), ["a", "b,c", "d"]
+    )
+    write_eval(tmp_path, "x", summary, confusion, report, predictions.from_probs(probs, labels))
+    table = (tmp_path / "eval" / "x_confusion.csv").read_text().splitlines()
+    assert table == ['true,a,"b,c",d', "a,1,0,0", '"b,c",1,1,0', "d,0,0,0"]
+    rows = (tmp_path / "eval" / "x_report.csv").read_text().splitlines()
+    assert (
+        rows[0] == "class,precision,recall,f1,support"
+        and rows[1] == "a,0.5,1.0,0.6666666666666666,1.0"
+    )
+    empty, none = not_run_tables(["a", "b"])
+    write_eval(
+        tmp_path,
+        "y",
+        not_run_summary("skipped", "no GPU", ["a", "b"]),
+        empty,
+        none,
+        predictions.empty(),
+    )
+    assert (tmp_path / "eval" / "y_confusion.csv").read_text() == "true,a,b\n"
+    assert (tmp_path / "eval" / "y_report.csv").read_text() == "class,precision,recall,f1,support\n"
 
 
 def test_ece_is_zero_when_confidence_matches_accuracy():

@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Any
 
 import numpy as np
 
 from tradeoffs.classmap import is_identity, remap_labels
 from tradeoffs.intervals import bootstrap_examples, wilson
-
-if TYPE_CHECKING:
-    import pandas as pd
 
 
 @dataclass(frozen=True)
@@ -67,11 +64,12 @@ def summary_intervals(
 
 def classification_metrics(
     pred: Predictions, class_names: list[str]
-) -> tuple[dict, pd.DataFrame, pd.DataFrame]:
-    """Summary metrics, the confusion matrix and the per-class report of one evaluation."""
-    # Imported here: scikit-learn costs seconds and pandas a third of one, and the benchmark
-    # and serving jobs import this module only for `Predictions`.
-    import pandas as pd
+) -> tuple[dict, np.ndarray, list[dict[str, Any]]]:
+    """Summary metrics, the confusion matrix (rows true, columns predicted, in `class_names`
+    order) and the per-class report (one row of `records.eval.REPORT_COLUMNS` a class) of one
+    evaluation. Plain arrays and rows, not DataFrames: the jobs that evaluate need no pandas."""
+    # Imported here: scikit-learn costs seconds, and the benchmark and serving jobs import
+    # this module only for `Predictions`.
     from sklearn.metrics import classification_report, confusion_matrix, top_k_accuracy_score
 
     labels = np.arange(len(class_names))
@@ -95,11 +93,7 @@ def classification_metrics(
         "classes": list(class_names),
         **summary_intervals(confidence, correct, top5_count),
     }
-    confusion = pd.DataFrame(
-        confusion_matrix(pred.labels, predicted, labels=labels),
-        index=pd.Index(class_names, name="true"),
-        columns=class_names,
-    )
+    confusion = confusion_matrix(pred.labels, predicted, labels=labels)
     report = classification_report(
         pred.labels,
         predicted,
@@ -108,7 +102,14 @@ def classification_metrics(
         output_dict=True,
         zero_division=0,
     )
-    per_class = pd.DataFrame([{"class": name, **report[name]} for name in class_names]).rename(
-        columns={"f1-score": "f1"}
-    )
+    per_class = [
+        {
+            "class": name,
+            "precision": report[name]["precision"],
+            "recall": report[name]["recall"],
+            "f1": report[name]["f1-score"],
+            "support": report[name]["support"],
+        }
+        for name in class_names
+    ]
     return summary, confusion, per_class

@@ -6,11 +6,12 @@ file is in its record."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import csv
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
+import numpy as np
 
 from tradeoffs import io
 from tradeoffs.records import predictions
@@ -24,32 +25,44 @@ def not_run_summary(status: str, reason: str | None, classes: list[str]) -> dict
     return {"status": status, "reason": reason, "classes": classes}
 
 
-def not_run_tables(classes: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The empty confusion matrix and per-class report of a run that was not trained."""
-    confusion = pd.DataFrame(index=pd.Index([], name="true"), columns=classes)
-    return confusion, pd.DataFrame(columns=REPORT_COLUMNS)
+def not_run_tables(classes: list[str]) -> tuple[np.ndarray, list[dict[str, Any]]]:
+    """The empty confusion matrix (no rows) and per-class report of a run that was not
+    trained."""
+    return np.zeros((0, len(classes)), dtype=np.int64), []
 
 
 def write_eval(
     run_dir: Path,
     dataset: str,
     summary: dict[str, Any],
-    confusion: pd.DataFrame,
-    report: pd.DataFrame,
+    confusion: np.ndarray,
+    report: Sequence[Mapping[str, Any]],
     examples: ExamplePredictions,
 ) -> dict[str, Any]:
     """Write eval/{dataset}.json (`summary`, with the dataset and its predictions file's name and
-    sha256 added), the confusion matrix, the report and the predictions; the record written."""
+    sha256 added), the confusion matrix (its rows and columns the summary's `classes`), the
+    report and the predictions; the record written."""
     summary["dataset"] = dataset
     out = run_dir / "eval"
     name = f"{dataset}{predictions.SUFFIX}"
     summary.update(predictions=name, predictions_sha256=predictions.write(out / name, examples))
-    with io.atomic_path(out / f"{dataset}_confusion.csv") as tmp:
-        confusion.to_csv(tmp)
-    with io.atomic_path(out / f"{dataset}_report.csv") as tmp:
-        report.to_csv(tmp, index=False)
+    classes = summary["classes"]
+    rows = ([classes[i], *counts] for i, counts in enumerate(confusion.tolist()))
+    _write_csv(out / f"{dataset}_confusion.csv", ["true", *classes], rows)
+    _write_csv(
+        out / f"{dataset}_report.csv",
+        REPORT_COLUMNS,
+        ([row[column] for column in REPORT_COLUMNS] for row in report),
+    )
     io.write_json(out / f"{dataset}.json", summary)
     return summary
+
+
+def _write_csv(path: Path, header: list[str], rows: Iterable[list[Any]]) -> None:
+    with io.atomic_path(path) as tmp, tmp.open("w", newline="") as file:
+        writer = csv.writer(file, lineterminator="\n")
+        writer.writerow(header)
+        writer.writerows(rows)
 
 
 def write_corrupted(
