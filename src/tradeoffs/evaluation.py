@@ -67,7 +67,8 @@ def classification_metrics(
 ) -> tuple[dict, np.ndarray, list[dict[str, Any]]]:
     """Summary metrics, the confusion matrix (rows true, columns predicted, in `class_names`
     order) and the per-class report (one row of `records.eval.REPORT_COLUMNS` a class) of one
-    evaluation. Plain arrays and rows, not DataFrames: the jobs that evaluate need no pandas."""
+    evaluation. Plain arrays and rows, not DataFrames: `records.eval` writes them with csv, so
+    the skip job, which writes empty tables, loads no pandas."""
     # Imported here: scikit-learn costs seconds, and the benchmark and serving jobs import
     # this module only for `Predictions`.
     from sklearn.metrics import classification_report, confusion_matrix, top_k_accuracy_score
