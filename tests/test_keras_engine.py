@@ -69,6 +69,36 @@ def test_same_seed_same_numbers(data_dir, tmp_path):
     assert losses[0] == losses[1]
 
 
+def test_image_size_sets_the_shape_a_model_trains_and_runs_at(data_dir, tmp_path):
+    small = make_spec(data_dir, tmp_path / "16", "cnn", train={"image_size": 16})
+    keras_engine.train(small)
+    assert load_model(small.model_path).input_shape == (None, 16, 16, 3)
+    assert keras_engine.predict(small, "digits").probs.shape == (40, 10)
+    assert keras_engine.predictor(small)(np.zeros((3, 8, 8, 1), np.uint8)).shape == (3, 10)
+    assert measurements(small, "eager")["infer_throughput_sps"] > 0
+    native = make_spec(data_dir, tmp_path / "32", "cnn")
+    keras_engine.train(native)
+    assert load_model(native.model_path).input_shape == (None, *INPUT_SHAPE)
+    # Three poolings leave 2x2 of 16x16 against 4x4 of 32x32: a quarter of the FLOPs.
+    flops = [json.loads((s.run_dir / "train.json").read_text())["flops"] for s in (small, native)]
+    assert flops[0] == pytest.approx(flops[1] / 4, rel=0.05)
+
+
+def test_a_trained_file_of_another_input_size_is_refused_with_the_fix(data_dir, tmp_path):
+    from tradeoffs.engines.keras.pretrained import import_file
+    from tradeoffs.models.keras import build_model
+    from tradeoffs.pretrained import PretrainedError
+
+    build_model("cnn", 10, {}).save(tmp_path / "theirs.keras")  # 32x32x3
+    entry = {"file": str(tmp_path / "theirs.keras"), "framework": "keras"}
+    spec = make_spec(
+        data_dir, tmp_path / "run", "theirs", train={"image_size": 16}, pretrained={"theirs": entry}
+    )
+    with pytest.raises(PretrainedError, match=r"\(16, 16, 3\).*train.image_size"):
+        import_file(spec)
+    assert not spec.model_path.exists()
+
+
 @pytest.mark.parametrize("model", ["cnn", "hybrid", "resnet50v2", "efficientnetb0", "densenet121"])
 def test_model_trains_a_step_and_reloads(data_dir, tmp_path, model):
     spec = make_spec(data_dir, tmp_path, model, study="any", train={"limit_train": 32})

@@ -507,6 +507,7 @@ def _model_checks(config: Mapping, basedir: Path) -> list[dict]:
                     "declared": declared.get(model),
                     "zoo": list(zoo) if zoo else None,
                     "inputs": inputs,
+                    "image_size": side,
                     "activations": spec["activations"],
                     "precisions": spec["precisions"],
                     "quantization": spec["quantization"],

@@ -148,25 +148,26 @@ def _keras_errors(check: dict[str, Any]) -> list[str]:
     import numpy as np
     import tensorflow as tf
 
-    from tradeoffs.models.keras import INPUT_SHAPE, build_model, custom_objects
+    from tradeoffs.models.keras import build_model, custom_objects, input_shape
 
     _, error = _builder(check)
     if error:
         return [error]
+    shape = input_shape(check["image_size"])
     for _, classes in check["inputs"]:
         try:
-            model = build_model(check["model"], classes, {}, None, declared=check["declared"])
+            model = build_model(
+                check["model"], classes, {}, None, declared=check["declared"], shape=shape
+            )
         except Exception as error:  # noqa: BLE001
             return [f"building it raised {type(error).__name__}: {error}"]
         try:
-            out = np.asarray(model(np.zeros((BATCH, *INPUT_SHAPE), np.float32), training=False))
+            out = np.asarray(model(np.zeros((BATCH, *shape), np.float32), training=False))
         except Exception as error:  # noqa: BLE001
-            return [
-                f"a forward pass on {BATCH}x{INPUT_SHAPE} raised {type(error).__name__}: {error}"
-            ]
+            return [f"a forward pass on {BATCH}x{shape} raised {type(error).__name__}: {error}"]
         if out.shape != (BATCH, classes):
             return [
-                f"its output for {BATCH} images of shape {INPUT_SHAPE} is {out.shape}, not "
+                f"its output for {BATCH} images of shape {shape} is {out.shape}, not "
                 f"({BATCH}, {classes}): it must return num_classes probabilities per image"
             ]
         if not np.allclose(out.sum(axis=1), 1.0, atol=1e-3):

@@ -80,7 +80,6 @@ TRAIN_OPTIONS: dict[str, dict[str, tuple]] = {
         "label_smoothing": (0.0,),
         "channels_last": (False,),
         "autocast": ("none",),
-        "image_size": (None,),
     },
 }
 

@@ -13,16 +13,23 @@ import numpy as np
 from tradeoffs.data.prepared import adapt_images, load_prepared
 from tradeoffs.data.validation import ValidationSplit, split_validation
 from tradeoffs.engines.settings import TrainSettings
-from tradeoffs.models.keras import INPUT_SHAPE
+from tradeoffs.models.keras import input_shape
 from tradeoffs.runspec import RunSpec
 from tradeoffs.seeding import epoch_order
 
 PAD = 4
 
 
-def model_input(images: np.ndarray) -> np.ndarray:
-    """uint8 NHWC images of any size and channel count as the model takes them (float32)."""
-    return adapt_images(images, INPUT_SHAPE).astype(np.float32)
+def run_shape(spec: RunSpec) -> tuple[int, int, int]:
+    """(H, W, C) of the images the run's model takes: one definition for training, every
+    inference path and an imported file's check."""
+    return input_shape(TrainSettings.of(spec).image_size)
+
+
+def model_input(images: np.ndarray, shape: tuple[int, int, int]) -> np.ndarray:
+    """uint8 NHWC images of any size and channel count as a model of input `shape` takes
+    them (float32)."""
+    return adapt_images(images, shape).astype(np.float32)
 
 
 @dataclass(frozen=True)
@@ -44,12 +51,13 @@ def load_train_data(spec: RunSpec, s: TrainSettings) -> TrainData:
     data = load_prepared(spec.prepared_dir())
     cut_x, cut_y = data.train_x[: s.limit_train], data.train_y[: s.limit_train]
     held = split_validation(cut_y, s.held_out_fraction, spec.seed)
+    shape = run_shape(spec)
     return TrainData(
-        train_x=adapt_images(cut_x[held.train], INPUT_SHAPE),
+        train_x=adapt_images(cut_x[held.train], shape),
         train_y=cut_y[held.train],
-        val_x=model_input(cut_x[held.val]),
+        val_x=model_input(cut_x[held.val], shape),
         val_y=cut_y[held.val],
-        test_x=model_input(data.test_x),
+        test_x=model_input(data.test_x, shape),
         test_y=data.test_y,
         held=held,
         num_classes=data.num_classes,

@@ -20,7 +20,7 @@ import tensorflow as tf
 from tradeoffs.engines import EpochHook
 from tradeoffs.engines.keras import checkpoint, modelfile
 from tradeoffs.engines.keras.bench import model_facts
-from tradeoffs.engines.keras.data import epoch_images, load_train_data
+from tradeoffs.engines.keras.data import epoch_images, load_train_data, run_shape
 from tradeoffs.engines.keras.device import (
     configure,
     device_name,
@@ -78,6 +78,7 @@ def train(spec: RunSpec, on_epoch_end: EpochHook | None = None) -> None:
             spec.transfer_cfg,
             spec.model_options,
             declared=spec.declared_model,
+            shape=run_shape(spec),
         )
         print(f"{spec.model} ({model.count_params():,} params) on {len(data.train_y)} samples")
         phase = None  # the phase the model is compiled for

@@ -1,7 +1,8 @@
 """A trained Keras model imported as a run's model.keras, in place of training: a `.keras` zip
 read in safe mode, or an HDF5 file whose config holds no Lambda or custom layer (checked before
 Keras reads it: the legacy HDF5 path has no safe mode). The model takes the engine's input,
-(32, 32, 3) float images in [0, 255], and returns num_classes probabilities."""
+float images in [0, 255] of the run's shape (32x32x3, or `train.image_size` square), and
+returns num_classes probabilities."""
 
 from __future__ import annotations
 
@@ -17,9 +18,10 @@ from tradeoffs import kerasconfig
 from tradeoffs.data.prepared import load_meta
 from tradeoffs.engines.keras import modelfile
 from tradeoffs.engines.keras.bench import model_facts
+from tradeoffs.engines.keras.data import run_shape
 from tradeoffs.engines.keras.device import configure, device_name, device_scope
 from tradeoffs.fileformat import require
-from tradeoffs.models.keras import INPUT_SHAPE, load_model
+from tradeoffs.models.keras import load_model
 from tradeoffs.pretrained import (
     ALLOW,
     FORMATS,
@@ -44,14 +46,22 @@ def import_file(spec: RunSpec) -> None:
         raise PretrainedError(f"{path} holds {', '.join(refs)}; {ALLOW}")
     configure(spec)
     classes = load_meta(spec.prepared_dir())["num_classes"]
+    shape = run_shape(spec)
     with device_scope(spec):
         model = load_model(path)
-        out = np.asarray(model(np.zeros((2, *INPUT_SHAPE), np.float32), training=False))
+        try:
+            out = np.asarray(model(np.zeros((2, *shape), np.float32), training=False))
+        except Exception as error:  # noqa: BLE001  (Keras raises its own error types)
+            raise PretrainedError(
+                f"{path}: Keras cannot run it on 2 images of shape {shape}: "
+                f"{type(error).__name__}: {error}; set the study's train.image_size to the "
+                "side the model was trained at"
+            ) from None
     if out.shape != (2, classes):
         raise PretrainedError(
-            f"{path}: its output for 2 images of shape {INPUT_SHAPE} is {out.shape}, not "
-            f"(2, {classes}): the Keras engine feeds (32, 32, 3) images and reads num_classes "
-            "probabilities"
+            f"{path}: its output for 2 images of shape {shape} is {out.shape}, not "
+            f"(2, {classes}): the Keras engine feeds the run's images (32x32x3, or "
+            "train.image_size square) and reads num_classes probabilities"
         )
     modelfile.save(spec.model_path, model)
     write_outputs(

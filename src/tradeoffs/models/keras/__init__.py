@@ -1,7 +1,8 @@
 """Keras models: seed 000's `cnn`, `bnn`, `hybrid` (larq) and seed 003's transfer learning.
 
-Every model takes 32x32x3 float images in [0, 255] (the prepared arrays adapted with
-`tradeoffs.data.prepared.adapt_images`) and outputs softmax probabilities; scaling and
+Every model takes square 3-channel float images in [0, 255], 32x32 or the run's
+`train.image_size` (`input_shape`; the prepared arrays adapted with
+`tradeoffs.data.prepared.adapt_images`), and outputs softmax probabilities; scaling and
 resizing are layers inside the model, so a saved `model.keras` needs no outside preprocessing.
 """
 
@@ -19,8 +20,13 @@ import tensorflow as tf
 from tradeoffs.fileformat import FileFormat, require
 from tradeoffs.models.keras import binary, external, transfer, vetting
 
-INPUT_SHAPE = (32, 32, 3)
+INPUT_SHAPE = (32, 32, 3)  # the seeds' CIFAR-10 size, every dataset's unless image_size says
 BUILDERS = {"cnn": binary.cnn, "bnn": binary.bnn, "hybrid": binary.hybrid, "base": transfer.base}
+
+
+def input_shape(image_size: int | None) -> tuple[int, int, int]:
+    """(H, W, C) of a Keras run's images: `train.image_size` square, else INPUT_SHAPE."""
+    return (image_size, image_size, INPUT_SHAPE[2]) if image_size else INPUT_SHAPE
 
 
 def build_model(
@@ -29,15 +35,16 @@ def build_model(
     transfer_cfg: dict[str, Any],
     options: dict[str, Any] | None = None,
     declared: dict[str, Any] | None = None,
+    shape: tuple[int, int, int] = INPUT_SHAPE,
 ) -> tf.keras.Model:
-    """The Keras implementation of registry model `name`, uncompiled; `options` are its
-    `model_options` (applications only). A declared model (`declared`: its checked `models:`
-    entry) comes from its builder (`external`)."""
+    """The Keras implementation of registry model `name` for images of `shape`, uncompiled;
+    `options` are its `model_options` (applications only). A declared model (`declared`: its
+    checked `models:` entry) comes from its builder (`external`)."""
     if declared is not None:
-        return external.build_declared(declared, INPUT_SHAPE, num_classes)
+        return external.build_declared(declared, shape, num_classes)
     if name in transfer.APPLICATIONS:
-        return transfer.application_model(name, INPUT_SHAPE, num_classes, transfer_cfg, options)
-    return BUILDERS[name](INPUT_SHAPE, num_classes)
+        return transfer.application_model(name, shape, num_classes, transfer_cfg, options)
+    return BUILDERS[name](shape, num_classes)
 
 
 def custom_objects() -> dict[str, Any]:

@@ -1,6 +1,7 @@
 """A declared Keras model: a builder (a function in a file of the user's) called as
-`build(input_shape, num_classes, **options)`. `input_shape` is the engine's (32, 32, 3): every
-dataset is adapted to it, as float images in [0, 255]; the model returns `num_classes`
+`build(input_shape, num_classes, **options)`. `input_shape` is the run's: (32, 32, 3), or
+`train.image_size` square with 3 channels; every dataset is adapted to it, as float images in
+[0, 255]; the model returns `num_classes`
 probabilities (a softmax last), as the built-in Keras models do, and is made of layers Keras
 can save and read back in safe mode (Keras' and larq's own; no Lambda layer)."""
 
