@@ -76,6 +76,9 @@ def test_image_size_sets_the_shape_a_model_trains_and_runs_at(data_dir, tmp_path
     assert keras_engine.predict(small, "digits").probs.shape == (40, 10)
     assert keras_engine.predictor(small)(np.zeros((3, 8, 8, 1), np.uint8)).shape == (3, 10)
     assert measurements(small, "eager")["infer_throughput_sps"] > 0
+    # The file fixes the size: a config without image_size (another host's) still feeds 16x16.
+    unsized = make_spec(data_dir, tmp_path / "16", "cnn")
+    assert keras_engine.predict(unsized, "digits").probs.shape == (40, 10)
     native = make_spec(data_dir, tmp_path / "32", "cnn")
     keras_engine.train(native)
     assert load_model(native.model_path).input_shape == (None, *INPUT_SHAPE)

@@ -16,7 +16,7 @@ import tensorflow as tf
 
 from tradeoffs.data.prepared import load_prepared
 from tradeoffs.engines.keras import modelfile
-from tradeoffs.engines.keras.data import model_input, run_shape
+from tradeoffs.engines.keras.data import model_input, model_shape
 from tradeoffs.engines.keras.device import (
     configure,
     device_name,
@@ -44,7 +44,7 @@ def predict(spec: RunSpec, dataset: str) -> Predictions:
     with device_scope(spec):
         model = modelfile.load(spec.model_path)
         batch = TrainSettings.of(spec).batch_size
-        x = model_input(data.test_x, run_shape(spec))
+        x = model_input(data.test_x, model_shape(model, spec))
         probs = model.predict(x, batch_size=batch, verbose=0)
     labels = data.test_y.astype(np.int64)
     return Predictions(probs=probs, labels=labels, loss=cross_entropy(probs, labels))
@@ -56,9 +56,10 @@ def predictor(spec: RunSpec) -> Callable[[np.ndarray], np.ndarray]:
     Read here, not through the job's model cache: the dashboard's own cache decides how many
     models it keeps."""
     configure(spec)
-    shape = run_shape(spec)
     with device_scope(spec):
-        infer = tf.function(load_model(spec.model_path), jit_compile=False)
+        model = load_model(spec.model_path)
+        infer = tf.function(model, jit_compile=False)
+    shape = model_shape(model, spec)
     return lambda images: infer(tf.constant(model_input(images, shape))).numpy()
 
 
@@ -69,7 +70,7 @@ def loaded(spec: RunSpec) -> Loaded:
     model = modelfile.load(spec.model_path)
     return Loaded(
         model,
-        model_input(data.test_x, run_shape(spec)),
+        model_input(data.test_x, model_shape(model, spec)),
         data.test_y.astype(np.int64),
         lambda name: keras_runtimes.build(name, model, spec.device, spec.threads),
         lambda x, index: x[index],
@@ -83,11 +84,13 @@ def benchmark(spec: RunSpec) -> dict[str, Any]:
     timed."""
     configure(spec)
     if spec.device != "cpu":  # the CPU has no device memory to read
-        test_x = model_input(load_prepared(spec.prepared_dir()).test_x, run_shape(spec))
-        # repeats images if too few
-        batch = np.resize(test_x, (spec.throughput_batch, *test_x.shape[1:]))
         with device_scope(spec):
             model = modelfile.load(spec.model_path)
+            test_x = model_input(
+                load_prepared(spec.prepared_dir()).test_x, model_shape(model, spec)
+            )
+            # repeats images if too few
+            batch = np.resize(test_x, (spec.throughput_batch, *test_x.shape[1:]))
             reset_peak_vram(spec)
             model(tf.constant(batch), training=False)
     return {

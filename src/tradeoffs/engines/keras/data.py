@@ -7,6 +7,7 @@ host and after a resume."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -24,6 +25,13 @@ def run_shape(spec: RunSpec) -> tuple[int, int, int]:
     """(H, W, C) of the images the run's model takes: one definition for training, every
     inference path and an imported file's check."""
     return input_shape(TrainSettings.of(spec).image_size)
+
+
+def model_shape(model: Any, spec: RunSpec) -> tuple[int, int, int]:
+    """(H, W, C) a loaded model takes: the shape its file fixes (a model trained or imported
+    with another config keeps its own), else, for a model of any size, the run's."""
+    shape = tuple(model.input_shape[1:])
+    return shape if all(isinstance(side, int) for side in shape) else run_shape(spec)
 
 
 def model_input(images: np.ndarray, shape: tuple[int, int, int]) -> np.ndarray:
