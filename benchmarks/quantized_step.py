@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -32,6 +31,7 @@ import torch
 from tradeoffs import precision, registry
 from tradeoffs.config import load_yaml, run_study_config, study_with_defaults
 from tradeoffs.engines.torch.steps import TrainSettings, make_loss, make_optimizer, train_step
+from tradeoffs.measure.timing import RATIO_CLOCKS
 from tradeoffs.models.torch import build_model
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -54,9 +54,6 @@ def step_fn(model: torch.nn.Module, spec: dict, x: torch.Tensor, y: torch.Tensor
     loss_fn = make_loss(spec["quantization"]["softmax"])
     model.train()
     return lambda: train_step(model, optimizer, loss_fn, x, y)
-
-
-CLOCKS = {"cpu": time.process_time, "wall": time.perf_counter}
 
 
 def timed_ms(fn: Callable, clock: Callable[[], float]) -> float:
@@ -99,7 +96,7 @@ def main() -> None:
     parser.add_argument(
         "--threads", type=int, default=None, help="default: config.yaml's, as its jobs run"
     )
-    parser.add_argument("--clock", choices=list(CLOCKS), default="cpu")
+    parser.add_argument("--clock", choices=list(RATIO_CLOCKS), default="cpu")
     parser.add_argument("--quick", action="store_true", help="3 repeats, the default's batch")
     parser.add_argument("--profile", action="store_true", help="profiler tables, no timings")
     args = parser.parse_args()
@@ -111,7 +108,7 @@ def main() -> None:
     if not args.batch_sizes and not args.quick:
         batches.append(study(ROOT / "configs" / "paper.yaml")["train"]["batch_size"])
     repeats = 3 if args.quick else args.repeats
-    clock = CLOCKS[args.clock]
+    clock = RATIO_CLOCKS[args.clock]
     print(
         f"{args.threads} thread(s), {args.clock} time, median of {repeats} steps, "
         f"batch sizes {batches}"

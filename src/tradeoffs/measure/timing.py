@@ -9,6 +9,11 @@ from typing import Any
 
 import numpy as np
 
+# The clocks the ratio benchmarks (benchmarks/) time both sides of a ratio by: the process's
+# CPU time (every thread's), which other processes on a shared machine inflate far less than
+# wall time; or wall time, what a user waits on an idle machine.
+RATIO_CLOCKS: dict[str, Callable[[], float]] = {"cpu": time.process_time, "wall": time.perf_counter}
+
 
 def no_sync() -> None:
     """The synchronisation of a device whose calls return only when done (CPU)."""
